@@ -1,0 +1,184 @@
+package org.expertlm.console.internal;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.expertlm.console.wire.ConsoleWire;
+import org.expertlm.console.wire.ConsoleWire.Frame;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the Gogo console on a local Unix domain socket, for {@code elm exec} and {@code elm stop}.
+ *
+ * <p>It listens only when the launcher names a socket in the framework property
+ * {@value #SOCKET_PROPERTY}: no network port is ever opened. The socket sits in a folder only its
+ * owner may enter and is itself readable and writable by its owner only (0600). Each connection
+ * carries one request (see {@link ConsoleWire}); a script that runs past its timeout is interrupted
+ * and answered with status {@value ConsoleWire#TIMED_OUT}.
+ */
+@Component(immediate = true)
+public final class ConsoleServer {
+
+    static final String SOCKET_PROPERTY = "elm.console.socket";
+    private static final Logger LOG = LoggerFactory.getLogger(ConsoleServer.class);
+
+    @Reference
+    private CommandProcessor processor;
+
+    private BundleContext context;
+    private Path socket;
+    private ServerSocketChannel server;
+    private ExecutorService connections;
+    private ScheduledExecutorService watchdog;
+
+    @Activate
+    void activate(BundleContext context) throws IOException {
+        this.context = context;
+        String path = context.getProperty(SOCKET_PROPERTY);
+        if (path == null || path.isBlank()) {
+            return;
+        }
+        socket = Paths.get(path).toAbsolutePath();
+        Path folder = socket.getParent();
+        Files.createDirectories(folder);
+        Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+        Files.deleteIfExists(socket);
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+
+        AtomicInteger count = new AtomicInteger();
+        connections = Executors.newCachedThreadPool(r -> daemon(r, "elm-console-" + count.incrementAndGet()));
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "elm-console-watchdog"));
+        Thread acceptor = daemon(this::accept, "elm-console-acceptor");
+        acceptor.start();
+        LOG.info("Console listening on {}", socket);
+    }
+
+    @Deactivate
+    void deactivate() throws IOException {
+        if (server == null) {
+            return;
+        }
+        server.close();
+        connections.shutdownNow();
+        watchdog.shutdownNow();
+        Files.deleteIfExists(socket);
+        LOG.info("Console on {} closed", socket);
+    }
+
+    private void accept() {
+        while (server.isOpen()) {
+            try {
+                SocketChannel channel = server.accept();
+                connections.execute(() -> serve(channel));
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Console socket {}: accepting a connection failed", socket, e);
+            }
+        }
+    }
+
+    private void serve(SocketChannel channel) {
+        try (channel) {
+            DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
+            DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
+            Frame request = ConsoleWire.read(in);
+            if (request == null) {
+                return;
+            }
+            if (request.type() == ConsoleWire.STOP) {
+                // Answer first: stopping the framework closes this socket.
+                ConsoleWire.writeExit(out, 0);
+                stopContainer();
+                return;
+            }
+            int status;
+            if (request.type() == ConsoleWire.RUN) {
+                status = run(request.payload(), out);
+            } else {
+                PrintStream err = ScriptRunner.print(ConsoleWire.framing(out, ConsoleWire.ERR));
+                err.println("elm: unknown console request '" + (char) request.type() + "'; expected a script or stop");
+                status = 2;
+            }
+            synchronized (out) {
+                ConsoleWire.writeExit(out, status);
+            }
+        } catch (IOException e) {
+            LOG.debug("Console client went away", e);
+        }
+    }
+
+    private int run(byte[] payload, DataOutputStream out) {
+        ByteBuffer request = ByteBuffer.wrap(payload);
+        long timeoutMillis = request.getLong();
+        String script = StandardCharsets.UTF_8.decode(request).toString();
+        PrintStream stdout = ScriptRunner.print(ConsoleWire.framing(out, ConsoleWire.OUT));
+        PrintStream stderr = ScriptRunner.print(ConsoleWire.framing(out, ConsoleWire.ERR));
+        Thread worker = Thread.currentThread();
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> alarm = watchdog.schedule(() -> {
+            timedOut.set(true);
+            worker.interrupt();
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        LOG.info("Console runs: {}", script.strip());
+        int status = new ScriptRunner(processor).run(script, new ByteArrayInputStream(new byte[0]), stdout, stderr);
+        alarm.cancel(false);
+        Thread.interrupted();
+        if (timedOut.get()) {
+            stderr.println("elm: timed out after " + timeoutMillis + " ms; the command was interrupted");
+            return ConsoleWire.TIMED_OUT;
+        }
+        return status;
+    }
+
+    private void stopContainer() {
+        LOG.info("Console asked the container to stop");
+        // Another thread stops the framework, since stopping deactivates this component and its threads.
+        Thread stopper = daemon(() -> {
+            try {
+                context.getBundle(0).stop();
+            } catch (BundleException | IllegalStateException e) {
+                LOG.error("Stopping the container failed", e);
+            }
+        }, "elm-console-stop");
+        stopper.start();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

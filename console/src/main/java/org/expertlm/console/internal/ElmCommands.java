@@ -1,0 +1,54 @@
+package org.expertlm.console.internal;
+
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.expertlm.api.DeploymentMonitor;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+
+/**
+ * The {@code elm} command scope. Each command returns a DTO, which the shell prints as text through
+ * {@link TextFormats}; with {@code --json} it returns the DTO as exactly one JSON document instead.
+ * Services other commands need are optional, so the console starts and reports what is missing.
+ */
+@Component(service = ElmCommands.class, property = {
+        "osgi.command.scope=elm",
+        "osgi.command.function=status"})
+public final class ElmCommands {
+
+    private static final String JSON_HELP = "print exactly one JSON document instead of text";
+
+    private BundleContext context;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile DeploymentMonitor monitor;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ConfigurationAdmin configurationAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ServiceComponentRuntime componentRuntime;
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+    }
+
+    @Descriptor("show the container: framework and bundle states, the deploy folder, the configuration in force, "
+            + "and bundles or components that failed to install or start, with the reason")
+    public Object status(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        StatusReport report = StatusCollector.collect(context, monitor, configurationAdmin, componentRuntime);
+        return json ? Json.write(report) : report;
+    }
+}
