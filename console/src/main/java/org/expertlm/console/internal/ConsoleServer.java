@@ -111,41 +111,37 @@ public final class ConsoleServer {
     }
 
     private void serve(SocketChannel channel) {
-        try (channel) {
-            DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
-            DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
-            Frame request = ConsoleWire.read(in);
+        try (channel; FrameSender sender = new FrameSender(
+                new DataOutputStream(Channels.newOutputStream(channel)), Thread.currentThread().getName() + "-writer")) {
+            Frame request = ConsoleWire.read(new DataInputStream(Channels.newInputStream(channel)));
             if (request == null) {
                 return;
             }
             if (request.type() == ConsoleWire.STOP) {
-                // Answer first: stopping the framework closes this socket.
-                ConsoleWire.writeExit(out, 0);
+                sender.exit(0); // answer first: stopping the framework closes this socket
                 stopContainer();
                 return;
             }
             int status;
             if (request.type() == ConsoleWire.RUN) {
-                status = run(request.payload(), out);
+                status = run(request.payload(), sender);
             } else {
-                PrintStream err = ScriptRunner.print(ConsoleWire.framing(out, ConsoleWire.ERR));
+                PrintStream err = ScriptRunner.print(sender.stream(ConsoleWire.ERR));
                 err.println("elm: unknown console request '" + (char) request.type() + "'; expected a script or stop");
                 status = 2;
             }
-            synchronized (out) {
-                ConsoleWire.writeExit(out, status);
-            }
+            sender.exit(status);
         } catch (IOException e) {
             LOG.debug("Console client went away", e);
         }
     }
 
-    private int run(byte[] payload, DataOutputStream out) {
+    private int run(byte[] payload, FrameSender sender) {
         ByteBuffer request = ByteBuffer.wrap(payload);
         long timeoutMillis = request.getLong();
         String script = StandardCharsets.UTF_8.decode(request).toString();
-        PrintStream stdout = ScriptRunner.print(ConsoleWire.framing(out, ConsoleWire.OUT));
-        PrintStream stderr = ScriptRunner.print(ConsoleWire.framing(out, ConsoleWire.ERR));
+        PrintStream stdout = ScriptRunner.print(sender.stream(ConsoleWire.OUT));
+        PrintStream stderr = ScriptRunner.print(sender.stream(ConsoleWire.ERR));
         Thread worker = Thread.currentThread();
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> alarm = watchdog.schedule(() -> {

@@ -48,8 +48,7 @@ final class ScriptRunner {
             }
             return 0;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println("elm: interrupted");
+            Thread.currentThread().interrupt(); // whoever interrupted (the timeout) says why
             return FAILED;
         } catch (Exception e) {
             err.println("elm: " + describe(e));

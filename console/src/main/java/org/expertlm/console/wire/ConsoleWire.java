@@ -4,7 +4,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 
 /**
  * Frames exchanged over the console socket: one type byte, a 4-byte big-endian length, the payload.
@@ -79,27 +78,5 @@ public final class ConsoleWire {
             throw new IllegalArgumentException("not an exit frame: type " + (char) frame.type() + ", " + p.length + " bytes");
         }
         return ((p[0] & 0xff) << 24) | ((p[1] & 0xff) << 16) | ((p[2] & 0xff) << 8) | (p[3] & 0xff);
-    }
-
-    /** An output stream that sends everything written to it as frames of one type. */
-    public static OutputStream framing(DataOutputStream out, byte type) {
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                if (len == 0) {
-                    return;
-                }
-                byte[] chunk = new byte[len];
-                System.arraycopy(b, off, chunk, 0, len);
-                synchronized (out) {
-                    ConsoleWire.write(out, type, chunk);
-                }
-            }
-        };
     }
 }

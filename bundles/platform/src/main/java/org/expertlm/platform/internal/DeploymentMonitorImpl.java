@@ -64,6 +64,7 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
 
     private final Map<String, String> lastFailureByLocation = new ConcurrentHashMap<>();
     private final Set<DeploymentProblem> reported = ConcurrentHashMap.newKeySet();
+    private Set<DeploymentProblem> previousScan = Set.of();
     private BundleContext context;
     private BundleDiagnosis diagnosis;
     private Path deployFolder;
@@ -191,12 +192,15 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
         return name.endsWith(".cfg") || name.endsWith(".config") || name.endsWith(".cfg.json");
     }
 
-    /** Runs on the scanner thread: logs each new problem once, and each fixed one. */
+    /**
+     * Runs on the scanner thread: logs each problem once, when two scans in a row have seen it (a
+     * bundle caught between install and start is not news), and logs each problem that went away.
+     */
     private void logChanges() {
         try {
             Set<DeploymentProblem> now = new HashSet<>(problems());
             for (DeploymentProblem p : now) {
-                if (reported.add(p)) {
+                if (previousScan.contains(p) && reported.add(p)) {
                     LOG.warn("Deploy problem: {} (bundle {}, {}): {}. Fix: {}",
                             p.artifact(), p.bundleId(), p.state(), p.reason(), p.fix());
                 }
@@ -207,6 +211,7 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
                     LOG.info("Deploy problem gone: {}", p.artifact());
                 }
             }
+            previousScan = now;
         } catch (RuntimeException e) {
             // Keep watching: one bad scan (a bundle uninstalled mid-way, say) must not end the monitor.
             LOG.warn("Checking deploy folder {} failed; trying again in {} ms", deployFolder, scanIntervalMillis, e);

@@ -1,0 +1,157 @@
+package org.expertlm.runtime;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The assembled distribution driven exactly as a user drives it: the {@code ./elm} script at the
+ * repository root, run from another directory, with its own work and deploy folders.
+ */
+public class DistributionIT {
+
+    private static final Duration LIMIT = Duration.ofSeconds(90);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Path root;
+    private Path work;
+    private Path deploy;
+
+    private record Result(int status, String out, String err) {
+    }
+
+    @Before
+    public void folders() throws IOException {
+        root = Files.createTempDirectory("elm-dist-");
+        work = root.resolve("work");
+        deploy = root.resolve("deploy");
+    }
+
+    @After
+    public void stopDaemon() throws Exception {
+        elm("stop");
+        Path pid = work.resolve("elm.pid");
+        if (Files.exists(pid)) {
+            ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    public void execPrintsStatusAsOneJsonDocumentFromAFreshContainer() throws Exception {
+        Result r = elm("exec", "elm:status --json");
+        assertEquals(r.err(), 0, r.status());
+        JsonNode status = singleJsonDocument(r.out());
+        assertEquals(deploy.toString(), status.path("deploy").path("folder").asText());
+        assertEquals("ACTIVE", status.path("framework").path("state").asText());
+        assertTrue(status.path("problems").isArray());
+        assertTrue("the container had bundles", status.path("bundles").size() > 10);
+    }
+
+    @Test
+    public void aFailingCommandExitsNonZeroWithItsMessage() throws Exception {
+        Result r = elm("exec", "elm:nosuchcommand");
+        assertNotEquals(0, r.status());
+        assertTrue(r.err(), r.err().contains("Command not found: elm:nosuchcommand"));
+
+        Result usage = elm("frobnicate");
+        assertEquals(2, usage.status());
+        assertTrue(usage.err(), usage.err().contains("unknown command 'frobnicate'") && usage.err().contains("usage: elm start"));
+    }
+
+    @Test
+    public void aCommandThatRunsTooLongIsStoppedAtTheTimeout() throws Exception {
+        long start = System.nanoTime();
+        Result r = elm("exec", "--timeout", "3", "while { true } { }");
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+        assertEquals(r.err(), 124, r.status());
+        assertTrue(r.err(), r.err().contains("timed out"));
+        assertTrue("took " + seconds + " s", seconds < 30);
+    }
+
+    @Test
+    public void daemonServesExecOnAPrivateSocketAndStopsCleanly() throws Exception {
+        Result started = elm("start", "--daemon");
+        assertEquals(started.err() + started.out(), 0, started.status());
+        Path socket = work.resolve("run").resolve("console.sock");
+        assertTrue(Files.exists(socket));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
+        long pid = Long.parseLong(Files.readString(work.resolve("elm.pid")).trim());
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+
+        Result status = elm("exec", "elm:status --json");
+        assertEquals(status.err(), 0, status.status());
+        JsonNode json = singleJsonDocument(status.out());
+        assertEquals("exec ran in the daemon", socket.toString(), json.path("framework").path("consoleSocket").asText());
+
+        Result twice = elm("start", "--daemon");
+        assertNotEquals(0, twice.status());
+        assertTrue(twice.err(), twice.err().contains("already runs"));
+
+        Result failing = elm("exec", "elm:nosuchcommand");
+        assertNotEquals(0, failing.status());
+        assertTrue(failing.err(), failing.err().contains("Command not found"));
+
+        Result several = elm("exec", "elm:status; echo after-status");
+        assertEquals(several.err(), 0, several.status());
+        assertTrue(several.out(), several.out().contains("Bundles (") && several.out().contains("after-status"));
+
+        Result stopped = elm("stop");
+        assertEquals(stopped.err(), 0, stopped.status());
+        assertFalse("the daemon process is gone", ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+        assertFalse("the socket is removed", Files.exists(socket));
+        assertTrue(elm("stop").out().contains("No ELM container is running"));
+    }
+
+    private static JsonNode singleJsonDocument(String text) throws IOException {
+        try (JsonParser parser = JSON.createParser(text)) {
+            JsonNode node = JSON.readTree(parser);
+            assertTrue("expected one JSON object, got: " + text, node != null && node.isObject());
+            assertEquals("exactly one JSON document, nothing after it: " + text, null, parser.nextToken());
+            return node;
+        }
+    }
+
+    private Result elm(String... args) throws Exception {
+        Path script = Paths.get(System.getProperty("elm.repo", "..")).resolve("elm").toAbsolutePath().normalize();
+        List<String> command = new ArrayList<>(List.of(script.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
+        Map<String, String> env = builder.environment();
+        env.put("ELM_WORK", work.toString());
+        env.put("ELM_DEPLOY", deploy.toString());
+        env.remove("ELM_HOME");
+        File out = root.resolve("out.txt").toFile();
+        File err = root.resolve("err.txt").toFile();
+        Process process = builder.redirectOutput(out).redirectError(err).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        if (!process.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("./elm " + String.join(" ", args) + " did not finish within " + LIMIT.toSeconds() + " s");
+        }
+        return new Result(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
+                Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    }
+}
