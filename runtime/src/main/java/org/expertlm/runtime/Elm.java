@@ -91,7 +91,7 @@ public final class Elm {
             Container container = Container.start(settings, console, socket);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> container.stop(30_000), "elm-shutdown"));
             if (console == Container.Console.TERMINAL) {
-                System.err.println("ELM container started. Console commands: 'help elm'; Ctrl-D or 'stop 0' stops it.");
+                System.err.println("ELM container started. 'help' lists the commands (ELM's are elm:*); Ctrl-D or 'stop 0' stops it.");
             }
             container.awaitStop();
             return 0;
