@@ -93,6 +93,7 @@ final class Container {
         config.put("felix.fileinstall.noInitialDelay", "true");
         config.put("felix.fileinstall.enableConfigSave", "false");
         config.put("felix.fileinstall.log.level", "3");
+        config.put("felix.fileinstall.log.default", "jul"); // before the Log Service is up: into the log, not stdout
         config.put("felix.fileinstall.tmpdir", settings.work().resolve("fileinstall-tmp").toString());
         config.put("ds.loglevel", "warn");
         config.put("gosh.args", console == Console.TERMINAL ? "" : "--nointeractive --noshutdown");

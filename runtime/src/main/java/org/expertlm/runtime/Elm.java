@@ -2,6 +2,7 @@ package org.expertlm.runtime;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -189,6 +190,9 @@ public final class Elm {
         watchdog.start();
 
         Logging.init(settings);
+        // Standard output carries the commands' results only: whatever the container itself prints goes to stderr.
+        PrintStream results = System.out;
+        System.setOut(System.err);
         Path folder;
         try {
             folder = Files.createTempDirectory("elm-exec-");
@@ -206,7 +210,7 @@ public final class Elm {
                 sleep(50);
             }
             Duration left = limit.minusNanos(System.nanoTime() - start);
-            return ConsoleClient.run(socket, script, left.isNegative() ? Duration.ofSeconds(1) : left, System.out, System.err);
+            return ConsoleClient.run(socket, script, left.isNegative() ? Duration.ofSeconds(1) : left, results, System.err);
         } finally {
             container.stop(30_000);
             deleteQuietly(folder);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.expertlm.api.BundleState;
 import org.expertlm.api.DeploymentMonitor;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -39,7 +40,7 @@ final class StatusCollector {
         FrameworkStartLevel startLevel = system.adapt(FrameworkStartLevel.class);
         StatusReport.Framework framework = new StatusReport.Framework(
                 context.getProperty(Constants.FRAMEWORK_VENDOR), system.getVersion().toString(),
-                stateName(system.getState()), startLevel == null ? -1 : startLevel.getStartLevel(),
+                BundleState.of(system.getState()).name(), startLevel == null ? -1 : startLevel.getStartLevel(),
                 context.getProperty(Constants.FRAMEWORK_STORAGE), context.getProperty(WORK_DIR),
                 context.getProperty(CONFIGS_DIR), context.getProperty(ConsoleServer.SOCKET_PROPERTY));
         StatusReport.Deploy deploy = monitor == null ? null
@@ -47,7 +48,7 @@ final class StatusCollector {
         List<StatusReport.BundleInfo> bundles = new ArrayList<>();
         for (Bundle b : context.getBundles()) {
             bundles.add(new StatusReport.BundleInfo(b.getBundleId(), b.getSymbolicName(), b.getVersion().toString(),
-                    stateName(b.getState()), b.getLocation()));
+                    BundleState.of(b.getState()).name(), b.getLocation()));
         }
         return new StatusReport(framework, deploy, bundles, configurations(configAdmin),
                 monitor == null ? List.of() : monitor.problems(), componentProblems(scr));
@@ -131,17 +132,5 @@ final class StatusCollector {
             case ComponentConfigurationDTO.FAILED_ACTIVATION -> "FAILED_ACTIVATION";
             default -> "UNKNOWN(" + state + ")";
         };
-    }
-
-    static String stateName(int state) {
-        switch (state) {
-            case Bundle.UNINSTALLED: return "UNINSTALLED";
-            case Bundle.INSTALLED: return "INSTALLED";
-            case Bundle.RESOLVED: return "RESOLVED";
-            case Bundle.STARTING: return "STARTING";
-            case Bundle.STOPPING: return "STOPPING";
-            case Bundle.ACTIVE: return "ACTIVE";
-            default: return "UNKNOWN(" + state + ")";
-        }
     }
 }

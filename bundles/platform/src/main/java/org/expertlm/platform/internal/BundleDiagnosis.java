@@ -102,16 +102,4 @@ final class BundleDiagnosis {
         }
         return missing;
     }
-
-    static String stateName(int state) {
-        switch (state) {
-            case Bundle.UNINSTALLED: return "UNINSTALLED";
-            case Bundle.INSTALLED: return "INSTALLED";
-            case Bundle.RESOLVED: return "RESOLVED";
-            case Bundle.STARTING: return "STARTING";
-            case Bundle.STOPPING: return "STOPPING";
-            case Bundle.ACTIVE: return "ACTIVE";
-            default: return "UNKNOWN(" + state + ")";
-        }
-    }
 }

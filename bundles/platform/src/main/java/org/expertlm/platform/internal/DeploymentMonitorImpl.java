@@ -5,24 +5,23 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.expertlm.api.BundleState;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.DeploymentProblem;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.FrameworkEvent;
-import org.osgi.framework.FrameworkListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -31,9 +30,9 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
-import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 @Component(service = DeploymentMonitor.class, immediate = true,
         configurationPid = DeploymentMonitorImpl.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
-public final class DeploymentMonitorImpl implements DeploymentMonitor, FrameworkListener, LogListener {
+public final class DeploymentMonitorImpl implements DeploymentMonitor {
 
     static final String PID = "org.expertlm.platform.deploy";
     /** The launcher names the deploy folder here; FileInstall may watch other folders too. */
@@ -62,14 +61,18 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
 
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentMonitorImpl.class);
 
-    private final Map<String, String> lastFailureByLocation = new ConcurrentHashMap<>();
-    private final Set<DeploymentProblem> reported = ConcurrentHashMap.newKeySet();
+    private final Set<DeploymentProblem> reported = new HashSet<>();
     private Set<DeploymentProblem> previousScan = Set.of();
     private BundleContext context;
     private BundleDiagnosis diagnosis;
     private Path deployFolder;
     private long fileInstallPollMillis;
     private ScheduledExecutorService scanner;
+
+    /** Where start failures are found: the framework and FileInstall log them, and the log keeps the latest. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile LogReaderService logReader;
     private ScheduledFuture<?> scan;
     private volatile long scanIntervalMillis;
 
@@ -79,7 +82,6 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
         this.diagnosis = new BundleDiagnosis(context);
         this.deployFolder = resolveDeployFolder(context);
         this.fileInstallPollMillis = parseLong(context.getProperty("felix.fileinstall.poll"), 2000);
-        context.addFrameworkListener(this);
         scanner = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "elm-deploy-monitor");
             t.setDaemon(true);
@@ -105,17 +107,7 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
 
     @Deactivate
     void deactivate() {
-        context.removeFrameworkListener(this);
         scanner.shutdownNow();
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addLogReader(LogReaderService reader) {
-        reader.addLogListener(this);
-    }
-
-    void removeLogReader(LogReaderService reader) {
-        reader.removeLogListener(this);
     }
 
     @Override
@@ -172,15 +164,17 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
         if (why == null) {
             return Optional.empty();
         }
-        String failure = lastFailureByLocation.get(bundle.getLocation());
-        if (failure != null && bundle.getState() == Bundle.RESOLVED) {
-            why = why + "; last start failure: " + failure;
+        if (bundle.getState() == Bundle.RESOLVED) {
+            String failure = lastStartFailure(bundle);
+            if (failure != null) {
+                why = why + "; last start failure: " + failure;
+            }
         }
         String fix = bundle.getState() == Bundle.INSTALLED
                 ? "deploy the bundles that provide the missing requirements, or remove this one"
                 : "fix the cause in the log, then start it with 'start " + bundle.getBundleId() + "'";
         return Optional.of(new DeploymentProblem(artifact, bundle.getBundleId(),
-                BundleDiagnosis.stateName(bundle.getState()), why, fix));
+                BundleState.of(bundle.getState()).name(), why, fix));
     }
 
     /** FileInstall needs up to a poll to notice a file and a little more to install it. */
@@ -205,12 +199,13 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
                             p.artifact(), p.bundleId(), p.state(), p.reason(), p.fix());
                 }
             }
-            for (DeploymentProblem p : reported) {
-                if (!now.contains(p)) {
-                    reported.remove(p);
+            reported.removeIf(p -> {
+                boolean gone = !now.contains(p);
+                if (gone) {
                     LOG.info("Deploy problem gone: {}", p.artifact());
                 }
-            }
+                return gone;
+            });
             previousScan = now;
         } catch (RuntimeException e) {
             // Keep watching: one bad scan (a bundle uninstalled mid-way, say) must not end the monitor.
@@ -218,25 +213,26 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor, Framework
         }
     }
 
-    @Override
-    public void frameworkEvent(FrameworkEvent event) {
-        if (event.getType() == FrameworkEvent.ERROR && event.getBundle() != null && event.getThrowable() != null) {
-            lastFailureByLocation.put(event.getBundle().getLocation(), String.valueOf(event.getThrowable().getMessage()));
+    /**
+     * The newest logged failure to start {@code bundle}: a framework error event about it, or an
+     * entry naming its location (FileInstall logs start failures against itself, naming the file).
+     */
+    private String lastStartFailure(Bundle bundle) {
+        LogReaderService reader = logReader;
+        if (reader == null) {
+            return null;
         }
-    }
-
-    @Override
-    public void logged(LogEntry entry) {
-        // FileInstall logs start failures against itself, naming the failing bundle's location in the text.
-        if (entry.getException() == null || entry.getLogLevel().implies(LogLevel.INFO)) {
-            return;
-        }
-        String message = String.valueOf(entry.getMessage());
-        for (Bundle bundle : context.getBundles()) {
-            if (message.contains(bundle.getLocation()) && bundle.getBundleId() != 0) {
-                lastFailureByLocation.put(bundle.getLocation(), rootMessage(entry.getException()));
+        for (Enumeration<LogEntry> entries = reader.getLog(); entries.hasMoreElements(); ) {
+            LogEntry entry = entries.nextElement();
+            if (entry.getException() == null || entry.getLogLevel().implies(LogLevel.INFO)) {
+                continue;
+            }
+            boolean frameworkEvent = "Events.Framework".equals(entry.getLoggerName()) && bundle.equals(entry.getBundle());
+            if (frameworkEvent || String.valueOf(entry.getMessage()).contains(bundle.getLocation())) {
+                return rootMessage(entry.getException());
             }
         }
+        return null;
     }
 
     private static String rootMessage(Throwable t) {
