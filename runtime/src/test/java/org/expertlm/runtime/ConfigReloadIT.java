@@ -62,6 +62,11 @@ public class ConfigReloadIT {
                 DeployFolderIT.await(() -> monitor.scanIntervalMillis() == 400 ? Boolean.TRUE : null, 3_000));
         assertEquals("the component was modified, not restarted", serviceId, serviceId());
 
+        TestBundles.write(configs(), PID + ".cfg", "scan.interval.ms = soon\n");
+        Thread.sleep(1_500); // three polls: the bad value has reached the component
+        assertEquals("a value that is not a number keeps the interval in force", 400, monitor.scanIntervalMillis());
+        TestBundles.write(configs(), PID + ".cfg", "scan.interval.ms = 400\n");
+
         Configuration configuration = configurationAdmin.getConfiguration(PID, "?");
         assertTrue(String.valueOf(configuration.getProperties().get("felix.fileinstall.filename")).endsWith(PID + ".cfg"));
         assertTrue("configs/ files must never be rewritten", Files.readString(configs().resolve(PID + ".cfg")).equals("scan.interval.ms = 400\n"));

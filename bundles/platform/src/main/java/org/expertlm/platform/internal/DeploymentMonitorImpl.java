@@ -63,16 +63,17 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor {
 
     private final Set<DeploymentProblem> reported = new HashSet<>();
     private Set<DeploymentProblem> previousScan = Set.of();
+
+    /** Where start failures are found: the framework and FileInstall log them, and the log keeps the latest. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile LogReaderService logReader;
     private BundleContext context;
     private BundleDiagnosis diagnosis;
     private Path deployFolder;
     private long fileInstallPollMillis;
     private ScheduledExecutorService scanner;
 
-    /** Where start failures are found: the framework and FileInstall log them, and the log keeps the latest. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile LogReaderService logReader;
     private ScheduledFuture<?> scan;
     private volatile long scanIntervalMillis;
 
@@ -92,7 +93,14 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor {
 
     @Modified
     synchronized void modified(Config config) {
-        long interval = config.scan_interval_ms();
+        long interval;
+        try {
+            interval = config.scan_interval_ms();
+        } catch (RuntimeException e) {
+            interval = scan == null ? 1000 : scanIntervalMillis;
+            LOG.error("scan.interval.ms in configuration {} is not a whole number of milliseconds ({}); keeping {} ms",
+                    PID, e.getMessage(), interval);
+        }
         if (interval < 100) {
             LOG.warn("scan.interval.ms={} in configuration {} is below 100 ms; using 100 ms", interval, PID);
             interval = 100;
