@@ -66,7 +66,7 @@ public final class Elm {
         Elm elm = new Elm(rest, Settings.parse(rest, System.getenv()));
         switch (args.get(0)) {
             case "start":
-                return elm.arguments().contains("--daemon") ? elm.startDaemon() : elm.runContainer(Container.Console.TERMINAL);
+                return elm.settings.daemon() ? elm.startDaemon() : elm.runContainer(Container.Console.TERMINAL);
             case "serve":
                 return elm.runContainer(Container.Console.SOCKET_ONLY);
             case "exec":
@@ -84,7 +84,7 @@ public final class Elm {
 
     /** Runs a container in this process until it is stopped; {@code serve} is what {@code start --daemon} runs. */
     private int runContainer(Container.Console console) throws ElmException {
-        expectOperands(console == Container.Console.TERMINAL ? List.of() : List.of("--daemon"));
+        expectNoOperands();
         settings.prepareFolders();
         Path socket = checkedSocket();
         try (WorkLock lock = lockOrExplain()) {
@@ -106,7 +106,7 @@ public final class Elm {
 
     /** Starts {@code serve} in a new background process and returns once its console answers. */
     private int startDaemon() throws ElmException {
-        expectOperands(List.of("--daemon"));
+        expectNoOperands();
         Path socket = checkedSocket();
         if (ConsoleClient.reachable(socket)) {
             throw new ElmException("an ELM container already runs in " + settings.work() + " (pid "
@@ -218,7 +218,7 @@ public final class Elm {
     }
 
     private int stop() throws ElmException {
-        expectOperands(List.of());
+        expectNoOperands();
         Path socket = settings.socket();
         if (!ConsoleClient.reachable(socket)) {
             System.out.println("No ELM container is running in " + settings.work() + ".");
@@ -274,11 +274,9 @@ public final class Elm {
         return pid.isPresent() ? Long.toString(pid.getAsLong()) : "unknown";
     }
 
-    private void expectOperands(List<String> allowed) throws ElmException {
-        for (String a : arguments()) {
-            if (!allowed.contains(a)) {
-                throw new ElmException("unexpected argument '" + a + "'", 2, null);
-            }
+    private void expectNoOperands() throws ElmException {
+        if (!arguments().isEmpty()) {
+            throw new ElmException("unexpected argument '" + arguments().get(0) + "'", 2, null);
         }
     }
 

@@ -21,15 +21,16 @@ import java.util.Map;
  * @param pollMillis how often FileInstall checks both folders
  * @param timeout how long {@code exec} and {@code stop} may take in all
  * @param clean whether framework storage is wiped at start
- * @param arguments what is left after the options (the subcommand's operands)
+ * @param daemon whether {@code start} runs the container in the background
+ * @param arguments the operands after the options (for {@code exec}, the commands)
  */
 record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, long pollMillis,
-        Duration timeout, boolean clean, List<String> arguments) {
+        Duration timeout, boolean clean, boolean daemon, List<String> arguments) {
 
     static final String USAGE = String.join("\n",
-            "usage: elm start [--daemon] [--clean] [options]   run the container (console on this terminal, or in the background)",
-            "       elm exec [options] '<gogo commands>'       run commands in the running container, or in a fresh one that then exits",
-            "       elm stop [options]                         stop the background container",
+            "usage: elm start [--daemon] [options]       run the container (console on this terminal, or in the background)",
+            "       elm exec [options] '<gogo commands>'  run commands in the running container, or in a fresh one that then exits",
+            "       elm stop [options]                    stop the background container",
             "options (environment variable in brackets):",
             "  --home DIR      ELM home; deploy/, configs/ and work/ default to folders in it [ELM_HOME]",
             "  --work DIR      framework storage, logs and the console socket [ELM_WORK]",
@@ -39,7 +40,10 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
             "  --timeout S     seconds exec or stop may take before giving up (default 120) [ELM_TIMEOUT]",
             "  --clean         start from empty framework storage (bundles from deploy/ are installed again)");
 
-    /** Parses options out of {@code args}; what is not an option is kept, in order, as an argument. */
+    /**
+     * Parses the options at the front of {@code args}; from the first word that is not an option on,
+     * everything is an operand, so that the commands given to {@code exec} may contain any words.
+     */
     static Settings parse(List<String> args, Map<String, String> env) throws ElmException {
         String home = env.get("ELM_HOME");
         String work = env.get("ELM_WORK");
@@ -48,9 +52,14 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
         String poll = env.getOrDefault("ELM_POLL_MS", "500");
         String timeout = env.getOrDefault("ELM_TIMEOUT", "120");
         boolean clean = false;
+        boolean daemon = false;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
+            if (!rest.isEmpty()) {
+                rest.add(a);
+                continue;
+            }
             switch (a) {
                 case "--home" -> home = value(args, ++i, a);
                 case "--work" -> work = value(args, ++i, a);
@@ -59,6 +68,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
                 case "--poll" -> poll = value(args, ++i, a);
                 case "--timeout" -> timeout = value(args, ++i, a);
                 case "--clean" -> clean = true;
+                case "--daemon" -> daemon = true;
                 default -> rest.add(a);
             }
         }
@@ -76,7 +86,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
                 work != null ? absolute(work) : homePath.resolve("work"),
                 deploy != null ? absolute(deploy) : homePath.resolve("deploy"),
                 configs != null ? absolute(configs) : homePath.resolve("configs"),
-                pollMillis, Duration.ofSeconds(seconds), clean, List.copyOf(rest));
+                pollMillis, Duration.ofSeconds(seconds), clean, daemon, List.copyOf(rest));
     }
 
     /** The console socket of a container started in this work folder. */
