@@ -3,6 +3,8 @@ package org.expertlm.console.internal;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.expertlm.api.DeploymentMonitor;
+import org.expertlm.api.Split;
+import org.expertlm.api.TaskCatalog;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
@@ -20,7 +22,9 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
  */
 @Component(service = ElmCommands.class, property = {
         "osgi.command.scope=elm",
-        "osgi.command.function=status"})
+        "osgi.command.function=status",
+        "osgi.command.function=tasks",
+        "osgi.command.function=examples"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -39,6 +43,10 @@ public final class ElmCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ServiceComponentRuntime componentRuntime;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile TaskCatalog catalog;
+
     @Activate
     void activate(BundleContext context) {
         this.context = context;
@@ -50,5 +58,33 @@ public final class ElmCommands {
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
         StatusReport report = StatusCollector.collect(context, monitor, configurationAdmin, componentRuntime);
         return json ? Json.write(report) : report;
+    }
+
+    @Descriptor("list the task catalog: datasets with their cluster, held-out flag, templates (dataset/template), "
+            + "examples per split and whether their data is fetched")
+    public Object tasks(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        TasksReport report = TasksReport.of(catalog().tasks());
+        return json ? Json.write(report) : report;
+    }
+
+    @Descriptor("print rendered prompted examples of a template, with their answer choices and targets")
+    public Object examples(
+            @Descriptor("how many examples (default 5)") @Parameter(names = {"-n", "--count"}, absentValue = "5") int count,
+            @Descriptor("train, validation or test (default train)") @Parameter(names = "--split", absentValue = "train") String split,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the template, as dataset/template (see elm:tasks)") String template) {
+        Split which = Split.parse(split);
+        ExamplesReport report = new ExamplesReport(template, which.id(), catalog().examples(template, which, count));
+        return json ? Json.write(report) : report;
+    }
+
+    private TaskCatalog catalog() {
+        TaskCatalog c = catalog;
+        if (c == null) {
+            throw new IllegalStateException("the task catalog is not running; the bundle org.expertlm.tasks must be active"
+                    + " (see elm:status)");
+        }
+        return c;
     }
 }

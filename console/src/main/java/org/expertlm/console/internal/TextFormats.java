@@ -5,13 +5,16 @@ import java.util.Map;
 
 import org.apache.felix.service.command.Converter;
 import org.expertlm.api.DeploymentProblem;
+import org.expertlm.api.TaskExample;
+import org.expertlm.api.TaskInfo;
 import org.osgi.service.component.annotations.Component;
 
 /**
  * Renders the console's DTOs as text for people; {@code --json} gives the same DTOs to scripts.
  * Registered as a Gogo {@link Converter}, so the shell uses it whenever it prints one of them.
  */
-@Component(property = "osgi.converter.classes=org.expertlm.console.internal.StatusReport")
+@Component(property = "osgi.converter.classes=org.expertlm.console.internal.StatusReport,"
+        + "org.expertlm.console.internal.TasksReport,org.expertlm.console.internal.ExamplesReport")
 public final class TextFormats implements Converter {
 
     @Override
@@ -23,6 +26,12 @@ public final class TextFormats implements Converter {
     public CharSequence format(Object target, int level, Converter escape) {
         if (target instanceof StatusReport report) {
             return level == Converter.INSPECT ? status(report) : summary(report);
+        }
+        if (target instanceof TasksReport report) {
+            return tasks(report);
+        }
+        if (target instanceof ExamplesReport report) {
+            return examples(report);
         }
         return null;
     }
@@ -65,6 +74,42 @@ public final class TextFormats implements Converter {
         }
         if (r.healthy()) {
             f.format("  none%n");
+        }
+        return text.toString().stripTrailing();
+    }
+
+    static String tasks(TasksReport r) {
+        StringBuilder text = new StringBuilder();
+        Formatter f = new Formatter(text);
+        f.format("%d datasets, %d templates; training clusters: %s; held out: %s%n%n", r.datasets(), r.templates(),
+                String.join(", ", r.trainingClusters()), String.join(", ", r.heldOutClusters()));
+        f.format("%-28s %-17s %-8s %6s %6s %6s  %s%n", "DATASET", "CLUSTER", "HELD-OUT", "TRAIN", "VAL", "TEST", "STATUS");
+        for (TaskInfo t : r.tasks()) {
+            f.format("%-28s %-17s %-8s %6s %6s %6s  %s%n", t.dataset(), t.cluster(), t.heldOut() ? "yes" : "", count(t, "train"),
+                    count(t, "validation"), count(t, "test"), t.status());
+            for (TaskInfo.Template template : t.templates()) {
+                f.format("    %s  (%s%s)%n", template.id(), template.answers(),
+                        template.choices().isEmpty() ? "" : ": " + String.join(" | ", template.choices()));
+            }
+        }
+        return text.toString().stripTrailing();
+    }
+
+    private static String count(TaskInfo t, String split) {
+        Integer n = t.counts().get(split);
+        return n == null ? "-" : n.toString();
+    }
+
+    static String examples(ExamplesReport r) {
+        StringBuilder text = new StringBuilder();
+        Formatter f = new Formatter(text);
+        f.format("%s, %s split, %d examples%n", r.template(), r.split(), r.examples().size());
+        for (TaskExample e : r.examples()) {
+            f.format("%n--- %s%n%s%n", e.id(), e.input());
+            if (e.isClassification()) {
+                f.format("choices: %s%n", String.join(" | ", e.choices()));
+            }
+            f.format("target:  %s%n", e.target());
         }
         return text.toString().stripTrailing();
     }

@@ -1,13 +1,18 @@
 package org.expertlm.tasks.data;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.expertlm.tasks.catalog.DatasetDefinition;
+import org.expertlm.tasks.catalog.builders.CatalogBuild;
+
 /**
- * {@code ./elm data fetch [source…]}: fills the data cache from the registries, then writes the
- * Bible dumps. Runs in the launcher's process, outside OSGi.
+ * {@code ./elm data fetch [source…]}: fills the data cache from the registries, writes the Bible
+ * dumps, then builds the record file of every dataset whose sources are there. Runs in the
+ * launcher's process, outside OSGi.
  */
 public final class DataCommand {
 
@@ -41,9 +46,15 @@ public final class DataCommand {
             if (all) {
                 BibleDump.dump(cache, out);
             }
+            out.println("Building the task records");
+            CatalogBuild.build(cache, DatasetDefinition.all(), out);
         } catch (FetchException e) {
             err.println("elm: " + e.getMessage());
             err.println("Sources fetched so far stay in the cache; run the same command again to go on.");
+            return 1;
+        } catch (IOException | RuntimeException e) {
+            err.println("elm: building the task records failed: " + e.getMessage());
+            err.println("Fetched sources stay in the cache; run the same command again after fixing the cause.");
             return 1;
         }
         out.printf("Data cache ready in %.0f s: %s%n", (System.nanoTime() - start) / 1e9, cache);

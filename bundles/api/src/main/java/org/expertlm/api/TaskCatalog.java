@@ -1,0 +1,31 @@
+package org.expertlm.api;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The catalog of prompted tasks: datasets, their clusters and templates, and the rendered examples
+ * of each {@code dataset/template} per split. Splits are fixed: the same example always lands in the
+ * same split.
+ *
+ * <pre>{@code
+ * for (TaskExample e : catalog.examples("pang-lee-sentences/yes-no", Split.TRAIN, 5)) {
+ *     System.out.println(e.input() + " -> " + e.target() + " " + e.choices());
+ * }
+ * }</pre>
+ */
+@ProviderType
+public interface TaskCatalog {
+
+    /** Every dataset, training clusters first. */
+    List<TaskInfo> tasks();
+
+    /**
+     * The first {@code limit} examples of a template in a split, in a fixed order.
+     *
+     * @throws IllegalArgumentException when no template has that id (the message lists the known ones)
+     * @throws IllegalStateException when the dataset's data has not been fetched (the message says how)
+     */
+    List<TaskExample> examples(String templateId, Split split, int limit);
+}
