@@ -75,7 +75,7 @@ public final class Elm {
             case "stop":
                 return elm.stop();
             case "data":
-                return DataCommand.run(elm.arguments(), elm.settings.data(), System.out, System.err);
+                return DataCommand.run(elm.arguments(), elm.settings.data(), elm.settings.home(), System.out, System.err);
             default:
                 throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop or data", 2, null);
         }

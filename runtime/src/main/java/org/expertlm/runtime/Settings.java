@@ -33,6 +33,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             "       elm exec [options] '<gogo commands>'  run commands in the running container, or in a fresh one that then exits",
             "       elm stop [options]                    stop the background container",
             "       elm data fetch [source...]            fetch the datasets from their registries into the data cache",
+            "       elm data cards [folder]               write the data cards (default docs/data-cards)",
             "options (environment variable in brackets):",
             "  --home DIR      ELM home; deploy/, configs/ and work/ default to folders in it [ELM_HOME]",
             "  --work DIR      framework storage, logs and the console socket [ELM_WORK]",

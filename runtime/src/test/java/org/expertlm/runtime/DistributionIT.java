@@ -66,8 +66,29 @@ public class DistributionIT {
         JsonNode status = singleJsonDocument(r.out());
         assertEquals(deploy.toString(), status.path("deploy").path("folder").asText());
         assertEquals("ACTIVE", status.path("framework").path("state").asText());
-        assertTrue(status.path("problems").isArray());
+        assertEquals("no bundle or component failed: " + status.path("problems") + status.path("components"),
+                0, status.path("problems").size() + status.path("components").size());
         assertTrue("the container had bundles", status.path("bundles").size() > 10);
+    }
+
+    @Test
+    public void theTaskCatalogIsListedAndUnfetchedDataIsExplained() throws Exception {
+        Result r = elm("exec", "elm:tasks --json");
+        assertEquals(r.err(), 0, r.status());
+        JsonNode tasks = singleJsonDocument(r.out());
+        assertTrue(tasks.path("datasets").asInt() >= 15);
+        assertTrue(tasks.path("trainingClusters").size() >= 7);
+        assertEquals(3, tasks.path("heldOutClusters").size());
+        assertTrue(tasks.path("templates").asInt() >= 40);
+        JsonNode first = tasks.path("tasks").get(0);
+        assertTrue(first.path("status").asText(), first.path("status").asText().contains("./elm data fetch"));
+
+        Result examples = elm("exec", "elm:examples -n 2 spam/spam-yes-no");
+        assertNotEquals(0, examples.status());
+        assertTrue(examples.err(), examples.err().contains("not in the data cache") && examples.err().contains("./elm data fetch"));
+        Result unknown = elm("exec", "elm:examples spam/no-such-template");
+        assertNotEquals(0, unknown.status());
+        assertTrue(unknown.err(), unknown.err().contains("no template 'spam/no-such-template'") && unknown.err().contains("spam/spam-or-ham"));
     }
 
     @Test
@@ -143,6 +164,7 @@ public class DistributionIT {
         Map<String, String> env = builder.environment();
         env.put("ELM_WORK", work.toString());
         env.put("ELM_DEPLOY", deploy.toString());
+        env.put("ELM_DATA", root.resolve("data").toString());
         env.remove("ELM_HOME");
         File out = root.resolve("out.txt").toFile();
         File err = root.resolve("err.txt").toFile();

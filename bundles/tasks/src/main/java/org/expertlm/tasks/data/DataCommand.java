@@ -11,18 +11,31 @@ import org.expertlm.tasks.catalog.builders.CatalogBuild;
 
 /**
  * {@code ./elm data fetch [source…]}: fills the data cache from the registries, writes the Bible
- * dumps, then builds the record file of every dataset whose sources are there. Runs in the
- * launcher's process, outside OSGi.
+ * dumps, then builds the record file of every dataset whose sources are there; {@code ./elm data
+ * cards} writes the data cards. Runs in the launcher's process, outside OSGi.
  */
 public final class DataCommand {
 
-    public static final String USAGE = "usage: elm data fetch [source...]   fetch every source (or the named ones) into the data cache";
+    public static final String USAGE = String.join("\n",
+            "usage: elm data fetch [source...]   fetch every source (or the named ones) into the data cache and build the task records",
+            "       elm data cards [folder]       write a data card per dataset (default docs/data-cards)");
 
     private DataCommand() {
     }
 
     /** Returns the exit status: 0 done, 1 a source failed, 2 bad usage. */
-    public static int run(List<String> args, Path cache, PrintStream out, PrintStream err) {
+    public static int run(List<String> args, Path cache, Path home, PrintStream out, PrintStream err) {
+        if (!args.isEmpty() && args.get(0).equals("cards") && args.size() <= 2) {
+            Path folder = args.size() == 2 ? Path.of(args.get(1)).toAbsolutePath() : home.resolve("docs").resolve("data-cards");
+            try {
+                int n = DataCards.write(cache, DatasetDefinition.all(), folder);
+                out.println("Wrote " + n + " data cards into " + folder);
+                return 0;
+            } catch (IOException | RuntimeException e) {
+                err.println("elm: writing the data cards into " + folder + " failed: " + e.getMessage());
+                return 1;
+            }
+        }
         if (args.isEmpty() || !args.get(0).equals("fetch")) {
             err.println("elm: " + (args.isEmpty() ? "data needs a subcommand" : "unknown data subcommand '" + args.get(0) + "'"));
             err.println(USAGE);
