@@ -64,7 +64,7 @@ public final class Elm {
             return args.isEmpty() ? 2 : 0;
         }
         List<String> rest = args.subList(1, args.size());
-        Elm elm = new Elm(rest, Settings.parse(rest, System.getenv()));
+        Elm elm = new Elm(rest, Settings.parse(rest, System.getenv(), !args.get(0).equals("exec")));
         switch (args.get(0)) {
             case "start":
                 return elm.settings.daemon() ? elm.startDaemon() : elm.runContainer(Container.Console.TERMINAL);

@@ -44,11 +44,16 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             "  --timeout S     seconds exec or stop may take before giving up (default 120) [ELM_TIMEOUT]",
             "  --clean         start from empty framework storage (bundles from deploy/ are installed again)");
 
-    /**
-     * Parses the options at the front of {@code args}; from the first word that is not an option on,
-     * everything is an operand, so that the commands given to {@code exec} may contain any words.
-     */
+    /** Parses {@code args} with options anywhere among the operands. */
     static Settings parse(List<String> args, Map<String, String> env) throws ElmException {
+        return parse(args, env, true);
+    }
+
+    /**
+     * Parses {@code args}. Unless {@code optionsAnywhere}, options stop at the first operand and all
+     * that follows is operands, so that the commands given to {@code exec} may contain any words.
+     */
+    static Settings parse(List<String> args, Map<String, String> env, boolean optionsAnywhere) throws ElmException {
         String home = env.get("ELM_HOME");
         String work = env.get("ELM_WORK");
         String deploy = env.get("ELM_DEPLOY");
@@ -61,7 +66,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (!rest.isEmpty()) {
+            if (!rest.isEmpty() && !optionsAnywhere) {
                 rest.add(a);
                 continue;
             }

@@ -28,10 +28,13 @@ public class SettingsTest {
 
     @Test
     public void optionsEndAtTheFirstOperandSoCommandsKeepTheirWords() throws ElmException {
-        Settings s = Settings.parse(List.of("--timeout", "5", "elm:status", "--json", "--work", "x"), Map.of());
+        Settings s = Settings.parse(List.of("--timeout", "5", "elm:status", "--json", "--work", "x"), Map.of(), false);
         assertEquals(Duration.ofSeconds(5), s.timeout());
         assertEquals(List.of("elm:status", "--json", "--work", "x"), s.arguments());
         assertTrue(Settings.parse(List.of("--daemon", "--clean"), Map.of()).daemon());
+        Settings data = Settings.parse(List.of("fetch", "brown", "--data", "/tmp/d"), Map.of());
+        assertEquals(List.of("fetch", "brown"), data.arguments());
+        assertEquals(Paths.get("/tmp/d"), data.data());
     }
 
     @Test
