@@ -92,6 +92,28 @@ public class DistributionIT {
     }
 
     @Test
+    public void fetchedDataBecomesExamplesInTheContainer() throws Exception {
+        Result fetch = elm("data", "fetch", "brown");
+        assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
+        assertTrue(fetch.out(), fetch.out().contains("task brown-pos:") && fetch.out().contains("verified size"));
+        assertTrue("a second fetch does nothing new", elm("data", "fetch", "brown").out().contains("already in the cache"));
+
+        Result r = elm("exec", "elm:examples -n 2 --split test --json brown-genre/which-genre");
+        assertEquals(r.err(), 0, r.status());
+        JsonNode examples = singleJsonDocument(r.out()).path("examples");
+        assertEquals(2, examples.size());
+        JsonNode first = examples.get(0);
+        assertEquals("brown-genre/which-genre", first.path("task").asText());
+        assertEquals("TEST", first.path("split").asText());
+        assertEquals(15, first.path("choices").size());
+        assertTrue(first.path("input").asText().contains("Which genre is this passage from?"));
+
+        Result bad = elm("data", "fetch", "no-such-source");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err(), bad.err().contains("no data source 'no-such-source'; known sources: spam-assassin"));
+    }
+
+    @Test
     public void aFailingCommandExitsNonZeroWithItsMessage() throws Exception {
         Result r = elm("exec", "elm:nosuchcommand");
         assertNotEquals(0, r.status());
