@@ -15,6 +15,7 @@ import java.util.TreeMap;
 
 import org.expertlm.api.Split;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -120,7 +121,12 @@ public final class RecordStore {
     }
 
     private static Header parseHeader(Path file, String line) throws IOException {
-        JsonNode head = line == null ? null : JSON.readTree(line);
+        JsonNode head;
+        try {
+            head = line == null ? null : JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            head = null;
+        }
         if (head == null || !FORMAT.equals(head.path("format").asText())) {
             throw new IOException(file + " is not a task record file of format " + FORMAT
                     + "; delete it and run ./elm data fetch to rebuild it");

@@ -63,10 +63,17 @@ public final class TaskCatalogService implements TaskCatalog {
                 templates.add(new TaskInfo.Template(d.dataset() + "/" + t.name(),
                         t.isClassification() ? "choices" : "generation", t.choices()));
             }
-            RecordStore.Header header = header(d);
-            String status = header == null ? "not fetched: " + FETCH
-                    : !header.buildHash().equals(d.buildHash()) ? "stale: built under another definition; " + FETCH
-                    : "ready";
+            RecordStore.Header header;
+            String status;
+            try {
+                header = RecordStore.header(cache, d.dataset());
+                status = header == null ? "not fetched: " + FETCH
+                        : !header.buildHash().equals(d.buildHash()) ? "stale: built under another definition; " + FETCH
+                        : "ready";
+            } catch (IOException e) {
+                header = null;
+                status = "unreadable: " + e.getMessage();
+            }
             tasks.add(new TaskInfo(d.dataset(), d.cluster(), d.heldOut(), d.description(), d.sources(), templates,
                     header == null ? Map.of() : header.counts(), status));
         }

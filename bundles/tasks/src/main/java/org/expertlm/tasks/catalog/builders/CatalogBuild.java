@@ -38,7 +38,7 @@ public final class CatalogBuild {
                 progress.println("task " + d.dataset() + ": source " + absent + " is not fetched; skipped");
                 continue;
             }
-            RecordStore.Header header = RecordStore.header(cache, d.dataset());
+            RecordStore.Header header = readableHeader(cache, d, progress);
             if (header != null && header.buildHash().equals(d.buildHash())) {
                 progress.println("task " + d.dataset() + ": up to date " + header.counts());
                 continue;
@@ -57,4 +57,13 @@ public final class CatalogBuild {
         return missing;
     }
 
+    /** The record file's header, or null when there is none or it cannot be read (then it is rebuilt). */
+    private static RecordStore.Header readableHeader(Path cache, DatasetDefinition d, PrintStream progress) {
+        try {
+            return RecordStore.header(cache, d.dataset());
+        } catch (IOException e) {
+            progress.println("task " + d.dataset() + ": " + e.getMessage() + "; rebuilding it");
+            return null;
+        }
+    }
 }
