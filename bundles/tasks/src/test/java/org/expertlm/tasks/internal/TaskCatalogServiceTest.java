@@ -55,7 +55,7 @@ public class TaskCatalogServiceTest {
         assertTrue(notFetched.getMessage(), notFetched.getMessage().contains("./elm data fetch"));
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> service.examples("spam", Split.TRAIN, 1));
-        assertTrue(unknown.getMessage(), unknown.getMessage().contains("spam/spam-or-ham"));
+        assertTrue(unknown.getMessage(), unknown.getMessage().contains("spam/junk-or-genuine"));
     }
 
     @Test
