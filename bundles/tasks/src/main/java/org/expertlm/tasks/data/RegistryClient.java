@@ -18,15 +18,24 @@ final class RegistryClient {
 
     /** Downloads {@code source} into {@code folder}; returns the file. */
     Path download(Source source, Path folder) throws FetchException {
-        switch (source.registry()) {
-            case "npm" -> Command.run(List.of("npm", "pack", "--silent", source.packageName() + "@" + source.version(),
-                    "--pack-destination", folder.toString()), folder, Map.of());
-            case "debian" -> downloadDebian(source, folder);
-            case "maven" -> Command.run(List.of("mvn", "-q", "-B", MAVEN_COPY,
-                    "-Dartifact=" + source.packageName() + ":" + source.version(),
-                    "-DoutputDirectory=" + folder, "-Dmdep.useBaseVersion=true"), folder, Map.of());
-            default -> throw new FetchException("source " + source.id() + " names registry '" + source.registry()
-                    + "'; expected npm, debian or maven (fix sources.json)");
+        try {
+            switch (source.registry()) {
+                case "npm" -> Command.run(List.of("npm", "pack", "--silent", source.packageName() + "@" + source.version(),
+                        "--pack-destination", folder.toString()), folder, Map.of());
+                case "debian" -> downloadDebian(source, folder);
+                case "maven" -> Command.run(List.of("mvn", "-q", "-B", MAVEN_COPY,
+                        "-Dartifact=" + source.packageName() + ":" + source.version(),
+                        "-DoutputDirectory=" + folder, "-Dmdep.useBaseVersion=true"), folder, Map.of());
+                default -> throw new FetchException("source " + source.id() + " names registry '" + source.registry()
+                        + "'; expected npm, debian or maven (fix sources.json)");
+            }
+        } catch (FetchException e) {
+            if (e.getMessage().startsWith(source.describe()) || e.getMessage().startsWith("source ")) {
+                throw e;
+            }
+            throw new FetchException(source.describe() + " could not be downloaded from the " + source.registry()
+                    + " registry. Check that the registry is reachable and still serves this package and version;"
+                    + " then run the fetch again, it resumes where it stopped. " + e.getMessage(), e);
         }
         Path file = folder.resolve(source.file());
         if (!Files.isRegularFile(file)) {

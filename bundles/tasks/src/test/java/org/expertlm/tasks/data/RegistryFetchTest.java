@@ -67,4 +67,14 @@ public class RegistryFetchTest {
         assertFalse("nothing unverified is kept", DataFetcher.isFetched(cache, wrong));
         assertFalse(Files.exists(cache.resolve("downloads").resolve(real.file())));
     }
+
+    @Test
+    public void aPackageTheRegistryDoesNotHaveIsNamedWithWhatToDo() {
+        Source missing = new Source("missing", "npm", "@expertlm-no-such-scope/no-such-package", "0.0.1",
+                "x.tgz", 1, "0".repeat(64), List.of("package/"), "none");
+        FetchException e = assertThrows(FetchException.class,
+                () -> new DataFetcher(folder.getRoot().toPath(), new PrintStream(new ByteArrayOutputStream())).fetch(List.of(missing)));
+        assertTrue(e.getMessage(), e.getMessage().startsWith("npm @expertlm-no-such-scope/no-such-package 0.0.1 could not be downloaded"));
+        assertTrue(e.getMessage(), e.getMessage().contains("run the fetch again"));
+    }
 }
