@@ -1,0 +1,165 @@
+package org.expertlm.engine.encoder;
+
+import java.util.List;
+import java.util.Map;
+
+import org.expertlm.engine.onnx.OnnxWeights;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * all-MiniLM-L6-v2 as a SameDiff graph: a post-layer-norm BERT encoder (6 layers, hidden 384,
+ * 12 heads, exact GELU, layer-norm epsilon 1e-12) with its weights as constants, batched with an
+ * attention mask for padding, followed by mean pooling over the real tokens and L2 normalisation.
+ *
+ * <p>Shapes are dynamic: one graph serves every batch size and sequence length. Layer norm and GELU
+ * are written out (mean, variance, erf) so that they match the exported model exactly.
+ */
+public final class MiniLmEncoder {
+
+    public static final int HIDDEN = 384;
+    public static final int HEADS = 12;
+    public static final int LAYERS = 6;
+    private static final double LAYER_NORM_EPSILON = 1e-12;
+
+    private final SameDiff sd;
+    private final int padId;
+
+    private MiniLmEncoder(SameDiff sd, int padId) {
+        this.sd = sd;
+        this.padId = padId;
+    }
+
+    /** Builds the graph over the named weights (see {@link OnnxWeights}). */
+    public static MiniLmEncoder build(Map<String, OnnxWeights.Tensor> weights, int padId) {
+        SameDiff sd = SameDiff.create();
+        Weights w = new Weights(sd, weights);
+        SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, -1);
+        SDVariable positions = sd.placeHolder("position_ids", DataType.INT, -1);
+        SDVariable mask = sd.placeHolder("attention_mask", DataType.FLOAT, -1, -1);
+
+        SDVariable x = sd.gather(w.get("embeddings.word_embeddings.weight"), ids, 0)
+                .add(sd.gather(w.get("embeddings.position_embeddings.weight"), positions, 0))
+                .add(w.row("embeddings.token_type_embeddings.weight", 0));
+        x = layerNorm(sd, x, w, "embeddings.LayerNorm");
+
+        // Padding keys get a large negative score, so that softmax gives them no weight.
+        SDVariable keyBias = sd.expandDims(sd.expandDims(mask.rsub(1.0).mul(-1e9), 1), 1);
+        for (int layer = 0; layer < LAYERS; layer++) {
+            String p = "encoder.layer." + layer + ".";
+            SDVariable attention = attention(sd, x, keyBias, w, p + "attention.");
+            x = layerNorm(sd, x.add(attention), w, p + "attention.output.LayerNorm");
+            SDVariable inner = gelu(sd, linear(sd, x, w, p + "intermediate.dense"));
+            x = layerNorm(sd, x.add(linear(sd, inner, w, p + "output.dense")), w, p + "output.LayerNorm");
+        }
+
+        SDVariable weightsOfTokens = sd.expandDims(mask, 2);
+        SDVariable summed = sd.sum(x.mul(weightsOfTokens), 1);
+        SDVariable counts = sd.math.max(sd.sum(mask, true, 1), sd.constant(1e-9f));
+        SDVariable mean = summed.div(counts);
+        SDVariable norm = sd.math.max(sd.math.sqrt(sd.sum(mean.mul(mean), true, 1)), sd.constant(1e-12f));
+        mean.div(norm).rename("embedding");
+        return new MiniLmEncoder(sd, padId);
+    }
+
+    /** Unit sentence vectors of token sequences (each as the tokenizer gives it), computed as one padded batch. */
+    public float[][] embed(List<int[]> sequences) {
+        int batch = sequences.size();
+        int length = sequences.stream().mapToInt(s -> s.length).max().orElse(0);
+        int[][] ids = new int[batch][length];
+        float[][] mask = new float[batch][length];
+        for (int i = 0; i < batch; i++) {
+            java.util.Arrays.fill(ids[i], padId);
+            int[] s = sequences.get(i);
+            System.arraycopy(s, 0, ids[i], 0, s.length);
+            java.util.Arrays.fill(mask[i], 0, s.length, 1f);
+        }
+        int[] positions = new int[length];
+        for (int t = 0; t < length; t++) {
+            positions[t] = t;
+        }
+        Map<String, INDArray> inputs = Map.of(
+                "input_ids", Nd4j.createFromArray(ids),
+                "position_ids", Nd4j.createFromArray(positions),
+                "attention_mask", Nd4j.createFromArray(mask));
+        INDArray out = sd.output(inputs, "embedding").get("embedding");
+        return out.toFloatMatrix();
+    }
+
+    private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, Weights w, String p) {
+        int headSize = HIDDEN / HEADS;
+        SDVariable q = heads(sd, linear(sd, x, w, p + "self.query"), headSize);
+        SDVariable k = heads(sd, linear(sd, x, w, p + "self.key"), headSize);
+        SDVariable v = heads(sd, linear(sd, x, w, p + "self.value"), headSize);
+        SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(headSize)).add(keyBias);
+        SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);            // [B, H, T, Dh]
+        SDVariable merged = sd.reshape(sd.permute(context, 0, 2, 1, 3), shape(sd, x, HIDDEN));
+        return linear(sd, merged, w, p + "output.dense");
+    }
+
+    /** [B, T, D] → [B, H, T, D/H]. */
+    private static SDVariable heads(SameDiff sd, SDVariable x, int headSize) {
+        SDVariable split = sd.reshape(x, shape(sd, x, HEADS, headSize));
+        return sd.permute(split, 0, 2, 1, 3);
+    }
+
+    /** The shape [B, T, rest…] of {@code like}'s first two dimensions followed by fixed ones. */
+    private static SDVariable shape(SameDiff sd, SDVariable like, long... rest) {
+        SDVariable bt = sd.slice(sd.shape(like), new int[] {0}, 2);
+        return sd.concat(0, bt, sd.constant(Nd4j.createFromArray(rest).castTo(bt.dataType())));
+    }
+
+    private static SDVariable linear(SameDiff sd, SDVariable x, Weights w, String name) {
+        return sd.tensorMmul(x, w.get(name + ".weight"), new int[] {2}, new int[] {0}).add(w.get(name + ".bias"));
+    }
+
+    private static SDVariable layerNorm(SameDiff sd, SDVariable x, Weights w, String name) {
+        SDVariable mean = sd.mean(x, true, 2);
+        SDVariable centred = x.sub(mean);
+        SDVariable variance = sd.mean(centred.mul(centred), true, 2);
+        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(LAYER_NORM_EPSILON)));
+        return normed.mul(w.get(name + ".weight")).add(w.get(name + ".bias"));
+    }
+
+    /** GELU with erf, as BERT defines it (not the tanh approximation). */
+    private static SDVariable gelu(SameDiff sd, SDVariable x) {
+        return x.mul(0.5).mul(sd.math.erf(x.div(Math.sqrt(2.0))).add(1.0));
+    }
+
+    /** The weights as graph constants, created once each; a missing name is an error naming it. */
+    private static final class Weights {
+        private final SameDiff sd;
+        private final Map<String, OnnxWeights.Tensor> tensors;
+
+        Weights(SameDiff sd, Map<String, OnnxWeights.Tensor> tensors) {
+            this.sd = sd;
+            this.tensors = tensors;
+        }
+
+        SDVariable get(String name) {
+            SDVariable existing = sd.getVariable(name);
+            if (existing != null) {
+                return existing;
+            }
+            OnnxWeights.Tensor t = tensors.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
+            }
+            return sd.constant(name, Nd4j.create(t.values(), t.shape(), 'c'));
+        }
+
+        SDVariable row(String name, int row) {
+            OnnxWeights.Tensor t = tensors.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
+            }
+            int width = (int) t.shape()[1];
+            float[] values = new float[width];
+            System.arraycopy(t.values(), row * width, values, 0, width);
+            return sd.constant(name + "." + row, Nd4j.createFromArray(values));
+        }
+    }
+}
