@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.expertlm.engine.onnx.OnnxWeights;
+import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -34,7 +35,7 @@ public final class MiniLmEncoder {
     }
 
     /** Builds the graph over the named weights (see {@link OnnxWeights}). */
-    public static MiniLmEncoder build(Map<String, OnnxWeights.Tensor> weights, int padId) {
+    public static MiniLmEncoder build(Map<String, FloatTensor> weights, int padId) {
         SameDiff sd = SameDiff.create();
         Weights w = new Weights(sd, weights);
         SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, -1);
@@ -132,9 +133,9 @@ public final class MiniLmEncoder {
     /** The weights as graph constants, created once each; a missing name is an error naming it. */
     private static final class Weights {
         private final SameDiff sd;
-        private final Map<String, OnnxWeights.Tensor> tensors;
+        private final Map<String, FloatTensor> tensors;
 
-        Weights(SameDiff sd, Map<String, OnnxWeights.Tensor> tensors) {
+        Weights(SameDiff sd, Map<String, FloatTensor> tensors) {
             this.sd = sd;
             this.tensors = tensors;
         }
@@ -144,7 +145,7 @@ public final class MiniLmEncoder {
             if (existing != null) {
                 return existing;
             }
-            OnnxWeights.Tensor t = tensors.get(name);
+            FloatTensor t = tensors.get(name);
             if (t == null) {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }
@@ -152,7 +153,7 @@ public final class MiniLmEncoder {
         }
 
         SDVariable row(String name, int row) {
-            OnnxWeights.Tensor t = tensors.get(name);
+            FloatTensor t = tensors.get(name);
             if (t == null) {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.expertlm.engine.tensor.FloatTensor;
+
 /**
  * The float weights of a BERT encoder exported to ONNX, under their Hugging Face names.
  *
@@ -23,15 +25,11 @@ public final class OnnxWeights {
 
     private static final int FLOAT = 1;
 
-    /** A float tensor: shape and values (row-major). */
-    public record Tensor(long[] shape, float[] values) {
-    }
-
     private OnnxWeights() {
     }
 
     /** Reads every float initializer of the model in {@code onnx}, named as above. */
-    public static Map<String, Tensor> read(byte[] onnx) throws IOException {
+    public static Map<String, FloatTensor> read(byte[] onnx) throws IOException {
         Protobuf model = new Protobuf(onnx);
         Protobuf graph = null;
         while (model.next()) {
@@ -44,7 +42,7 @@ public final class OnnxWeights {
         if (graph == null) {
             throw new IOException("not an ONNX model: no graph (ModelProto field 7)");
         }
-        Map<String, Tensor> initializers = new LinkedHashMap<>();
+        Map<String, FloatTensor> initializers = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
         while (graph.next()) {
             if (graph.field() == 5 && graph.wireType() == Protobuf.LENGTH_DELIMITED) {
@@ -76,7 +74,7 @@ public final class OnnxWeights {
         return new Node(op, inputs, outputs);
     }
 
-    private static void readTensor(Protobuf tensor, Map<String, Tensor> out) throws IOException {
+    private static void readTensor(Protobuf tensor, Map<String, FloatTensor> out) throws IOException {
         List<Long> dims = new ArrayList<>();
         long type = 0;
         String name = null;
@@ -116,18 +114,18 @@ public final class OnnxWeights {
         }
         float[] values = new float[(int) count];
         ByteBuffer.wrap(tensor.bytes(), raw[0], raw[1]).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-        out.put(name, new Tensor(shape, values));
+        out.put(name, new FloatTensor(shape, values));
     }
 
-    private static Map<String, Tensor> nameMatrices(Map<String, Tensor> initializers, List<Node> nodes) throws IOException {
+    private static Map<String, FloatTensor> nameMatrices(Map<String, FloatTensor> initializers, List<Node> nodes) throws IOException {
         Map<String, Node> consumerOf = new HashMap<>();
         for (Node n : nodes) {
             for (String input : n.inputs()) {
                 consumerOf.putIfAbsent(input, n);
             }
         }
-        Map<String, Tensor> named = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : initializers.entrySet()) {
+        Map<String, FloatTensor> named = new LinkedHashMap<>();
+        for (Map.Entry<String, FloatTensor> e : initializers.entrySet()) {
             String name = e.getKey();
             if (!name.startsWith("onnx::MatMul")) {
                 named.put(name, e.getValue());

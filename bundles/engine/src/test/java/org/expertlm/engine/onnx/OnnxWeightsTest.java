@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.util.Map;
 
 import org.expertlm.engine.MiniLmFiles;
+import org.expertlm.engine.tensor.FloatTensor;
 import org.junit.Test;
 
 public class OnnxWeightsTest {
@@ -20,7 +21,7 @@ public class OnnxWeightsTest {
         try (InputStream in = MiniLmFiles.open(MiniLmFiles.ONNX)) {
             onnx = in.readAllBytes();
         }
-        Map<String, OnnxWeights.Tensor> weights = OnnxWeights.read(onnx);
+        Map<String, FloatTensor> weights = OnnxWeights.read(onnx);
         assertTrue(weights.keySet().stream().noneMatch(n -> n.startsWith("onnx::")));
         assertArrayEquals(new long[] {30522, 384}, weights.get("embeddings.word_embeddings.weight").shape());
         for (int layer = 0; layer < 6; layer++) {
