@@ -85,6 +85,9 @@ final class Container {
         config.put("elm.deploy.dir", settings.deploy().toString());
         config.put("elm.configs.dir", settings.configs().toString());
         config.put("elm.data.dir", settings.data().toString());
+        config.put("elm.models.dir", settings.bundles().resolveSibling("models").toString());
+        // JavaCPP and ND4J, inside the engine bundle, reach for sun.misc.Unsafe and friends.
+        config.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.internal.*");
         if (socket != null) {
             config.put("elm.console.socket", socket.toString());
         }

@@ -2,7 +2,12 @@ package org.expertlm.console.internal;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import java.util.List;
+
 import org.expertlm.api.DeploymentMonitor;
+import org.expertlm.api.EngineStatus;
+import org.expertlm.api.NeuralEngine;
+import org.expertlm.api.SentenceEncoder;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.osgi.framework.BundleContext;
@@ -24,7 +29,9 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.scope=elm",
         "osgi.command.function=status",
         "osgi.command.function=tasks",
-        "osgi.command.function=examples"})
+        "osgi.command.function=examples",
+        "osgi.command.function=embed",
+        "osgi.command.function=engine"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -46,6 +53,14 @@ public final class ElmCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile TaskCatalog catalog;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile SentenceEncoder encoder;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile NeuralEngine engine;
 
     @Activate
     void activate(BundleContext context) {
@@ -86,5 +101,33 @@ public final class ElmCommands {
                     + " (see elm:status)");
         }
         return c;
+    }
+
+    @Descriptor("print the sentence vector of a text (384 values, unit length), as the expert library embeds it")
+    public Object embed(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the text; several words are joined with spaces") String... words) {
+        if (words.length == 0) {
+            throw new IllegalArgumentException("elm:embed needs a text, e.g. elm:embed hello world");
+        }
+        SentenceEncoder e = required(encoder, "sentence encoder");
+        String text = String.join(" ", words);
+        EmbedReport report = EmbedReport.of(e.modelId(), text, e.embed(List.of(text)).get(0));
+        return json ? Json.write(report) : report;
+    }
+
+    @Descriptor("show the neural engine: ND4J backend, threads, memory caps, native cache, loaded models")
+    public Object engine(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        EngineStatus status = required(engine, "neural engine").status();
+        return json ? Json.write(status) : status;
+    }
+
+    private static <T> T required(T service, String what) {
+        if (service == null) {
+            throw new IllegalStateException("the " + what + " is not running; the bundle org.expertlm.engine must be active"
+                    + " (see elm:status)");
+        }
+        return service;
     }
 }

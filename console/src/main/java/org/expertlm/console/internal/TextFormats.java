@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.apache.felix.service.command.Converter;
 import org.expertlm.api.DeploymentProblem;
+import org.expertlm.api.EngineStatus;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.TaskInfo;
 import org.osgi.service.component.annotations.Component;
@@ -14,7 +15,8 @@ import org.osgi.service.component.annotations.Component;
  * Registered as a Gogo {@link Converter}, so the shell uses it whenever it prints one of them.
  */
 @Component(property = "osgi.converter.classes=org.expertlm.console.internal.StatusReport,"
-        + "org.expertlm.console.internal.TasksReport,org.expertlm.console.internal.ExamplesReport")
+        + "org.expertlm.console.internal.TasksReport,org.expertlm.console.internal.ExamplesReport,"
+        + "org.expertlm.console.internal.EmbedReport,org.expertlm.api.EngineStatus")
 public final class TextFormats implements Converter {
 
     @Override
@@ -32,6 +34,12 @@ public final class TextFormats implements Converter {
         }
         if (target instanceof ExamplesReport report) {
             return examples(report);
+        }
+        if (target instanceof EmbedReport report) {
+            return embedding(report);
+        }
+        if (target instanceof EngineStatus status) {
+            return engine(status);
         }
         return null;
     }
@@ -112,5 +120,26 @@ public final class TextFormats implements Converter {
             f.format("target:  %s%n", e.target());
         }
         return text.toString().stripTrailing();
+    }
+
+    static String embedding(EmbedReport r) {
+        StringBuilder text = new StringBuilder();
+        new Formatter(text).format("%s, %d dimensions, |v| = %.6f%n", r.model(), r.dimension(), r.norm());
+        for (int i = 0; i < r.vector().length; i++) {
+            text.append(String.format("%9.6f", r.vector()[i])).append((i + 1) % 8 == 0 ? "\n" : " ");
+        }
+        return text.toString().stripTrailing();
+    }
+
+    static String engine(EngineStatus s) {
+        StringBuilder text = new StringBuilder();
+        Formatter f = new Formatter(text);
+        f.format("Backend        %s%n", s.backend());
+        f.format("Threads        %d%n", s.threads());
+        f.format("Off-heap cap   %.1f GiB%n", s.maxBytes() / (double) (1L << 30));
+        f.format("Physical cap   %.1f GiB%n", s.maxPhysicalBytes() / (double) (1L << 30));
+        f.format("Native cache   %s%n", s.nativeCache());
+        f.format("Models         %s", s.models().isEmpty() ? "none loaded yet (loaded on first use)" : String.join(", ", s.models()));
+        return text.toString();
     }
 }

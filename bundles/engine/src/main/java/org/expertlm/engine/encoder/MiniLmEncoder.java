@@ -1,5 +1,6 @@
 package org.expertlm.engine.encoder;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -73,10 +74,10 @@ public final class MiniLmEncoder {
         int[][] ids = new int[batch][length];
         float[][] mask = new float[batch][length];
         for (int i = 0; i < batch; i++) {
-            java.util.Arrays.fill(ids[i], padId);
+            Arrays.fill(ids[i], padId);
             int[] s = sequences.get(i);
             System.arraycopy(s, 0, ids[i], 0, s.length);
-            java.util.Arrays.fill(mask[i], 0, s.length, 1f);
+            Arrays.fill(mask[i], 0, s.length, 1f);
         }
         int[] positions = new int[length];
         for (int t = 0; t < length; t++) {

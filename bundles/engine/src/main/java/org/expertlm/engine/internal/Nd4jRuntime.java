@@ -1,0 +1,46 @@
+package org.expertlm.engine.internal;
+
+import java.nio.file.Path;
+
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.common.config.ND4JClassLoading;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Prepares ND4J for life inside a bundle, once per JVM: JavaCPP's native cache folder and memory caps
+ * (system properties JavaCPP reads when it first loads), then ND4J's class loader (so that its
+ * ServiceLoader finds the backend in this bundle), then the thread count.
+ */
+final class Nd4jRuntime {
+
+    private static boolean started;
+
+    private Nd4jRuntime() {
+    }
+
+    static synchronized void start(Path nativeCache, long maxBytes, long maxPhysicalBytes, int threads) {
+        if (started) {
+            return;
+        }
+        System.setProperty("org.bytedeco.javacpp.cachedir", nativeCache.toString());
+        System.setProperty("org.bytedeco.javacpp.maxbytes", Long.toString(maxBytes));
+        System.setProperty("org.bytedeco.javacpp.maxphysicalbytes", Long.toString(maxPhysicalBytes));
+        ND4JClassLoading.setNd4jClassloaderFromClass(Nd4j.class);
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        started = true;
+    }
+
+    static String backend() {
+        return Nd4j.getBackend().getClass().getSimpleName().replace("Backend", "") + " ("
+                + Nd4j.getEnvironment().getClass().getSimpleName() + ")";
+    }
+
+    static long maxBytes() {
+        return Pointer.maxBytes();
+    }
+
+    static long maxPhysicalBytes() {
+        return Pointer.maxPhysicalBytes();
+    }
+}
