@@ -1,0 +1,155 @@
+package org.expertlm.bench;
+
+import java.io.InputStream;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.expertlm.engine.encoder.MiniLmEncoder;
+import org.expertlm.engine.onnx.OnnxWeights;
+import org.expertlm.engine.tokenize.WordPieceTokenizer;
+import org.nd4j.linalg.factory.Nd4j;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+
+/**
+ * Sentences per second of our SameDiff encoder and of ONNX Runtime on the same MiniLM file and the
+ * same inputs (batches of 32, about 40 tokens each), in one process, with their ratio and the
+ * largest difference between their sentence vectors. Run it with {@code bench/encoder}.
+ */
+public final class EncoderBench {
+
+    private static final String[] WORDS = ("the of and to in a is that for it as was with be by on not he this are or his "
+            + "from at which but have an they you were her she there been one all we their has would when if so no will "
+            + "more what up out who them some could about into than then other time these two may first any new like "
+            + "model expert retrieval language training task adapter vector encoder library container bundle weight "
+            + "sentiment review movie email spam title translation grammar sense paraphrase verse definition").split(" ");
+
+    private EncoderBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        int batches = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int batch = 32;
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+
+        WordPieceTokenizer tokenizer;
+        byte[] onnx;
+        try (InputStream in = EncoderBench.class.getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
+            tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
+        }
+        try (InputStream in = EncoderBench.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+            onnx = in.readAllBytes();
+        }
+        MiniLmEncoder ours = MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId());
+
+        Random random = new Random(42);
+        List<List<int[]>> inputs = new ArrayList<>();
+        long tokens = 0;
+        for (int b = 0; b < batches; b++) {
+            List<int[]> sequences = new ArrayList<>();
+            for (int i = 0; i < batch; i++) {
+                StringBuilder text = new StringBuilder();
+                int words = 22 + random.nextInt(18);
+                for (int w = 0; w < words; w++) {
+                    text.append(WORDS[random.nextInt(WORDS.length)]).append(w % 9 == 8 ? ", " : " ");
+                }
+                int[] ids = tokenizer.encode(text.toString().strip() + ".");
+                sequences.add(ids);
+                tokens += ids.length;
+            }
+            inputs.add(sequences);
+        }
+
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        try (OrtSession session = env.createSession(onnx, options)) {
+            // Warm up both: JIT, native libraries, allocators.
+            for (int i = 0; i < 2; i++) {
+                ours.embed(inputs.get(i % inputs.size()));
+                reference(env, session, inputs.get(i % inputs.size()));
+            }
+            double worst = 0;
+            long start = System.nanoTime();
+            List<float[][]> oursOut = new ArrayList<>();
+            for (List<int[]> b : inputs) {
+                oursOut.add(ours.embed(b));
+            }
+            double oursSeconds = (System.nanoTime() - start) / 1e9;
+            start = System.nanoTime();
+            List<float[][]> theirsOut = new ArrayList<>();
+            for (List<int[]> b : inputs) {
+                theirsOut.add(reference(env, session, b));
+            }
+            double theirsSeconds = (System.nanoTime() - start) / 1e9;
+            for (int b = 0; b < inputs.size(); b++) {
+                for (int i = 0; i < batch; i++) {
+                    for (int d = 0; d < 384; d++) {
+                        worst = Math.max(worst, Math.abs(oursOut.get(b)[i][d] - theirsOut.get(b)[i][d]));
+                    }
+                }
+            }
+            int sentences = batches * batch;
+            double oursRate = sentences / oursSeconds;
+            double theirsRate = sentences / theirsSeconds;
+            System.out.printf("inputs: %d sentences in batches of %d, mean %.1f tokens, %d threads%n",
+                    sentences, batch, tokens / (double) sentences, threads);
+            System.out.printf("ELM SameDiff encoder : %8.1f sentences/s%n", oursRate);
+            System.out.printf("ONNX Runtime %s : %8.1f sentences/s%n", OrtEnvironment.getEnvironment().getVersion(), theirsRate);
+            System.out.printf("ratio (ELM / ONNX Runtime): %.2fx  (target >= 0.50x)%n", oursRate / theirsRate);
+            System.out.printf("parity: max |ELM - ONNX Runtime| = %.2e  (bound 1e-4)%n", worst);
+        }
+    }
+
+    /** ONNX Runtime on the same padded batch, mean-pooled and normalised like ours. */
+    private static float[][] reference(OrtEnvironment env, OrtSession session, List<int[]> sequences) throws Exception {
+        int batch = sequences.size();
+        int length = sequences.stream().mapToInt(s -> s.length).max().orElse(0);
+        long[] ids = new long[batch * length];
+        long[] mask = new long[batch * length];
+        for (int i = 0; i < batch; i++) {
+            int[] s = sequences.get(i);
+            for (int t = 0; t < s.length; t++) {
+                ids[i * length + t] = s[t];
+                mask[i * length + t] = 1;
+            }
+        }
+        long[] shape = {batch, length};
+        Map<String, OnnxTensor> in = new HashMap<>();
+        in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+        in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+        in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[batch * length]), shape));
+        try (OrtSession.Result result = session.run(in)) {
+            float[][][] hidden = (float[][][]) result.get(0).getValue();
+            float[][] out = new float[batch][384];
+            for (int i = 0; i < batch; i++) {
+                int n = sequences.get(i).length;
+                double norm = 0;
+                for (int d = 0; d < 384; d++) {
+                    double sum = 0;
+                    for (int t = 0; t < n; t++) {
+                        sum += hidden[i][t][d];
+                    }
+                    out[i][d] = (float) (sum / n);
+                    norm += out[i][d] * (double) out[i][d];
+                }
+                norm = Math.max(Math.sqrt(norm), 1e-12);
+                for (int d = 0; d < 384; d++) {
+                    out[i][d] /= (float) norm;
+                }
+            }
+            return out;
+        } finally {
+            in.values().forEach(OnnxTensor::close);
+        }
+    }
+}
