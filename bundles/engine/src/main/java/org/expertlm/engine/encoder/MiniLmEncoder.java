@@ -1,8 +1,14 @@
 package org.expertlm.engine.encoder;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -19,6 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Shapes are dynamic: one graph serves every batch size and sequence length. Layer norm and GELU
  * are written out (mean, variance, erf) so that they match the exported model exactly.
+ *
+ * <p>Batches run in parallel, one per worker thread, each with single-threaded ND4J operations:
+ * measured here, SameDiff's operations barely gain from a second thread, while two batches at once
+ * do (see bench/README.md). {@link #embedBatches} is safe to call from several threads.
  */
 public final class MiniLmEncoder {
 
@@ -29,14 +39,26 @@ public final class MiniLmEncoder {
 
     private final SameDiff sd;
     private final int padId;
+    private final ExecutorService workers;
+    private final int threads;
 
-    private MiniLmEncoder(SameDiff sd, int padId) {
+    private MiniLmEncoder(SameDiff sd, int padId, int threads) {
         this.sd = sd;
         this.padId = padId;
+        this.threads = threads;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "elm-encoder-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
-    /** Builds the graph over the named weights (see {@link OnnxWeights}). */
-    public static MiniLmEncoder build(Map<String, FloatTensor> weights, int padId) {
+    /** Builds the graph over the named weights (see {@link OnnxWeights}), run by {@code threads} workers. */
+    public static MiniLmEncoder build(Map<String, FloatTensor> weights, int padId, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
         SameDiff sd = SameDiff.create();
         Weights w = new Weights(sd, weights);
         SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, -1);
@@ -64,7 +86,31 @@ public final class MiniLmEncoder {
         SDVariable mean = summed.div(counts);
         SDVariable norm = sd.math.max(sd.math.sqrt(sd.sum(mean.mul(mean), true, 1)), sd.constant(1e-12f));
         mean.div(norm).rename("embedding");
-        return new MiniLmEncoder(sd, padId);
+        return new MiniLmEncoder(sd, padId, threads);
+    }
+
+    /** The vectors of several batches, computed on the worker threads; in the batches' order. */
+    public List<float[][]> embedBatches(List<List<int[]>> batches) {
+        if (threads == 1 || batches.size() == 1) {
+            List<float[][]> out = new ArrayList<>();
+            batches.forEach(b -> out.add(embed(b)));
+            return out;
+        }
+        List<Future<float[][]>> futures = new ArrayList<>();
+        batches.forEach(b -> futures.add(workers.submit(() -> embed(b))));
+        List<float[][]> out = new ArrayList<>();
+        try {
+            for (Future<float[][]> f : futures) {
+                out.add(f.get());
+            }
+        } catch (InterruptedException e) {
+            futures.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while encoding", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+        return out;
     }
 
     /** Unit sentence vectors of token sequences (each as the tokenizer gives it), computed as one padded batch. */
@@ -114,8 +160,12 @@ public final class MiniLmEncoder {
         return sd.concat(0, bt, sd.constant(Nd4j.createFromArray(rest).castTo(bt.dataType())));
     }
 
+    /** x · W + b over the last dimension, as one 2-D product over all tokens. */
     private static SDVariable linear(SameDiff sd, SDVariable x, Weights w, String name) {
-        return sd.tensorMmul(x, w.get(name + ".weight"), new int[] {2}, new int[] {0}).add(w.get(name + ".bias"));
+        long[] shape = w.shape(name + ".weight");
+        SDVariable tokens = sd.reshape(x, -1, shape[0]);
+        SDVariable y = sd.mmul(tokens, w.get(name + ".weight")).add(w.get(name + ".bias"));
+        return sd.reshape(y, shape(sd, x, shape[1]));
     }
 
     private static SDVariable layerNorm(SameDiff sd, SDVariable x, Weights w, String name) {
@@ -151,6 +201,14 @@ public final class MiniLmEncoder {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }
             return sd.constant(name, Nd4j.create(t.values(), t.shape(), 'c'));
+        }
+
+        long[] shape(String name) {
+            FloatTensor t = tensors.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
+            }
+            return t.shape();
         }
 
         SDVariable row(String name, int row) {

@@ -39,8 +39,8 @@ public final class MiniLmModel {
         this.id = id;
     }
 
-    /** Loads the model from the jar (or a folder) holding its two files. */
-    public static MiniLmModel load(Path source) throws IOException {
+    /** Loads the model from the jar (or a folder) holding its two files; {@code threads} batches run at once. */
+    public static MiniLmModel load(Path source, int threads) throws IOException {
         byte[] onnx;
         WordPieceTokenizer tokenizer;
         if (Files.isDirectory(source)) {
@@ -57,7 +57,7 @@ public final class MiniLmModel {
             }
         }
         String id = NAME + "@sha256:" + sha256(onnx).substring(0, 16);
-        return new MiniLmModel(tokenizer, MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId()), id);
+        return new MiniLmModel(tokenizer, MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId(), threads), id);
     }
 
     public String id() {
@@ -77,17 +77,18 @@ public final class MiniLmModel {
             order[i] = i;
         }
         Arrays.sort(order, Comparator.comparingInt(i -> ids.get(i).length));
-        float[][] out = new float[texts.size()][];
+        List<List<int[]>> batches = new ArrayList<>();
         for (int start = 0; start < order.length; start += BATCH) {
             List<int[]> batch = new ArrayList<>();
-            int end = Math.min(order.length, start + BATCH);
-            for (int k = start; k < end; k++) {
+            for (int k = start; k < Math.min(order.length, start + BATCH); k++) {
                 batch.add(ids.get(order[k]));
             }
-            float[][] vectors = encoder.embed(batch);
-            for (int k = start; k < end; k++) {
-                out[order[k]] = vectors[k - start];
-            }
+            batches.add(batch);
+        }
+        List<float[][]> vectors = encoder.embedBatches(batches);
+        float[][] out = new float[texts.size()][];
+        for (int k = 0; k < order.length; k++) {
+            out[order[k]] = vectors.get(k / BATCH)[k % BATCH];
         }
         return List.of(out);
     }

@@ -34,7 +34,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
 
     /** The engine's configuration (PID {@value #PID}); read at activation. */
     public @interface Config {
-        /** Threads for ND4J's operations. */
+        /** Batches encoded at once, one thread each. */
         int threads() default 2;
 
         /** Off-heap memory JavaCPP may allocate, in bytes (default 4 GiB). */
@@ -58,7 +58,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
         nativeCache = Paths.get(work == null ? System.getProperty("java.io.tmpdir") : work, "javacpp", ND4J_VERSION);
         modelJar = Paths.get(models == null ? "models" : models, MINILM_JAR).toAbsolutePath();
         threads = Math.max(1, config.threads());
-        Nd4jRuntime.start(nativeCache, config.offheap_max_bytes(), config.physical_max_bytes(), threads);
+        Nd4jRuntime.start(nativeCache, config.offheap_max_bytes(), config.physical_max_bytes());
         LOG.info("Engine ready: {} with {} threads, natives in {}", Nd4jRuntime.backend(), threads, nativeCache);
     }
 
@@ -97,7 +97,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
                     }
                     long start = System.nanoTime();
                     try {
-                        m = MiniLmModel.load(modelJar);
+                        m = MiniLmModel.load(modelJar, threads);
                     } catch (IOException e) {
                         throw new UncheckedIOException("the sentence encoder's model " + modelJar + " cannot be read: "
                                 + e.getMessage(), e);

@@ -9,7 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Prepares ND4J for life inside a bundle, once per JVM: JavaCPP's native cache folder and memory caps
  * (system properties JavaCPP reads when it first loads), then ND4J's class loader (so that its
- * ServiceLoader finds the backend in this bundle), then the thread count.
+ * ServiceLoader finds the backend in this bundle). Each operation runs on one thread: the engine
+ * runs batches side by side instead, which is faster here (see bench/README.md).
  */
 final class Nd4jRuntime {
 
@@ -18,7 +19,7 @@ final class Nd4jRuntime {
     private Nd4jRuntime() {
     }
 
-    static synchronized void start(Path nativeCache, long maxBytes, long maxPhysicalBytes, int threads) {
+    static synchronized void start(Path nativeCache, long maxBytes, long maxPhysicalBytes) {
         if (started) {
             return;
         }
@@ -26,8 +27,9 @@ final class Nd4jRuntime {
         System.setProperty("org.bytedeco.javacpp.maxbytes", Long.toString(maxBytes));
         System.setProperty("org.bytedeco.javacpp.maxphysicalbytes", Long.toString(maxPhysicalBytes));
         ND4JClassLoading.setNd4jClassloaderFromClass(Nd4j.class);
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        Nd4j.getEnvironment().setMaxThreads(1);
+        Nd4j.getEnvironment().setMaxMasterThreads(1);
+        Nd4j.factory().blas().setMaxThreads(1);
         started = true;
     }
 

@@ -29,7 +29,7 @@ public class MiniLmEncoderParityTest {
         try (InputStream in = MiniLmFiles.open(MiniLmFiles.ONNX)) {
             onnx = in.readAllBytes();
         }
-        encoder = MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId());
+        encoder = MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId(), 2);
     }
 
     @Test
@@ -38,9 +38,14 @@ public class MiniLmEncoderParityTest {
         MiniLmFiles.sentences().forEach(s -> all.add(tokenizer.encode(s)));
         double worst = 0;
         try (OnnxReference reference = new OnnxReference(onnx, 2)) {
+            List<List<int[]>> batches = new ArrayList<>();
             for (int start = 0; start < all.size(); start += 16) {
-                List<int[]> batch = all.subList(start, Math.min(all.size(), start + 16));
-                float[][] ours = encoder.embed(batch);
+                batches.add(all.subList(start, Math.min(all.size(), start + 16)));
+            }
+            List<float[][]> oursAll = encoder.embedBatches(batches);
+            for (int b = 0; b < batches.size(); b++) {
+                List<int[]> batch = batches.get(b);
+                float[][] ours = oursAll.get(b);
                 float[][] theirs = reference.embed(batch);
                 for (int i = 0; i < batch.size(); i++) {
                     assertEquals(384, ours[i].length);
