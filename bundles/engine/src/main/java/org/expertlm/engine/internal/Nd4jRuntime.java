@@ -33,9 +33,12 @@ final class Nd4jRuntime {
         started = true;
     }
 
+    /** {@code CPU (nd4j-native …)} or {@code CUDA (nd4j-cuda-11.6 …)}. */
     static String backend() {
-        return Nd4j.getBackend().getClass().getSimpleName().replace("Backend", "") + " ("
-                + Nd4j.getEnvironment().getClass().getSimpleName() + ")";
+        String backend = Nd4j.getBackend().getClass().getSimpleName();
+        boolean cuda = backend.contains("Cublas") || backend.contains("Cuda");
+        return (cuda ? "CUDA (nd4j-cuda-11.6 " : "CPU (nd4j-native ") + EngineComponent.ND4J_VERSION + ", "
+                + Nd4j.factory().blas().getBlasVendor() + ")";
     }
 
     static long maxBytes() {
