@@ -72,9 +72,15 @@ public final class MiniLmEncoder {
 
         // Padding keys get a large negative score, so that softmax gives them no weight.
         SDVariable keyBias = sd.expandDims(sd.expandDims(mask.rsub(1.0).mul(-1e9), 1), 1);
+        // The shapes of the head split and merge, computed once from the batch: [B, T, H, D/H] and [B, T, D].
+        SDVariable batchAndLength = sd.slice(sd.shape(ids), new int[] {0}, 2);
+        SDVariable headShape = sd.concat(0, batchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {HEADS, HIDDEN / HEADS}).castTo(batchAndLength.dataType())));
+        SDVariable hiddenShape = sd.concat(0, batchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {HIDDEN}).castTo(batchAndLength.dataType())));
         for (int layer = 0; layer < LAYERS; layer++) {
             String p = "encoder.layer." + layer + ".";
-            SDVariable attention = attention(sd, x, keyBias, w, p + "attention.");
+            SDVariable attention = attention(sd, x, keyBias, headShape, hiddenShape, w, p + "attention.");
             x = layerNorm(sd, x.add(attention), w, p + "attention.output.LayerNorm");
             SDVariable inner = gelu(sd, linear(sd, x, w, p + "intermediate.dense"));
             x = layerNorm(sd, x.add(linear(sd, inner, w, p + "output.dense")), w, p + "output.LayerNorm");
@@ -137,35 +143,24 @@ public final class MiniLmEncoder {
         return out.toFloatMatrix();
     }
 
-    private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, Weights w, String p) {
-        int headSize = HIDDEN / HEADS;
-        SDVariable q = heads(sd, linear(sd, x, w, p + "self.query"), headSize);
-        SDVariable k = heads(sd, linear(sd, x, w, p + "self.key"), headSize);
-        SDVariable v = heads(sd, linear(sd, x, w, p + "self.value"), headSize);
-        SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(headSize)).add(keyBias);
+    private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, SDVariable headShape,
+            SDVariable hiddenShape, Weights w, String p) {
+        SDVariable q = heads(sd, linear(sd, x, w, p + "self.query"), headShape);
+        SDVariable k = heads(sd, linear(sd, x, w, p + "self.key"), headShape);
+        SDVariable v = heads(sd, linear(sd, x, w, p + "self.value"), headShape);
+        SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(HIDDEN / HEADS)).add(keyBias);
         SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);            // [B, H, T, Dh]
-        SDVariable merged = sd.reshape(sd.permute(context, 0, 2, 1, 3), shape(sd, x, HIDDEN));
+        SDVariable merged = sd.reshape(sd.permute(context, 0, 2, 1, 3), hiddenShape);
         return linear(sd, merged, w, p + "output.dense");
     }
 
     /** [B, T, D] → [B, H, T, D/H]. */
-    private static SDVariable heads(SameDiff sd, SDVariable x, int headSize) {
-        SDVariable split = sd.reshape(x, shape(sd, x, HEADS, headSize));
-        return sd.permute(split, 0, 2, 1, 3);
+    private static SDVariable heads(SameDiff sd, SDVariable x, SDVariable headShape) {
+        return sd.permute(sd.reshape(x, headShape), 0, 2, 1, 3);
     }
 
-    /** The shape [B, T, rest…] of {@code like}'s first two dimensions followed by fixed ones. */
-    private static SDVariable shape(SameDiff sd, SDVariable like, long... rest) {
-        SDVariable bt = sd.slice(sd.shape(like), new int[] {0}, 2);
-        return sd.concat(0, bt, sd.constant(Nd4j.createFromArray(rest).castTo(bt.dataType())));
-    }
-
-    /** x · W + b over the last dimension, as one 2-D product over all tokens. */
     private static SDVariable linear(SameDiff sd, SDVariable x, Weights w, String name) {
-        long[] shape = w.shape(name + ".weight");
-        SDVariable tokens = sd.reshape(x, -1, shape[0]);
-        SDVariable y = sd.mmul(tokens, w.get(name + ".weight")).add(w.get(name + ".bias"));
-        return sd.reshape(y, shape(sd, x, shape[1]));
+        return sd.tensorMmul(x, w.get(name + ".weight"), new int[] {2}, new int[] {0}).add(w.get(name + ".bias"));
     }
 
     private static SDVariable layerNorm(SameDiff sd, SDVariable x, Weights w, String name) {
@@ -201,14 +196,6 @@ public final class MiniLmEncoder {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }
             return sd.constant(name, Nd4j.create(t.values(), t.shape(), 'c'));
-        }
-
-        long[] shape(String name) {
-            FloatTensor t = tensors.get(name);
-            if (t == null) {
-                throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
-            }
-            return t.shape();
         }
 
         SDVariable row(String name, int row) {
