@@ -1,21 +1,18 @@
 package org.expertlm.bench;
 
 import java.io.InputStream;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
+
+import org.expertlm.engine.OnnxReference;
 
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tokenize.WordPieceTokenizer;
 import org.nd4j.linalg.factory.Nd4j;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 
 /**
  * Sentences per second of our SameDiff encoder and of ONNX Runtime on the same MiniLM file and the
@@ -70,15 +67,11 @@ public final class EncoderBench {
             inputs.add(sequences);
         }
 
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
-        try (OrtSession session = env.createSession(onnx, options)) {
+        try (OnnxReference reference = new OnnxReference(onnx, threads)) {
             // Warm up both: JIT, native libraries, allocators.
             for (int i = 0; i < 2; i++) {
                 ours.embedBatches(inputs.subList(0, Math.min(threads, inputs.size())));
-                reference(env, session, inputs.get(i % inputs.size()));
+                reference.embed(inputs.get(i % inputs.size()));
             }
             double worst = 0;
             long start = System.nanoTime();
@@ -87,7 +80,7 @@ public final class EncoderBench {
             start = System.nanoTime();
             List<float[][]> theirsOut = new ArrayList<>();
             for (List<int[]> b : inputs) {
-                theirsOut.add(reference(env, session, b));
+                theirsOut.add(reference.embed(b));
             }
             double theirsSeconds = (System.nanoTime() - start) / 1e9;
             for (int b = 0; b < inputs.size(); b++) {
@@ -106,49 +99,6 @@ public final class EncoderBench {
             System.out.printf("ONNX Runtime %s : %8.1f sentences/s%n", OrtEnvironment.getEnvironment().getVersion(), theirsRate);
             System.out.printf("ratio (ELM / ONNX Runtime): %.2fx  (target >= 0.50x)%n", oursRate / theirsRate);
             System.out.printf("parity: max |ELM - ONNX Runtime| = %.2e  (bound 1e-4)%n", worst);
-        }
-    }
-
-    /** ONNX Runtime on the same padded batch, mean-pooled and normalised like ours. */
-    private static float[][] reference(OrtEnvironment env, OrtSession session, List<int[]> sequences) throws Exception {
-        int batch = sequences.size();
-        int length = sequences.stream().mapToInt(s -> s.length).max().orElse(0);
-        long[] ids = new long[batch * length];
-        long[] mask = new long[batch * length];
-        for (int i = 0; i < batch; i++) {
-            int[] s = sequences.get(i);
-            for (int t = 0; t < s.length; t++) {
-                ids[i * length + t] = s[t];
-                mask[i * length + t] = 1;
-            }
-        }
-        long[] shape = {batch, length};
-        Map<String, OnnxTensor> in = new HashMap<>();
-        in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-        in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-        in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[batch * length]), shape));
-        try (OrtSession.Result result = session.run(in)) {
-            float[][][] hidden = (float[][][]) result.get(0).getValue();
-            float[][] out = new float[batch][384];
-            for (int i = 0; i < batch; i++) {
-                int n = sequences.get(i).length;
-                double norm = 0;
-                for (int d = 0; d < 384; d++) {
-                    double sum = 0;
-                    for (int t = 0; t < n; t++) {
-                        sum += hidden[i][t][d];
-                    }
-                    out[i][d] = (float) (sum / n);
-                    norm += out[i][d] * (double) out[i][d];
-                }
-                norm = Math.max(Math.sqrt(norm), 1e-12);
-                for (int d = 0; d < 384; d++) {
-                    out[i][d] /= (float) norm;
-                }
-            }
-            return out;
-        } finally {
-            in.values().forEach(OnnxTensor::close);
         }
     }
 }

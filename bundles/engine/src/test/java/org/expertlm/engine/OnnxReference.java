@@ -19,6 +19,7 @@ public final class OnnxReference implements AutoCloseable {
     public OnnxReference(byte[] onnx, int threads) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
         session = env.createSession(onnx, options);
     }
 
