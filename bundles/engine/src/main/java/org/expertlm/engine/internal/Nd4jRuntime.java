@@ -37,8 +37,9 @@ final class Nd4jRuntime {
     static String backend() {
         String backend = Nd4j.getBackend().getClass().getSimpleName();
         boolean cuda = backend.contains("Cublas") || backend.contains("Cuda");
+        String kernels = System.getenv("OPENBLAS_CORETYPE");
         return (cuda ? "CUDA (nd4j-cuda-11.6 " : "CPU (nd4j-native ") + EngineComponent.ND4J_VERSION + ", "
-                + Nd4j.factory().blas().getBlasVendor() + ")";
+                + Nd4j.factory().blas().getBlasVendor() + (kernels == null ? "" : " " + kernels + " kernels") + ")";
     }
 
     static long maxBytes() {
