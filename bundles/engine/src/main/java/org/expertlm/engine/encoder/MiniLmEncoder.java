@@ -2,8 +2,11 @@ package org.expertlm.engine.encoder;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,9 +29,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Shapes are dynamic: one graph serves every batch size and sequence length. Layer norm and GELU
  * are written out (mean, variance, erf) so that they match the exported model exactly.
  *
- * <p>Batches run in parallel, one per worker thread, each with single-threaded ND4J operations:
- * measured here, SameDiff's operations barely gain from a second thread, while two batches at once
- * do (see bench/README.md). {@link #embedBatches} is safe to call from several threads.
+ * <p>Batches run in parallel, one per worker thread, each with single-threaded ND4J operations and
+ * a graph of its own (the weight arrays are shared): measured here, SameDiff's operations barely gain
+ * from a second thread, while two batches at once do (see bench/README.md). {@link #embed} and
+ * {@link #embedBatches} are safe to call from several threads.
  */
 public final class MiniLmEncoder {
 
@@ -37,15 +41,15 @@ public final class MiniLmEncoder {
     public static final int LAYERS = 6;
     private static final double LAYER_NORM_EPSILON = 1e-12;
 
-    private final SameDiff sd;
+    private final BlockingQueue<SameDiff> idleGraphs;
     private final int padId;
     private final ExecutorService workers;
     private final int threads;
 
-    private MiniLmEncoder(SameDiff sd, int padId, int threads) {
-        this.sd = sd;
+    private MiniLmEncoder(List<SameDiff> graphs, int padId) {
+        this.idleGraphs = new ArrayBlockingQueue<>(graphs.size(), false, graphs);
         this.padId = padId;
-        this.threads = threads;
+        this.threads = graphs.size();
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "elm-encoder-" + n.incrementAndGet());
@@ -54,13 +58,22 @@ public final class MiniLmEncoder {
         });
     }
 
-    /** Builds the graph over the named weights (see {@link OnnxWeights}), run by {@code threads} workers. */
+    /** Builds one graph per worker over the named weights (see {@link OnnxWeights}), for {@code threads} workers. */
     public static MiniLmEncoder build(Map<String, FloatTensor> weights, int padId, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         }
-        SameDiff sd = SameDiff.create();
-        Weights w = new Weights(sd, weights);
+        Map<String, INDArray> arrays = new HashMap<>();
+        weights.forEach((name, t) -> arrays.put(name, Nd4j.create(t.values(), t.shape(), 'c')));
+        List<SameDiff> graphs = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            graphs.add(graph(new Weights(SameDiff.create(), arrays)));
+        }
+        return new MiniLmEncoder(graphs, padId);
+    }
+
+    private static SameDiff graph(Weights w) {
+        SameDiff sd = w.sd;
         SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, -1);
         SDVariable positions = sd.placeHolder("position_ids", DataType.INT, -1);
         SDVariable mask = sd.placeHolder("attention_mask", DataType.FLOAT, -1, -1);
@@ -92,7 +105,7 @@ public final class MiniLmEncoder {
         SDVariable mean = summed.div(counts);
         SDVariable norm = sd.math.max(sd.math.sqrt(sd.sum(mean.mul(mean), true, 1)), sd.constant(1e-12f));
         mean.div(norm).rename("embedding");
-        return new MiniLmEncoder(sd, padId, threads);
+        return sd;
     }
 
     /** The vectors of several batches, computed on the worker threads; in the batches' order. */
@@ -139,8 +152,20 @@ public final class MiniLmEncoder {
                 "input_ids", Nd4j.createFromArray(ids),
                 "position_ids", Nd4j.createFromArray(positions),
                 "attention_mask", Nd4j.createFromArray(mask));
-        INDArray out = sd.output(inputs, "embedding").get("embedding");
-        return out.toFloatMatrix();
+        SameDiff sd = idleGraphs.poll();
+        if (sd == null) {
+            try {
+                sd = idleGraphs.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a free encoder graph", e);
+            }
+        }
+        try {
+            return sd.output(inputs, "embedding").get("embedding").toFloatMatrix();
+        } finally {
+            idleGraphs.add(sd);
+        }
     }
 
     private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, SDVariable headShape,
@@ -176,14 +201,14 @@ public final class MiniLmEncoder {
         return x.mul(0.5).mul(sd.math.erf(x.div(Math.sqrt(2.0))).add(1.0));
     }
 
-    /** The weights as graph constants, created once each; a missing name is an error naming it. */
+    /** The weights as constants of one graph, over arrays shared by every graph; a missing name is an error naming it. */
     private static final class Weights {
         private final SameDiff sd;
-        private final Map<String, FloatTensor> tensors;
+        private final Map<String, INDArray> arrays;
 
-        Weights(SameDiff sd, Map<String, FloatTensor> tensors) {
+        Weights(SameDiff sd, Map<String, INDArray> arrays) {
             this.sd = sd;
-            this.tensors = tensors;
+            this.arrays = arrays;
         }
 
         SDVariable get(String name) {
@@ -191,22 +216,19 @@ public final class MiniLmEncoder {
             if (existing != null) {
                 return existing;
             }
-            FloatTensor t = tensors.get(name);
-            if (t == null) {
+            INDArray a = arrays.get(name);
+            if (a == null) {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }
-            return sd.constant(name, Nd4j.create(t.values(), t.shape(), 'c'));
+            return sd.constant(name, a);
         }
 
         SDVariable row(String name, int row) {
-            FloatTensor t = tensors.get(name);
-            if (t == null) {
+            INDArray a = arrays.get(name);
+            if (a == null) {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }
-            int width = (int) t.shape()[1];
-            float[] values = new float[width];
-            System.arraycopy(t.values(), row * width, values, 0, width);
-            return sd.constant(name + "." + row, Nd4j.createFromArray(values));
+            return sd.constant(name + "." + row, a.getRow(row).dup());
         }
     }
 }
