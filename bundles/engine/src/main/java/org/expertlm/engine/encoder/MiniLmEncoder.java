@@ -34,7 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * from a second thread, while two batches at once do (see bench/README.md). {@link #embed} and
  * {@link #embedBatches} are safe to call from several threads.
  */
-public final class MiniLmEncoder {
+public final class MiniLmEncoder implements AutoCloseable {
 
     public static final int HIDDEN = 384;
     public static final int HEADS = 12;
@@ -166,6 +166,12 @@ public final class MiniLmEncoder {
         } finally {
             idleGraphs.add(sd);
         }
+    }
+
+    /** Stops the worker threads; the encoder cannot be used afterwards. */
+    @Override
+    public void close() {
+        workers.shutdownNow();
     }
 
     private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, SDVariable headShape,

@@ -21,7 +21,7 @@ import org.expertlm.engine.tokenize.WordPieceTokenizer;
  * all-MiniLM-L6-v2 loaded from the jar that ships it (its ONNX file and {@code tokenizer.json}):
  * tokenizer and encoder together, with an id that carries the digest of the weights.
  */
-public final class MiniLmModel {
+public final class MiniLmModel implements AutoCloseable {
 
     public static final String NAME = "all-MiniLM-L6-v2";
     static final String ONNX_ENTRY = "all-minilm-l6-v2.onnx";
@@ -91,6 +91,12 @@ public final class MiniLmModel {
             out[order[k]] = vectors.get(k / BATCH)[k % BATCH];
         }
         return List.of(out);
+    }
+
+    /** Stops the encoder's worker threads. */
+    @Override
+    public void close() {
+        encoder.close();
     }
 
     private static InputStream entry(ZipFile jar, String name, Path source) throws IOException {

@@ -17,6 +17,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,15 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
         threads = Math.max(1, config.threads());
         Nd4jRuntime.start(nativeCache, config.offheap_max_bytes(), config.physical_max_bytes());
         LOG.info("Engine ready: {} with {} threads, natives in {}", Nd4jRuntime.backend(), threads, nativeCache);
+    }
+
+    @Deactivate
+    void deactivate() {
+        MiniLmModel m = model;
+        model = null;
+        if (m != null) {
+            m.close();
+        }
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskExample;
@@ -40,7 +41,7 @@ public class SplitterAndRendererTest {
         List<Record> records = records(1000);
         Map<Split, List<Record>> first = Splitter.split(d, records);
         List<Record> shuffled = new ArrayList<>(records);
-        Collections.shuffle(shuffled, new java.util.Random(3));
+        Collections.shuffle(shuffled, new Random(3));
         Map<Split, List<Record>> second = Splitter.split(d, shuffled);
         assertEquals(first, second);
         assertEquals(50, first.get(Split.TRAIN).size());
