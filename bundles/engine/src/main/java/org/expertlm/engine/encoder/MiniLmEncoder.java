@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.expertlm.engine.graph.GraphOps;
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -95,7 +96,7 @@ public final class MiniLmEncoder implements AutoCloseable {
             String p = "encoder.layer." + layer + ".";
             SDVariable attention = attention(sd, x, keyBias, headShape, hiddenShape, w, p + "attention.");
             x = layerNorm(sd, x.add(attention), w, p + "attention.output.LayerNorm");
-            SDVariable inner = gelu(sd, linear(sd, x, w, p + "intermediate.dense"));
+            SDVariable inner = GraphOps.gelu(sd, linear(sd, x, w, p + "intermediate.dense"));
             x = layerNorm(sd, x.add(linear(sd, inner, w, p + "output.dense")), w, p + "output.LayerNorm");
         }
 
@@ -200,11 +201,6 @@ public final class MiniLmEncoder implements AutoCloseable {
         SDVariable variance = sd.mean(centred.mul(centred), true, 2);
         SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(LAYER_NORM_EPSILON)));
         return normed.mul(w.get(name + ".weight")).add(w.get(name + ".bias"));
-    }
-
-    /** GELU with erf, as BERT defines it (not the tanh approximation). */
-    private static SDVariable gelu(SameDiff sd, SDVariable x) {
-        return x.mul(0.5).mul(sd.math.erf(x.div(Math.sqrt(2.0))).add(1.0));
     }
 
     /** The weights as constants of one graph, over arrays shared by every graph; a missing name is an error naming it. */
