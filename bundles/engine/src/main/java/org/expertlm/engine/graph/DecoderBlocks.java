@@ -1,0 +1,118 @@
+package org.expertlm.engine.graph;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The sublayers of a transformer decoder over token states [B, T, D], each pre-layer-norm with a
+ * residual: causal self-attention (a position sees itself and the positions before it), cross-attention
+ * over encoder states [B, S, D] (padding of the encoder side masked), and a GELU feed-forward block.
+ * Tensor names follow {@code <prefix>.<part>.weight|bias}.
+ *
+ * <p>Linear layers are 2-D products over all tokens: in ND4J 1.0.0-M2.1 the backward pass of
+ * {@code tensorMmul} on [B, T, D] fails, so a trainable graph cannot use it.
+ */
+public final class DecoderBlocks {
+
+    /** Large enough that softmax gives a masked position no weight, small enough to stay finite. */
+    static final double MASKED = -1e9;
+
+    private final SameDiff sd;
+    private final Parameters p;
+    private final int dim;
+    private final int heads;
+    private final SDVariable headShape;
+    private final SDVariable hiddenShape;
+
+    /** Blocks for states shaped like {@code states} [B, T, dim] with {@code heads} attention heads. */
+    public DecoderBlocks(SameDiff sd, Parameters p, SDVariable states, int dim, int heads) {
+        if (dim % heads != 0) {
+            throw new IllegalArgumentException("dimension " + dim + " does not split into " + heads + " heads");
+        }
+        this.sd = sd;
+        this.p = p;
+        this.dim = dim;
+        this.heads = heads;
+        SDVariable batchAndLength = sd.slice(sd.shape(states), new int[] {0}, 2);
+        this.headShape = sd.concat(0, batchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {heads, dim / heads}).castTo(batchAndLength.dataType())));
+        this.hiddenShape = sd.concat(0, batchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {dim}).castTo(batchAndLength.dataType())));
+    }
+
+    /**
+     * x + SelfAttention(LN(x)) where position t attends to positions ≤ t; {@code causalMask} [T, T]
+     * holds 0 on and below the diagonal and {@link #MASKED} above (see {@link #causalMask(int)}).
+     */
+    public SDVariable causalSelfAttention(SDVariable x, SDVariable causalMask, String prefix) {
+        SDVariable normed = layerNorm(x, prefix + ".norm");
+        SDVariable attended = attention(normed, normed, normed, causalMask, prefix, hiddenShape, headShape, headShape);
+        return x.add(attended);
+    }
+
+    /**
+     * x + CrossAttention(LN(x), memory): queries from the decoder, keys and values from the encoder
+     * states {@code memory} [B, S, D]; {@code memoryBias} [B, 1, 1, S] is 0 for real tokens, {@link #MASKED} for padding.
+     */
+    public SDVariable crossAttention(SDVariable x, SDVariable memory, SDVariable memoryBias, String prefix) {
+        SDVariable memoryBatchAndLength = sd.slice(sd.shape(memory), new int[] {0}, 2);
+        SDVariable memoryHeads = sd.concat(0, memoryBatchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {heads, dim / heads}).castTo(memoryBatchAndLength.dataType())));
+        SDVariable attended = attention(layerNorm(x, prefix + ".norm"), memory, memory, memoryBias, prefix, hiddenShape,
+                headShape, memoryHeads);
+        return x.add(attended);
+    }
+
+    /** x + W2 · GELU(W1 · LN(x)) with an inner width of {@code inner}. */
+    public SDVariable feedForward(SDVariable x, int inner, String prefix) {
+        SDVariable hidden = GraphOps.gelu(sd, linear(tokens(layerNorm(x, prefix + ".norm")), prefix + ".in", dim, inner));
+        return x.add(sd.reshape(linear(hidden, prefix + ".out", inner, dim), hiddenShape));
+    }
+
+    /** Layer norm over the last dimension (epsilon 1e-5). */
+    public SDVariable layerNorm(SDVariable x, String name) {
+        SDVariable mean = sd.mean(x, true, 2);
+        SDVariable centred = x.sub(mean);
+        SDVariable variance = sd.mean(centred.mul(centred), true, 2);
+        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(1e-5)));
+        return normed.mul(p.get(name + ".weight", dim)).add(p.get(name + ".bias", dim));
+    }
+
+    /** 0 on and below the diagonal, {@link #MASKED} above: the mask of {@link #causalSelfAttention}. */
+    public static double[][] causalMask(int length) {
+        double[][] mask = new double[length][length];
+        for (int i = 0; i < length; i++) {
+            for (int j = i + 1; j < length; j++) {
+                mask[i][j] = MASKED;
+            }
+        }
+        return mask;
+    }
+
+    private SDVariable attention(SDVariable queries, SDVariable keys, SDVariable values, SDVariable bias, String prefix,
+            SDVariable outShape, SDVariable queryHeads, SDVariable keyHeads) {
+        SDVariable q = split(linear(tokens(queries), prefix + ".query", dim, dim), queryHeads);
+        SDVariable k = split(linear(tokens(keys), prefix + ".key", dim, dim), keyHeads);
+        SDVariable v = split(linear(tokens(values), prefix + ".value", dim, dim), keyHeads);
+        SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(dim / (double) heads)).add(bias);
+        SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);
+        SDVariable merged = tokens(sd.permute(context, 0, 2, 1, 3));
+        return sd.reshape(linear(merged, prefix + ".output", dim, dim), outShape);
+    }
+
+    /** [N, D] rows → [B, H, T, D/H]. */
+    private SDVariable split(SDVariable rows, SDVariable shape) {
+        return sd.permute(sd.reshape(rows, shape), 0, 2, 1, 3);
+    }
+
+    /** [B, T, …, D] → [B·T, D]. */
+    private SDVariable tokens(SDVariable x) {
+        return sd.reshape(x, -1, dim);
+    }
+
+    /** x · W + b on rows. */
+    private SDVariable linear(SDVariable rows, String name, int in, int out) {
+        return sd.mmul(rows, p.get(name + ".weight", in, out)).add(p.get(name + ".bias", out));
+    }
+}

@@ -1,0 +1,114 @@
+package org.expertlm.engine.graph;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/** The decoder's hand-built sublayers on tiny shapes: gradients, causality, masking of encoder padding. */
+public class DecoderBlocksTest {
+
+    private static final DataType D = DataType.DOUBLE;
+    private static final int B = 2;
+    private static final int T = 3;
+    private static final int S = 4;
+    private static final int DIM = 4;
+
+    /** A graph of all three sublayers with seeded trainable parameters, and its inputs. */
+    private static SameDiff graph() {
+        SameDiff sd = SameDiff.create();
+        int[] seed = {100};
+        Parameters p = (name, shape) -> sd.getVariable(name) != null ? sd.getVariable(name)
+                : sd.var(name, Nd4j.randn(seed[0]++, shape).castTo(D).muli(0.5));
+        SDVariable x = sd.placeHolder("x", D, -1, -1, DIM);
+        SDVariable memory = sd.placeHolder("memory", D, -1, -1, DIM);
+        SDVariable causal = sd.placeHolder("causal", D, -1, -1);
+        SDVariable memoryBias = sd.placeHolder("memory_bias", D, -1, 1, 1, -1);
+        SDVariable target = sd.placeHolder("target", D, -1, -1, DIM);
+        DecoderBlocks blocks = new DecoderBlocks(sd, p, x, DIM, 2);
+        SDVariable y = blocks.causalSelfAttention(x, causal, "self");
+        y.rename("after_self");
+        y = blocks.crossAttention(y, memory, memoryBias, "cross");
+        y = blocks.feedForward(y, 6, "ffn");
+        y.rename("y");
+        SDVariable diff = y.sub(target);
+        sd.mean(diff.mul(diff)).rename("loss");
+        sd.setLossVariables("loss");
+        return sd;
+    }
+
+    private static Map<String, INDArray> inputs() {
+        Map<String, INDArray> in = new HashMap<>();
+        in.put("x", Nd4j.randn(1, new long[] {B, T, DIM}).castTo(D));
+        in.put("memory", Nd4j.randn(2, new long[] {B, S, DIM}).castTo(D));
+        in.put("causal", Nd4j.createFromArray(DecoderBlocks.causalMask(T)));
+        INDArray bias = Nd4j.zeros(D, B, 1, 1, S);
+        bias.putScalar(new long[] {1, 0, 0, S - 1}, DecoderBlocks.MASKED); // the second sequence has one padded position
+        in.put("memory_bias", bias);
+        in.put("target", Nd4j.randn(3, new long[] {B, T, DIM}).castTo(D));
+        return in;
+    }
+
+    @Test
+    public void gradientsOfEveryParameterMatchFiniteDifferences() {
+        SameDiff sd = graph();
+        Map<String, INDArray> in = inputs();
+        sd.output(in, "loss");
+        List<String> names = sd.variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE)
+                .map(SDVariable::name).toList();
+        assertEquals("2 attention blocks x 10 tensors + feed-forward 6", 26, names.size());
+        Map<String, INDArray> analytic = sd.calculateGradients(in, names);
+        double eps = 1e-6;
+        for (String name : names) {
+            INDArray w = sd.getVariable(name).getArr();
+            for (long i = 0; i < w.length(); i++) {
+                double original = w.getDouble(i);
+                w.putScalar(i, original + eps);
+                double plus = sd.output(in, "loss").get("loss").getDouble(0);
+                w.putScalar(i, original - eps);
+                double minus = sd.output(in, "loss").get("loss").getDouble(0);
+                w.putScalar(i, original);
+                double numeric = (plus - minus) / (2 * eps);
+                assertEquals(name + "[" + i + "]", numeric, analytic.get(name).getDouble(i), 1e-6 + 1e-4 * Math.abs(numeric));
+            }
+        }
+    }
+
+    @Test
+    public void aPositionSeesNothingAfterIt() {
+        SameDiff sd = graph();
+        Map<String, INDArray> in = inputs();
+        INDArray before = sd.output(in, "after_self").get("after_self").dup();
+        INDArray changed = in.get("x").dup();
+        changed.get(NDArrayIndex.all(), NDArrayIndex.point(T - 1), NDArrayIndex.all()).addi(5.0);
+        in.put("x", changed);
+        INDArray after = sd.output(in, "after_self").get("after_self");
+        INDArray earlierBefore = before.get(NDArrayIndex.all(), NDArrayIndex.interval(0, T - 1), NDArrayIndex.all());
+        INDArray earlierAfter = after.get(NDArrayIndex.all(), NDArrayIndex.interval(0, T - 1), NDArrayIndex.all());
+        assertTrue("earlier positions unchanged", earlierBefore.equalsWithEps(earlierAfter, 1e-12));
+        assertFalse("the changed position changed", before.equalsWithEps(after, 1e-6));
+    }
+
+    @Test
+    public void paddedEncoderPositionsAreIgnored() {
+        SameDiff sd = graph();
+        Map<String, INDArray> in = inputs();
+        INDArray before = sd.output(in, "y").get("y").dup();
+        INDArray memory = in.get("memory").dup();
+        memory.get(NDArrayIndex.point(1), NDArrayIndex.point(S - 1), NDArrayIndex.all()).addi(7.0);
+        in.put("memory", memory);
+        assertTrue("changing a padded encoder state changes nothing", before.equalsWithEps(sd.output(in, "y").get("y"), 1e-12));
+    }
+}
