@@ -11,7 +11,6 @@ import org.junit.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
@@ -47,28 +46,11 @@ public class AdaptersTest {
     /** Central differences of the loss for every element of every trainable variable, against autodiff. */
     private static void checkGradients(SameDiff sd, Map<String, INDArray> in, int trainable) {
         // Move the zero-initialised matrices off zero first, so that every path carries gradient.
-        sd.variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE)
-                .forEach(v -> v.getArr().addi(Nd4j.randn(11, v.getArr().shape()).castTo(D).muli(0.1)));
-        List<String> names = sd.variables().stream()
-                .filter(v -> v.getVariableType() == VariableType.VARIABLE)
-                .map(SDVariable::name).toList();
+        GradientCheck.trainable(sd).forEach(n -> sd.getVariable(n).getArr()
+                .addi(Nd4j.randn(11, sd.getVariable(n).getArr().shape()).castTo(D).muli(0.1)));
+        List<String> names = GradientCheck.trainable(sd);
         assertEquals("trainable tensors " + names, trainable, names.size());
-        Map<String, INDArray> analytic = sd.calculateGradients(in, names);
-        double eps = 1e-6;
-        for (String name : names) {
-            INDArray w = sd.getVariable(name).getArr();
-            for (long i = 0; i < w.length(); i++) {
-                double original = w.getDouble(i);
-                w.putScalar(i, original + eps);
-                double plus = sd.output(in, "loss").get("loss").getDouble(0);
-                w.putScalar(i, original - eps);
-                double minus = sd.output(in, "loss").get("loss").getDouble(0);
-                w.putScalar(i, original);
-                double numeric = (plus - minus) / (2 * eps);
-                double exact = analytic.get(name).getDouble(i);
-                assertEquals(name + "[" + i + "]", numeric, exact, 1e-6 + 1e-4 * Math.abs(numeric));
-            }
-        }
+        GradientCheck.assertGradientsMatch(sd, in, names);
     }
 
     @Test

@@ -11,7 +11,6 @@ import java.util.Map;
 import org.junit.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -66,24 +65,9 @@ public class DecoderBlocksTest {
         SameDiff sd = graph();
         Map<String, INDArray> in = inputs();
         sd.output(in, "loss");
-        List<String> names = sd.variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE)
-                .map(SDVariable::name).toList();
+        List<String> names = GradientCheck.trainable(sd);
         assertEquals("2 attention blocks x 10 tensors + feed-forward 6", 26, names.size());
-        Map<String, INDArray> analytic = sd.calculateGradients(in, names);
-        double eps = 1e-6;
-        for (String name : names) {
-            INDArray w = sd.getVariable(name).getArr();
-            for (long i = 0; i < w.length(); i++) {
-                double original = w.getDouble(i);
-                w.putScalar(i, original + eps);
-                double plus = sd.output(in, "loss").get("loss").getDouble(0);
-                w.putScalar(i, original - eps);
-                double minus = sd.output(in, "loss").get("loss").getDouble(0);
-                w.putScalar(i, original);
-                double numeric = (plus - minus) / (2 * eps);
-                assertEquals(name + "[" + i + "]", numeric, analytic.get(name).getDouble(i), 1e-6 + 1e-4 * Math.abs(numeric));
-            }
-        }
+        GradientCheck.assertGradientsMatch(sd, in, names);
     }
 
     @Test
