@@ -11,18 +11,18 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Central finite differences of a graph's loss against SameDiff's gradients, element by element (double graphs). */
-final class GradientCheck {
+public final class GradientCheck {
 
     private GradientCheck() {
     }
 
     /** The names of the graph's trainable variables. */
-    static List<String> trainable(SameDiff sd) {
+    public static List<String> trainable(SameDiff sd) {
         return sd.variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE).map(SDVariable::name).toList();
     }
 
     /** Asserts that d loss / d w matches (loss(w + ε) − loss(w − ε)) / 2ε for every element of every named variable. */
-    static void assertGradientsMatch(SameDiff sd, Map<String, INDArray> in, List<String> names) {
+    public static void assertGradientsMatch(SameDiff sd, Map<String, INDArray> in, List<String> names) {
         Map<String, INDArray> analytic = sd.calculateGradients(in, names);
         double eps = 1e-6;
         for (String name : names) {

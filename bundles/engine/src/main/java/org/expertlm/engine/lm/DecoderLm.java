@@ -1,0 +1,170 @@
+package org.expertlm.engine.lm;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.expertlm.engine.graph.DecoderBlocks;
+import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.tensor.FloatTensor;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A transformer decoder over encoder states, with its token embeddings tied to the encoder's (frozen)
+ * word embeddings restricted to the output vocabulary, and sinusoidal positions.
+ *
+ * <p>The graph computes, for a batch of target sequences, each token's log-probability
+ * ({@code token_logprob} [B, T]), each sequence's sum ({@code sequence_logprob} [B]) and the LM loss
+ * ({@code loss}: mean negative log-likelihood of the real target tokens). {@link #score} is rank
+ * classification: the choices of one input form one batch over that input's encoder states.
+ */
+public final class DecoderLm {
+
+    private final DecoderConfig config;
+    private final SameDiff sd;
+    private final DataType type;
+
+    private DecoderLm(DecoderConfig config, SameDiff sd, DataType type) {
+        this.config = config;
+        this.sd = sd;
+        this.type = type;
+    }
+
+    /**
+     * Builds the graph. {@code wordEmbeddings} is the encoder's table [vocabulary, dim]; the decoder's
+     * weights come from {@code parameters} (trainable for the base model, constants under adapters).
+     */
+    public static DecoderLm build(DecoderConfig c, FloatTensor wordEmbeddings, SameDiff sd, Parameters parameters, DataType type) {
+        long[] shape = wordEmbeddings.shape();
+        if (shape.length != 2 || shape[1] != c.dim()) {
+            throw new IllegalArgumentException("word embeddings of shape " + Arrays.toString(shape)
+                    + " do not fit a decoder of dim " + c.dim());
+        }
+        float[] rows = new float[c.vocabulary().length * c.dim()];
+        for (int i = 0; i < c.vocabulary().length; i++) {
+            int id = c.vocabulary()[i];
+            if (id < 0 || id >= shape[0]) {
+                throw new IllegalArgumentException("output token " + id + " is outside the embedding table's " + shape[0] + " rows");
+            }
+            System.arraycopy(wordEmbeddings.values(), id * c.dim(), rows, i * c.dim(), c.dim());
+        }
+        SDVariable table = sd.constant("decoder.embeddings", Nd4j.create(rows, new long[] {c.vocabulary().length, c.dim()}, 'c').castTo(type));
+
+        SDVariable memory = sd.placeHolder("memory", type, -1, -1, c.dim());
+        SDVariable memoryBias = sd.placeHolder("memory_bias", type, -1, 1, 1, -1);
+        SDVariable input = sd.placeHolder("decoder_input", DataType.INT, -1, -1);
+        SDVariable targets = sd.placeHolder("targets", DataType.INT, -1, -1);
+        SDVariable targetMask = sd.placeHolder("target_mask", type, -1, -1);
+        SDVariable causal = sd.placeHolder("causal", type, -1, -1);
+        SDVariable positions = sd.placeHolder("positions", type, -1, c.dim());
+
+        // The table is a constant, so gathering from it is safe (training through gather is not, in this ND4J).
+        SDVariable x = sd.gather(table, input, 0).add(positions);
+        DecoderBlocks blocks = new DecoderBlocks(sd, parameters, x, c.dim(), c.heads());
+        for (int layer = 0; layer < c.layers(); layer++) {
+            String p = "decoder.layer." + layer;
+            x = blocks.causalSelfAttention(x, causal, p + ".self");
+            x = blocks.crossAttention(x, memory, memoryBias, p + ".cross");
+            x = blocks.feedForward(x, c.inner(), p + ".ffn");
+        }
+        x = blocks.layerNorm(x, "decoder.final.norm");
+        SDVariable logits = sd.mmul(sd.reshape(x, -1, c.dim()), table, false, true, false);
+        // logSoftmax over the last dimension without naming it: with an explicit dimension its backward fails in M2.1.
+        SDVariable logProbs = sd.reshape(sd.nn.logSoftmax(logits), sd.concat(0,
+                sd.slice(sd.shape(input), new int[] {0}, 2),
+                sd.constant(Nd4j.createFromArray(new long[] {c.vocabulary().length}))));
+        logProbs.rename("log_probs");
+        SDVariable picked = sd.sum(logProbs.mul(sd.oneHot(targets, c.vocabulary().length, 2, 1.0, 0.0, type)), 2);
+        SDVariable tokenLogProb = picked.mul(targetMask).rename("token_logprob");
+        sd.sum(tokenLogProb, 1).rename("sequence_logprob");
+        sd.sum(tokenLogProb).neg().div(sd.sum(targetMask)).rename("loss");
+        sd.setLossVariables("loss");
+        return new DecoderLm(c, sd, type);
+    }
+
+    public SameDiff graph() {
+        return sd;
+    }
+
+    public DecoderConfig config() {
+        return config;
+    }
+
+    /**
+     * Rank classification: the summed log-probability of each choice's tokens given one input's
+     * encoder states [S, dim] (all of them real tokens), optionally divided by the choice's length.
+     * Choices are WordPiece ids without BOS; every id must be in the output vocabulary.
+     */
+    public double[] score(float[][] memory, List<int[]> choices, boolean lengthNormalised) {
+        Map<String, INDArray> batch = batch(memory, choices);
+        INDArray sums = sd.output(batch, "sequence_logprob").get("sequence_logprob");
+        double[] scores = new double[choices.size()];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = sums.getDouble(i) / (lengthNormalised ? choices.get(i).length : 1);
+        }
+        return scores;
+    }
+
+    /** The placeholders for scoring {@code choices} against one input's states; the states are shared by every row. */
+    public Map<String, INDArray> batch(float[][] memory, List<int[]> choices) {
+        int rows = choices.size();
+        int length = 0;
+        for (int[] choice : choices) {
+            if (choice.length == 0 || choice.length >= config.maxLength()) {
+                throw new IllegalArgumentException("a choice of " + choice.length + " tokens; expected 1 to "
+                        + (config.maxLength() - 1));
+            }
+            length = Math.max(length, choice.length);
+        }
+        int[][] input = new int[rows][length];
+        int[][] targets = new int[rows][length];
+        double[][] mask = new double[rows][length];
+        for (int r = 0; r < rows; r++) {
+            int[] choice = choices.get(r);
+            for (int t = 0; t < choice.length; t++) {
+                int index = config.indexOf(choice[t]);
+                if (index < 0) {
+                    throw new IllegalArgumentException("answer token " + choice[t] + " is not in the decoder's output vocabulary");
+                }
+                targets[r][t] = index;
+                input[r][t] = t == 0 ? 0 : targets[r][t - 1];
+                mask[r][t] = 1;
+            }
+        }
+        INDArray states = Nd4j.createFromArray(memory).castTo(type);
+        INDArray shared = Nd4j.create(type, rows, memory.length, config.dim());
+        for (int r = 0; r < rows; r++) {
+            shared.get(NDArrayIndex.point(r)).assign(states);
+        }
+        Map<String, INDArray> batch = new HashMap<>();
+        batch.put("memory", shared);
+        batch.put("memory_bias", Nd4j.zeros(type, rows, 1, 1, memory.length));
+        batch.put("decoder_input", Nd4j.createFromArray(input));
+        batch.put("targets", Nd4j.createFromArray(targets));
+        batch.put("target_mask", Nd4j.createFromArray(mask).castTo(type));
+        batch.put("causal", Nd4j.createFromArray(DecoderBlocks.causalMask(length)).castTo(type));
+        batch.put("positions", Nd4j.createFromArray(sinusoids(length, config.dim())).castTo(type));
+        return batch;
+    }
+
+    /** The sinusoidal position encodings of the first {@code length} positions. */
+    static double[][] sinusoids(int length, int dim) {
+        double[][] out = new double[length][dim];
+        for (int t = 0; t < length; t++) {
+            for (int i = 0; i < dim; i += 2) {
+                double angle = t / Math.pow(10000, (double) i / dim);
+                out[t][i] = Math.sin(angle);
+                if (i + 1 < dim) {
+                    out[t][i + 1] = Math.cos(angle);
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,107 @@
+package org.expertlm.engine.lm;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.expertlm.engine.graph.GradientCheck;
+import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.tensor.FloatTensor;
+import org.junit.Test;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Rank classification agrees with the log-probabilities computed directly, one choice at a time. */
+public class DecoderLmTest {
+
+    private static final int DIM = 8;
+    private static final int[] VOCABULARY = {1, 7, 9, 11, 13, 15};
+
+    private static DecoderLm model() {
+        float[] table = new float[20 * DIM];
+        INDArray random = Nd4j.randn(3, new long[] {20 * DIM});
+        for (int i = 0; i < table.length; i++) {
+            table[i] = random.getFloat(i);
+        }
+        SameDiff sd = SameDiff.create();
+        DecoderConfig config = new DecoderConfig(2, DIM, 2, 12, 6, VOCABULARY);
+        DecoderLm lm = DecoderLm.build(config, new FloatTensor(new long[] {20, DIM}, table), sd,
+                Parameters.trainable(sd, 5, DataType.DOUBLE), DataType.DOUBLE);
+        // Move the weights off their small initial values so that scores differ clearly.
+        GradientCheck.trainable(sd).forEach(n -> sd.getVariable(n).getArr()
+                .addi(Nd4j.randn(9, sd.getVariable(n).getArr().shape()).castTo(DataType.DOUBLE).muli(0.3)));
+        return lm;
+    }
+
+    private static float[][] memory() {
+        INDArray m = Nd4j.randn(4, new long[] {5, DIM});
+        return m.toFloatMatrix();
+    }
+
+    @Test
+    public void batchedScoresEqualTheSumOfEachChoicesTokenLogProbabilities() {
+        DecoderLm lm = model();
+        float[][] memory = memory();
+        List<int[]> choices = List.of(new int[] {7}, new int[] {9, 11}, new int[] {13, 15, 7, 9});
+        double[] batched = lm.score(memory, choices, false);
+        double[] normalised = lm.score(memory, choices, true);
+        for (int c = 0; c < choices.size(); c++) {
+            int[] choice = choices.get(c);
+            Map<String, INDArray> alone = lm.batch(memory, List.of(choice));
+            INDArray logProbs = lm.graph().output(alone, "log_probs").get("log_probs");
+            double direct = 0;
+            int previous = 0;
+            for (int t = 0; t < choice.length; t++) {
+                double total = 0;
+                for (int v = 0; v < VOCABULARY.length; v++) {
+                    total += Math.exp(logProbs.getDouble(0, t, v));
+                }
+                assertEquals("a distribution at position " + t, 1.0, total, 1e-9);
+                int target = lm.config().indexOf(choice[t]);
+                direct += logProbs.getDouble(0, t, target);
+                assertEquals("teacher forcing feeds the previous token", previous, alone.get("decoder_input").getInt(0, t));
+                previous = target;
+            }
+            assertEquals("choice " + c, direct, batched[c], 1e-9);
+            assertEquals("choice " + c + " normalised", direct / choice.length, normalised[c], 1e-9);
+        }
+        assertTrue("scores are log-probabilities", batched[2] < 0);
+    }
+
+    @Test
+    public void theLossGradientMatchesFiniteDifferences() {
+        SameDiff sd = SameDiff.create();
+        float[] table = Nd4j.randn(6, new long[] {20 * 4}).toFloatVector();
+        DecoderLm lm = DecoderLm.build(new DecoderConfig(1, 4, 2, 6, 4, VOCABULARY), new FloatTensor(new long[] {20, 4}, table),
+                sd, Parameters.trainable(sd, 5, DataType.DOUBLE), DataType.DOUBLE);
+        Map<String, INDArray> batch = lm.batch(Nd4j.randn(7, new long[] {3, 4}).toFloatMatrix(),
+                List.of(new int[] {7, 9}, new int[] {11}));
+        sd.output(batch, "loss");
+        GradientCheck.trainable(sd).forEach(n -> sd.getVariable(n).getArr()
+                .addi(Nd4j.randn(8, sd.getVariable(n).getArr().shape()).castTo(DataType.DOUBLE).muli(0.3)));
+        List<String> names = GradientCheck.trainable(sd);
+        assertEquals("one block (26 tensors) and the final norm (2)", 28, names.size());
+        GradientCheck.assertGradientsMatch(sd, batch, names);
+    }
+
+    @Test
+    public void answerTokensOutsideTheOutputVocabularyAreNamed() {
+        DecoderLm lm = model();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> lm.score(memory(), List.of(new int[] {8}), false));
+        assertTrue(e.getMessage(), e.getMessage().contains("answer token 8 is not in the decoder's output vocabulary"));
+    }
+
+    @Test
+    public void sinusoidsStartAtSineZeroCosineOne() {
+        double[][] s = DecoderLm.sinusoids(3, 4);
+        assertEquals(0.0, s[0][0], 0);
+        assertEquals(1.0, s[0][1], 0);
+        assertEquals(Math.sin(1), s[1][0], 1e-12);
+    }
+}
