@@ -114,7 +114,9 @@ public final class DecoderLm {
     /** The placeholders for scoring {@code choices} against one input's states; the states are shared by every row. */
     public Map<String, INDArray> batch(float[][] memory, List<int[]> choices) {
         int rows = choices.size();
-        int length = 0;
+        // At least two positions: with one, ND4J 1.0.0-M2.1 fails on some batch sizes (a reduction over a
+        // dimension of size 1). The extra position is padding: masked out of every score, unseen by causality.
+        int length = 2;
         for (int[] choice : choices) {
             if (choice.length == 0 || choice.length >= config.maxLength()) {
                 throw new IllegalArgumentException("a choice of " + choice.length + " tokens; expected 1 to "

@@ -1,0 +1,173 @@
+package org.expertlm.engine.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.SafeTensors;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * AdamW over a graph's trainable variables: the learning rate warms up linearly for
+ * {@code warmupSteps}, then decays linearly to zero at {@code totalSteps}; gradients are clipped to a
+ * global norm; weight decay is decoupled (applied to the weights, not through the gradient). Only
+ * the named variables change: everything else in the graph (a frozen base) is never written.
+ *
+ * <p>A checkpoint holds the variables, both moment estimates and the step, in one safetensors file
+ * ({@code param/…}, {@code m/…}, {@code v/…}); resuming from it continues exactly where an
+ * uninterrupted run would be.
+ */
+public final class AdamW {
+
+    /**
+     * The optimiser's settings.
+     *
+     * @param learningRate the peak learning rate
+     * @param beta1 first-moment decay
+     * @param beta2 second-moment decay
+     * @param epsilon added to the denominator
+     * @param weightDecay decoupled weight decay
+     * @param warmupSteps steps of linear warm-up
+     * @param totalSteps the step at which the rate reaches zero
+     * @param clipNorm the largest global gradient norm (0 for none)
+     */
+    public record Config(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+            int warmupSteps, int totalSteps, double clipNorm) {
+
+        public Config {
+            if (learningRate <= 0 || totalSteps < 1 || warmupSteps < 0 || warmupSteps > totalSteps || clipNorm < 0) {
+                throw new IllegalArgumentException("invalid AdamW settings: " + this);
+            }
+        }
+    }
+
+    private final SameDiff sd;
+    private final List<String> variables;
+    private final String loss;
+    private final Config config;
+    private final Map<String, INDArray> m = new HashMap<>();
+    private final Map<String, INDArray> v = new HashMap<>();
+    private int step;
+
+    /** An optimiser of {@code variables} of {@code sd} that minimises the output {@code loss}. */
+    public AdamW(SameDiff sd, List<String> variables, String loss, Config config) {
+        this.sd = sd;
+        this.variables = List.copyOf(variables);
+        this.loss = loss;
+        this.config = config;
+        for (String name : variables) {
+            INDArray w = sd.getVariable(name).getArr();
+            m.put(name, Nd4j.zeros(w.dataType(), w.shape()));
+            v.put(name, Nd4j.zeros(w.dataType(), w.shape()));
+        }
+    }
+
+    /** The learning rate at a (zero-based) step. */
+    public static double learningRate(Config c, int step) {
+        if (step < c.warmupSteps()) {
+            return c.learningRate() * (step + 1) / c.warmupSteps();
+        }
+        int decay = c.totalSteps() - c.warmupSteps();
+        return decay == 0 ? c.learningRate() : c.learningRate() * Math.max(0, c.totalSteps() - step) / (double) decay;
+    }
+
+    /** Scales the gradients in place so that their global norm is at most {@code clipNorm}; returns the norm before. */
+    public static double clip(Map<String, INDArray> gradients, double clipNorm) {
+        double sum = 0;
+        for (INDArray g : gradients.values()) {
+            double n = g.norm2Number().doubleValue();
+            sum += n * n;
+        }
+        double norm = Math.sqrt(sum);
+        if (clipNorm > 0 && norm > clipNorm) {
+            gradients.values().forEach(g -> g.muli(clipNorm / norm));
+        }
+        return norm;
+    }
+
+    /** One step on {@code batch}; returns the loss before the update. */
+    public double step(Map<String, INDArray> batch) {
+        OutAndGrad result = sd.calculateGradientsAndOutputs(batch, List.of(loss), variables);
+        double value = result.getOutputs().get(loss).getDouble(0);
+        Map<String, INDArray> gradients = new HashMap<>(result.getGradients());
+        clip(gradients, config.clipNorm());
+        double lr = learningRate(config, step);
+        step++;
+        double correction1 = 1 - Math.pow(config.beta1(), step);
+        double correction2 = 1 - Math.pow(config.beta2(), step);
+        for (String name : variables) {
+            INDArray g = gradients.get(name);
+            INDArray w = sd.getVariable(name).getArr();
+            INDArray mt = m.get(name).muli(config.beta1()).addi(g.mul(1 - config.beta1()));
+            INDArray vt = v.get(name).muli(config.beta2()).addi(g.mul(g).muli(1 - config.beta2()));
+            INDArray update = mt.div(correction1).divi(Transforms.sqrt(vt.div(correction2), false).addi(config.epsilon()));
+            w.subi(update.muli(lr)).subi(w.mul(lr * config.weightDecay()));
+        }
+        return value;
+    }
+
+    public int stepsTaken() {
+        return step;
+    }
+
+    /** Writes the variables, the moments and the step to {@code file} (safetensors, F32). */
+    public void save(Path file) throws IOException {
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        for (String name : variables) {
+            tensors.put("param/" + name, tensor(sd.getVariable(name).getArr()));
+            tensors.put("m/" + name, tensor(m.get(name)));
+            tensors.put("v/" + name, tensor(v.get(name)));
+        }
+        SafeTensors.write(file, tensors, Map.of("step", Integer.toString(step), "optimizer", "adamw", "config", config.toString()));
+    }
+
+    /** Restores what {@link #save} wrote; the file must hold exactly this optimiser's variables and shapes. */
+    public void restore(Path file) throws IOException {
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        for (String name : variables) {
+            long[] shape = sd.getVariable(name).getArr().shape();
+            for (String part : new String[] {"param/", "m/", "v/"}) {
+                expected.put(part + name, shape);
+            }
+        }
+        SafeTensors.Contents contents = SafeTensors.read(file, expected);
+        for (String name : variables) {
+            INDArray w = sd.getVariable(name).getArr();
+            w.assign(array(contents.tensors().get("param/" + name), w.dataType()));
+            m.get(name).assign(array(contents.tensors().get("m/" + name), w.dataType()));
+            v.get(name).assign(array(contents.tensors().get("v/" + name), w.dataType()));
+        }
+        String saved = contents.metadata().get("step");
+        if (saved == null) {
+            throw new IOException(file + " has no step in its metadata; it is not an AdamW checkpoint");
+        }
+        step = Integer.parseInt(saved);
+    }
+
+    private static FloatTensor tensor(INDArray a) {
+        return new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat());
+    }
+
+    private static INDArray array(FloatTensor t, DataType type) {
+        return Nd4j.create(t.values(), t.shape(), 'c').castTo(type);
+    }
+
+    /** The names of {@code sd}'s trainable variables, for callers that train all of them. */
+    public static List<String> trainableVariables(SameDiff sd) {
+        List<String> names = new ArrayList<>();
+        sd.variables().stream().filter(x -> x.getVariableType() == VariableType.VARIABLE)
+                .forEach(x -> names.add(x.name()));
+        return names;
+    }
+}
