@@ -1,5 +1,6 @@
 package org.expertlm.engine.lm;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -23,6 +24,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * ({@code token_logprob} [B, T]), each sequence's sum ({@code sequence_logprob} [B]) and the LM loss
  * ({@code loss}: mean negative log-likelihood of the real target tokens). {@link #score} is rank
  * classification: the choices of one input form one batch over that input's encoder states.
+ *
+ * <p>For classification training, a batch holds the choices of several inputs, each input's
+ * choices in consecutive rows; {@code rank_loss} is the cross-entropy of the gold choice
+ * ({@code gold_mask} [inputs, choices], one-hot) over the softmax of the choices' summed
+ * log-probabilities, and {@code lm_rank_loss} is the sum of both losses, with the LM loss taken over
+ * the gold rows only ({@code lm_row_weight} zero elsewhere). See {@link #classificationBatch}.
  */
 public final class DecoderLm {
 
@@ -83,7 +90,14 @@ public final class DecoderLm {
         SDVariable picked = sd.sum(logProbs.mul(sd.oneHot(targets, c.vocabulary().length, 2, 1.0, 0.0, type)), 2);
         SDVariable tokenLogProb = picked.mul(targetMask).rename("token_logprob");
         sd.sum(tokenLogProb, 1).rename("sequence_logprob");
-        sd.sum(tokenLogProb).neg().div(sd.sum(targetMask)).rename("loss");
+        // The LM loss weighs rows: all of them when scoring sequences, the gold ones in classification training.
+        SDVariable rowWeight = sd.expandDims(sd.placeHolder("lm_row_weight", type, -1), 1);
+        SDVariable lmLoss = sd.sum(tokenLogProb.mul(rowWeight)).neg().div(sd.sum(targetMask.mul(rowWeight))).rename("loss");
+        SDVariable goldMask = sd.placeHolder("gold_mask", type, -1, -1);
+        SDVariable perInput = sd.reshape(sd.sum(tokenLogProb, 1), sd.shape(goldMask));
+        // logSoftmax over the last dimension without naming it (see above).
+        SDVariable rankLoss = sd.mean(sd.sum(sd.nn.logSoftmax(perInput).mul(goldMask), 1)).neg().rename("rank_loss");
+        lmLoss.add(rankLoss).rename("lm_rank_loss");
         sd.setLossVariables("loss");
         return new DecoderLm(c, sd, type);
     }
@@ -150,8 +164,48 @@ public final class DecoderLm {
         batch.put("decoder_input", Nd4j.createFromArray(input));
         batch.put("targets", Nd4j.createFromArray(targets));
         batch.put("target_mask", Nd4j.createFromArray(mask).castTo(type));
+        batch.put("lm_row_weight", Nd4j.ones(type, rows));
+        batch.put("gold_mask", Nd4j.ones(type, rows, 1)); // each row its own input with one choice
         batch.put("causal", Nd4j.createFromArray(DecoderBlocks.causalMask(length)).castTo(type));
         batch.put("positions", Nd4j.createFromArray(sinusoids(length, config.dim())).castTo(type));
+        return batch;
+    }
+
+    /**
+     * A training batch for classification: for each input (its encoder states, all of the same length),
+     * its choices and the index of the gold one. Every input has the same number of choices.
+     */
+    public Map<String, INDArray> classificationBatch(List<float[][]> memories, List<List<int[]>> choices, int[] gold) {
+        int inputs = memories.size();
+        if (inputs == 0 || choices.size() != inputs || gold.length != inputs) {
+            throw new IllegalArgumentException(inputs + " inputs, " + choices.size() + " choice lists and " + gold.length
+                    + " gold indices; expected one of each per input");
+        }
+        int perInput = choices.get(0).size();
+        List<int[]> rows = new ArrayList<>();
+        for (int i = 0; i < inputs; i++) {
+            if (choices.get(i).size() != perInput || gold[i] < 0 || gold[i] >= perInput) {
+                throw new IllegalArgumentException("input " + i + " has " + choices.get(i).size() + " choices and gold " + gold[i]
+                        + "; expected " + perInput + " choices and a gold index below that");
+            }
+            rows.addAll(choices.get(i));
+        }
+        Map<String, INDArray> batch = batch(memories.get(0), rows);
+        INDArray memory = batch.get("memory");
+        for (int i = 0; i < inputs; i++) {
+            INDArray states = Nd4j.createFromArray(memories.get(i)).castTo(type);
+            for (int c = 0; c < perInput; c++) {
+                memory.get(NDArrayIndex.point((long) i * perInput + c)).assign(states);
+            }
+        }
+        INDArray goldMask = Nd4j.zeros(type, inputs, perInput);
+        INDArray rowWeight = Nd4j.zeros(type, (long) inputs * perInput);
+        for (int i = 0; i < inputs; i++) {
+            goldMask.putScalar(i, gold[i], 1.0);
+            rowWeight.putScalar((long) i * perInput + gold[i], 1.0); // the LM loss learns the gold answer only
+        }
+        batch.put("gold_mask", goldMask);
+        batch.put("lm_row_weight", rowWeight);
         return batch;
     }
 

@@ -23,6 +23,12 @@ public final class GradientCheck {
 
     /** Asserts that d loss / d w matches (loss(w + ε) − loss(w − ε)) / 2ε for every element of every named variable. */
     public static void assertGradientsMatch(SameDiff sd, Map<String, INDArray> in, List<String> names) {
+        assertGradientsMatch(sd, in, names, "loss");
+    }
+
+    /** The same for the output {@code loss}, which becomes the graph's loss variable. */
+    public static void assertGradientsMatch(SameDiff sd, Map<String, INDArray> in, List<String> names, String loss) {
+        sd.setLossVariables(loss);
         Map<String, INDArray> analytic = sd.calculateGradients(in, names);
         double eps = 1e-6;
         for (String name : names) {
@@ -30,9 +36,9 @@ public final class GradientCheck {
             for (long i = 0; i < w.length(); i++) {
                 double original = w.getDouble(i);
                 w.putScalar(i, original + eps);
-                double plus = sd.output(in, "loss").get("loss").getDouble(0);
+                double plus = sd.output(in, loss).get(loss).getDouble(0);
                 w.putScalar(i, original - eps);
-                double minus = sd.output(in, "loss").get("loss").getDouble(0);
+                double minus = sd.output(in, loss).get(loss).getDouble(0);
                 w.putScalar(i, original);
                 double numeric = (plus - minus) / (2 * eps);
                 assertEquals(name + "[" + i + "]", numeric, analytic.get(name).getDouble(i), 1e-6 + 1e-4 * Math.abs(numeric));

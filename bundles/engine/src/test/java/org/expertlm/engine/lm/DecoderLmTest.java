@@ -90,6 +90,29 @@ public class DecoderLmTest {
     }
 
     @Test
+    public void theRankLossIsTheCrossEntropyOfTheGoldChoiceAndItsGradientIsRight() {
+        SameDiff sd = SameDiff.create();
+        float[] table = Nd4j.randn(6, new long[] {20 * 4}).toFloatVector();
+        DecoderLm lm = DecoderLm.build(new DecoderConfig(1, 4, 2, 6, 4, VOCABULARY), new FloatTensor(new long[] {20, 4}, table),
+                sd, Parameters.trainable(sd, 5, DataType.DOUBLE), DataType.DOUBLE);
+        GradientCheck.trainable(sd).forEach(n -> sd.getVariable(n).getArr()
+                .addi(Nd4j.randn(8, sd.getVariable(n).getArr().shape()).castTo(DataType.DOUBLE).muli(0.3)));
+        float[][] first = Nd4j.randn(7, new long[] {3, 4}).toFloatMatrix();
+        float[][] second = Nd4j.randn(8, new long[] {3, 4}).toFloatMatrix();
+        List<int[]> choices = List.of(new int[] {7}, new int[] {9, 11});
+        Map<String, INDArray> batch = lm.classificationBatch(List.of(first, second), List.of(choices, choices), new int[] {1, 0});
+        double rank = sd.output(batch, "rank_loss").get("rank_loss").getDouble(0);
+        double[] a = lm.score(first, choices, false);
+        double[] b = lm.score(second, choices, false);
+        double expected = -0.5 * ((a[1] - Math.log(Math.exp(a[0]) + Math.exp(a[1]))) + (b[0] - Math.log(Math.exp(b[0]) + Math.exp(b[1]))));
+        assertEquals(expected, rank, 1e-9);
+        double lm2 = sd.output(batch, "loss").get("loss").getDouble(0);
+        assertEquals("the LM loss covers the gold rows only: 2 + 1 tokens", -(a[1] + b[0]) / 3, lm2, 1e-9);
+        assertEquals(lm2 + rank, sd.output(batch, "lm_rank_loss").get("lm_rank_loss").getDouble(0), 1e-9);
+        GradientCheck.assertGradientsMatch(sd, batch, GradientCheck.trainable(sd), "lm_rank_loss");
+    }
+
+    @Test
     public void answerTokensOutsideTheOutputVocabularyAreNamed() {
         DecoderLm lm = model();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
