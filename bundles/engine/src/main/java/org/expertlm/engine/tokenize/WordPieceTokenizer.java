@@ -71,6 +71,11 @@ public final class WordPieceTokenizer {
         return tokens.length;
     }
 
+    /** The id of a token of the vocabulary ({@code [UNK]}, {@code ##ing}, …). */
+    public int tokenId(String token) {
+        return id(vocab, token);
+    }
+
     public int padId() {
         return pad;
     }
