@@ -21,6 +21,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * all-MiniLM-L6-v2 as a SameDiff graph: a post-layer-norm BERT encoder (6 layers, hidden 384,
@@ -100,6 +101,7 @@ public final class MiniLmEncoder implements AutoCloseable {
             x = layerNorm(sd, x.add(linear(sd, inner, w, p + "output.dense")), w, p + "output.LayerNorm");
         }
 
+        x.rename("token_states");
         SDVariable weightsOfTokens = sd.expandDims(mask, 2);
         SDVariable summed = sd.sum(x.mul(weightsOfTokens), 1);
         SDVariable counts = sd.math.max(sd.sum(mask, true, 1), sd.constant(1e-9f));
@@ -107,6 +109,15 @@ public final class MiniLmEncoder implements AutoCloseable {
         SDVariable norm = sd.math.max(sd.math.sqrt(sd.sum(mean.mul(mean), true, 1)), sd.constant(1e-12f));
         mean.div(norm).rename("embedding");
         return sd;
+    }
+
+    /**
+     * The last layer's token states of one sequence [tokens, {@value #HIDDEN}]: what a decoder attends
+     * to, computed once per input and reused for every answer choice.
+     */
+    public float[][] tokenStates(int[] sequence) {
+        INDArray states = run(List.of(sequence), "token_states");
+        return states.get(NDArrayIndex.point(0)).toFloatMatrix();
     }
 
     /** The vectors of several batches, computed on the worker threads; in the batches' order. */
@@ -135,6 +146,11 @@ public final class MiniLmEncoder implements AutoCloseable {
 
     /** Unit sentence vectors of token sequences (each as the tokenizer gives it), computed as one padded batch. */
     public float[][] embed(List<int[]> sequences) {
+        return run(sequences, "embedding").toFloatMatrix();
+    }
+
+    /** The placeholders of a batch padded to its longest sequence. */
+    private Map<String, INDArray> inputs(List<int[]> sequences) {
         int batch = sequences.size();
         int length = sequences.stream().mapToInt(s -> s.length).max().orElse(0);
         int[][] ids = new int[batch][length];
@@ -149,10 +165,15 @@ public final class MiniLmEncoder implements AutoCloseable {
         for (int t = 0; t < length; t++) {
             positions[t] = t;
         }
-        Map<String, INDArray> inputs = Map.of(
+        return Map.of(
                 "input_ids", Nd4j.createFromArray(ids),
                 "position_ids", Nd4j.createFromArray(positions),
                 "attention_mask", Nd4j.createFromArray(mask));
+    }
+
+    /** Runs a padded batch on a free graph and returns one output. */
+    private INDArray run(List<int[]> sequences, String output) {
+        Map<String, INDArray> inputs = inputs(sequences);
         SameDiff sd = idleGraphs.poll();
         if (sd == null) {
             try {
@@ -163,7 +184,7 @@ public final class MiniLmEncoder implements AutoCloseable {
             }
         }
         try {
-            return sd.output(inputs, "embedding").get("embedding").toFloatMatrix();
+            return sd.output(inputs, output).get(output);
         } finally {
             idleGraphs.add(sd);
         }

@@ -72,4 +72,26 @@ public class MiniLmEncoderParityTest {
             assertEquals(alone[d], padded[d], 1e-5);
         }
     }
+
+    @Test
+    public void tokenStatesMeanPoolToTheSentenceVector() {
+        int[] ids = tokenizer.encode("token states feed the decoder");
+        float[][] states = encoder.tokenStates(ids);
+        assertEquals(ids.length, states.length);
+        assertEquals(384, states[0].length);
+        double[] mean = new double[384];
+        for (float[] token : states) {
+            for (int d = 0; d < 384; d++) {
+                mean[d] += token[d] / (double) states.length;
+            }
+        }
+        double norm = 0;
+        for (double m : mean) {
+            norm += m * m;
+        }
+        float[] vector = encoder.embed(List.of(ids))[0];
+        for (int d = 0; d < 384; d++) {
+            assertEquals(vector[d], mean[d] / Math.sqrt(norm), 1e-5);
+        }
+    }
 }
