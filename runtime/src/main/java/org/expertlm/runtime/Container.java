@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.apache.felix.framework.FrameworkFactory;
+import org.expertlm.api.ContainerProperties;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -80,16 +81,16 @@ final class Container {
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, slf4jPackages());
         config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(SHELL_START_LEVEL));
         config.put("felix.log.level", "3");
-        config.put("elm.home", settings.home().toString());
-        config.put("elm.work.dir", settings.work().toString());
-        config.put("elm.deploy.dir", settings.deploy().toString());
-        config.put("elm.configs.dir", settings.configs().toString());
-        config.put("elm.data.dir", settings.data().toString());
-        config.put("elm.models.dir", settings.bundles().resolveSibling("models").toString());
+        config.put(ContainerProperties.HOME, settings.home().toString());
+        config.put(ContainerProperties.WORK_DIR, settings.work().toString());
+        config.put(ContainerProperties.DEPLOY_DIR, settings.deploy().toString());
+        config.put(ContainerProperties.CONFIGS_DIR, settings.configs().toString());
+        config.put(ContainerProperties.DATA_DIR, settings.data().toString());
+        config.put(ContainerProperties.MODELS_DIR, settings.bundles().resolveSibling("models").toString());
         // JavaCPP and ND4J, inside the engine bundle, reach for sun.misc.Unsafe and friends.
         config.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.internal.*");
         if (socket != null) {
-            config.put("elm.console.socket", socket.toString());
+            config.put(ContainerProperties.CONSOLE_SOCKET, socket.toString());
         }
         // FileInstall: bundles from deploy/, configurations from configs/; files in git are never rewritten.
         config.put("felix.fileinstall.dir", settings.deploy() + "," + settings.configs());

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.felix.service.command.CommandProcessor;
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.console.wire.ConsoleWire;
 import org.expertlm.console.wire.ConsoleWire.Frame;
 import org.osgi.framework.BundleContext;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * Serves the Gogo console on a local Unix domain socket, for {@code elm exec} and {@code elm stop}.
  *
  * <p>It listens only when the launcher names a socket in the framework property
- * {@value #SOCKET_PROPERTY}: no network port is ever opened. The socket sits in a folder only its
+ * {@link ContainerProperties#CONSOLE_SOCKET}: no network port is ever opened. The socket sits in a folder only its
  * owner may enter and is itself readable and writable by its owner only (0600). Each connection
  * carries one request (see {@link ConsoleWire}); a script that runs past its timeout is interrupted
  * and answered with status {@value ConsoleWire#TIMED_OUT}.
@@ -49,7 +50,6 @@ import org.slf4j.LoggerFactory;
 @Component(immediate = true)
 public final class ConsoleServer {
 
-    static final String SOCKET_PROPERTY = "elm.console.socket";
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleServer.class);
 
     @Reference
@@ -64,7 +64,7 @@ public final class ConsoleServer {
     @Activate
     void activate(BundleContext context) throws IOException {
         this.context = context;
-        String path = context.getProperty(SOCKET_PROPERTY);
+        String path = context.getProperty(ContainerProperties.CONSOLE_SOCKET);
         if (path == null || path.isBlank()) {
             return;
         }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import org.expertlm.api.BundleState;
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -26,9 +27,6 @@ import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
 /** Gathers a {@link StatusReport} from the framework and whichever platform services are present. */
 final class StatusCollector {
 
-    /** Properties the launcher sets to tell bundles where things are. */
-    static final String WORK_DIR = "elm.work.dir";
-    static final String CONFIGS_DIR = "elm.configs.dir";
     static final String FILENAME = "felix.fileinstall.filename";
 
     private StatusCollector() {
@@ -41,8 +39,8 @@ final class StatusCollector {
         StatusReport.Framework framework = new StatusReport.Framework(
                 context.getProperty(Constants.FRAMEWORK_VENDOR), system.getVersion().toString(),
                 BundleState.of(system.getState()).name(), startLevel == null ? -1 : startLevel.getStartLevel(),
-                context.getProperty(Constants.FRAMEWORK_STORAGE), context.getProperty(WORK_DIR),
-                context.getProperty(CONFIGS_DIR), context.getProperty(ConsoleServer.SOCKET_PROPERTY));
+                context.getProperty(Constants.FRAMEWORK_STORAGE), context.getProperty(ContainerProperties.WORK_DIR),
+                context.getProperty(ContainerProperties.CONFIGS_DIR), context.getProperty(ContainerProperties.CONSOLE_SOCKET));
         StatusReport.Deploy deploy = monitor == null ? null
                 : new StatusReport.Deploy(monitor.deployFolder().toString(), monitor.scanIntervalMillis());
         List<StatusReport.BundleInfo> bundles = new ArrayList<>();

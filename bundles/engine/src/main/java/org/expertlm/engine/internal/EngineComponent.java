@@ -8,6 +8,7 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.Objects;
 
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.NeuralEngine;
 import org.expertlm.api.SentenceEncoder;
@@ -54,8 +55,8 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
 
     @Activate
     void activate(BundleContext context, Config config) {
-        String work = context.getProperty("elm.work.dir");
-        String models = context.getProperty("elm.models.dir");
+        String work = context.getProperty(ContainerProperties.WORK_DIR);
+        String models = context.getProperty(ContainerProperties.MODELS_DIR);
         nativeCache = Paths.get(work == null ? System.getProperty("java.io.tmpdir") : work, "javacpp", ND4J_VERSION);
         modelJar = Paths.get(models == null ? "models" : models, MINILM_JAR).toAbsolutePath();
         threads = Math.max(1, config.threads());

@@ -23,14 +23,18 @@ public record DecoderConfig(int layers, int dim, int heads, int inner, int maxLe
         vocabulary = vocabulary.clone();
     }
 
-    /** The output index of a WordPiece id, or -1 when the restricted vocabulary lacks it. */
-    public int indexOf(int wordPieceId) {
-        for (int i = 0; i < vocabulary.length; i++) {
-            if (vocabulary[i] == wordPieceId) {
-                return i;
-            }
+    /**
+     * WordPiece id → output index, for ids up to the largest in the vocabulary (-1 where absent):
+     * built once by the model, so that mapping an answer's tokens costs an array read each.
+     */
+    int[] outputIndex() {
+        int max = Arrays.stream(vocabulary).max().orElse(0);
+        int[] index = new int[max + 1];
+        Arrays.fill(index, -1);
+        for (int i = vocabulary.length - 1; i >= 0; i--) {
+            index[vocabulary[i]] = i;
         }
-        return -1;
+        return index;
     }
 
     @Override

@@ -34,13 +34,20 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class DecoderLm {
 
     private final DecoderConfig config;
+    private final int[] outputIndex;
     private final SameDiff sd;
     private final DataType type;
 
     private DecoderLm(DecoderConfig config, SameDiff sd, DataType type) {
         this.config = config;
+        this.outputIndex = config.outputIndex();
         this.sd = sd;
         this.type = type;
+    }
+
+    /** The output index of a WordPiece id, or -1 when the restricted vocabulary lacks it. */
+    public int indexOf(int wordPieceId) {
+        return wordPieceId >= 0 && wordPieceId < outputIndex.length ? outputIndex[wordPieceId] : -1;
     }
 
     /**
@@ -144,7 +151,7 @@ public final class DecoderLm {
         for (int r = 0; r < rows; r++) {
             int[] choice = choices.get(r);
             for (int t = 0; t < choice.length; t++) {
-                int index = config.indexOf(choice[t]);
+                int index = indexOf(choice[t]);
                 if (index < 0) {
                     throw new IllegalArgumentException("answer token " + choice[t] + " is not in the decoder's output vocabulary");
                 }

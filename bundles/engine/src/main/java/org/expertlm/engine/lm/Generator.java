@@ -23,7 +23,7 @@ public final class Generator {
 
     /** Generation that stops at {@code endToken} (a WordPiece id in the output vocabulary, e.g. [SEP]). */
     public Generator(DecoderLm lm, int endToken) {
-        if (lm.config().indexOf(endToken) < 0) {
+        if (lm.indexOf(endToken) < 0) {
             throw new IllegalArgumentException("end token " + endToken + " is not in the decoder's output vocabulary");
         }
         this.lm = lm;

@@ -62,7 +62,7 @@ public class DecoderLmTest {
                     total += Math.exp(logProbs.getDouble(0, t, v));
                 }
                 assertEquals("a distribution at position " + t, 1.0, total, 1e-9);
-                int target = lm.config().indexOf(choice[t]);
+                int target = lm.indexOf(choice[t]);
                 direct += logProbs.getDouble(0, t, target);
                 assertEquals("teacher forcing feeds the previous token", previous, alone.get("decoder_input").getInt(0, t));
                 previous = target;

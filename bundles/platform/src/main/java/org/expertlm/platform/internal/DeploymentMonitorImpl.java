@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.expertlm.api.BundleState;
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.DeploymentProblem;
 import org.osgi.framework.Bundle;
@@ -50,8 +51,6 @@ import org.slf4j.LoggerFactory;
 public final class DeploymentMonitorImpl implements DeploymentMonitor {
 
     static final String PID = "org.expertlm.platform.deploy";
-    /** The launcher names the deploy folder here; FileInstall may watch other folders too. */
-    static final String DEPLOY_DIR_PROPERTY = "elm.deploy.dir";
 
     /** The component's configuration (PID {@value #PID}). */
     public @interface Config {
@@ -252,7 +251,7 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor {
     }
 
     static Path resolveDeployFolder(BundleContext context) {
-        String dir = context.getProperty(DEPLOY_DIR_PROPERTY);
+        String dir = context.getProperty(ContainerProperties.DEPLOY_DIR);
         if (dir == null) {
             String watched = context.getProperty("felix.fileinstall.dir");
             dir = watched == null ? "./load" : watched.split(",")[0].trim();

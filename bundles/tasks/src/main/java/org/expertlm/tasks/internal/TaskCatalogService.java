@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskExample;
@@ -32,7 +33,6 @@ import org.osgi.service.component.annotations.Component;
 @Component(service = TaskCatalog.class)
 public final class TaskCatalogService implements TaskCatalog {
 
-    static final String DATA_DIR = "elm.data.dir";
     private static final String FETCH = "run ./elm data fetch";
 
     private final Map<String, Cached> records = new ConcurrentHashMap<>();
@@ -45,7 +45,7 @@ public final class TaskCatalogService implements TaskCatalog {
 
     @Activate
     void activate(BundleContext context) {
-        String dir = context.getProperty(DATA_DIR);
+        String dir = context.getProperty(ContainerProperties.DATA_DIR);
         activate(Paths.get(dir == null ? "data" : dir).toAbsolutePath().normalize(), DatasetDefinition.all());
     }
 
