@@ -27,12 +27,14 @@ public final class EncoderBench {
             + "model expert retrieval language training task adapter vector encoder library container bundle weight "
             + "sentiment review movie email spam title translation grammar sense paraphrase verse definition").split(" ");
 
+    private static final int WARM_UP_ROUNDS = 8;
+
     private EncoderBench() {
     }
 
     public static void main(String[] args) throws Exception {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-        int batches = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int batches = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int batch = 32;
         // As the engine runs it: single-threaded operations, one batch per thread.
         Nd4j.getEnvironment().setMaxThreads(1);
@@ -47,7 +49,7 @@ public final class EncoderBench {
         try (InputStream in = EncoderBench.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
             onnx = in.readAllBytes();
         }
-        MiniLmEncoder ours = MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId(), threads);
+        MiniLmEncoder ours = MiniLmEncoder.build(OnnxWeights.read(onnx), threads);
 
         Random random = new Random(42);
         List<List<int[]>> inputs = new ArrayList<>();
@@ -68,8 +70,9 @@ public final class EncoderBench {
         }
 
         try (OnnxReference reference = new OnnxReference(onnx, threads)) {
-            // Warm up both: JIT, native libraries, allocators.
-            for (int i = 0; i < 2; i++) {
+            // Warm up both until the JIT compiler has settled (it takes a core while it works, which
+            // only the Java side would pay for): native libraries, allocators, compiled SameDiff code.
+            for (int i = 0; i < WARM_UP_ROUNDS; i++) {
                 ours.embedBatches(inputs.subList(0, Math.min(threads, inputs.size())));
                 reference.embed(inputs.get(i % inputs.size()));
             }

@@ -13,7 +13,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.expertlm.engine.graph.GraphOps;
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -21,7 +20,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * all-MiniLM-L6-v2 as a SameDiff graph: a post-layer-norm BERT encoder (6 layers, hidden 384,
@@ -44,13 +42,11 @@ public final class MiniLmEncoder implements AutoCloseable {
     private static final double LAYER_NORM_EPSILON = 1e-12;
 
     private final BlockingQueue<SameDiff> idleGraphs;
-    private final int padId;
     private final ExecutorService workers;
     private final int threads;
 
-    private MiniLmEncoder(List<SameDiff> graphs, int padId) {
+    private MiniLmEncoder(List<SameDiff> graphs) {
         this.idleGraphs = new ArrayBlockingQueue<>(graphs.size(), false, graphs);
-        this.padId = padId;
         this.threads = graphs.size();
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r -> {
@@ -61,7 +57,7 @@ public final class MiniLmEncoder implements AutoCloseable {
     }
 
     /** Builds one graph per worker over the named weights (see {@link OnnxWeights}), for {@code threads} workers. */
-    public static MiniLmEncoder build(Map<String, FloatTensor> weights, int padId, int threads) {
+    public static MiniLmEncoder build(Map<String, FloatTensor> weights, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         }
@@ -71,13 +67,17 @@ public final class MiniLmEncoder implements AutoCloseable {
         for (int i = 0; i < threads; i++) {
             graphs.add(graph(new Weights(SameDiff.create(), arrays)));
         }
-        return new MiniLmEncoder(graphs, padId);
+        return new MiniLmEncoder(graphs);
     }
 
     private static SameDiff graph(Weights w) {
         SameDiff sd = w.sd;
-        SDVariable ids = sd.placeHolder("input_ids", DataType.INT, -1, -1);
-        SDVariable positions = sd.placeHolder("position_ids", DataType.INT, -1);
+        // Token-wise work (embeddings, linear layers, layer norms, feed-forward) runs on the real tokens
+        // only, packed as rows [N, D]; attention alone needs the padded [B, T] layout, reached by gathers.
+        SDVariable ids = sd.placeHolder("token_ids", DataType.INT, -1);
+        SDVariable positions = sd.placeHolder("token_positions", DataType.INT, -1);
+        SDVariable padded = sd.placeHolder("padded_rows", DataType.INT, -1);
+        SDVariable packed = sd.placeHolder("packed_rows", DataType.INT, -1);
         SDVariable mask = sd.placeHolder("attention_mask", DataType.FLOAT, -1, -1);
 
         SDVariable x = sd.gather(w.get("embeddings.word_embeddings.weight"), ids, 0)
@@ -87,23 +87,24 @@ public final class MiniLmEncoder implements AutoCloseable {
 
         // Padding keys get a large negative score, so that softmax gives them no weight.
         SDVariable keyBias = sd.expandDims(sd.expandDims(mask.rsub(1.0).mul(-1e9), 1), 1);
-        // The shapes of the head split and merge, computed once from the batch: [B, T, H, D/H] and [B, T, D].
-        SDVariable batchAndLength = sd.slice(sd.shape(ids), new int[] {0}, 2);
-        SDVariable headShape = sd.concat(0, batchAndLength,
-                sd.constant(Nd4j.createFromArray(new long[] {HEADS, HIDDEN / HEADS}).castTo(batchAndLength.dataType())));
-        SDVariable hiddenShape = sd.concat(0, batchAndLength,
-                sd.constant(Nd4j.createFromArray(new long[] {HIDDEN}).castTo(batchAndLength.dataType())));
+        // The padded shape of the fused query/key/value rows, computed once from the batch: [B, T, 3, H, D/H].
+        SDVariable batchAndLength = sd.shape(mask);
+        SDVariable qkvShape = sd.concat(0, batchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {3, HEADS, HIDDEN / HEADS}).castTo(batchAndLength.dataType())));
+        SDVariable zeroRow = sd.constant("zero_row", Nd4j.zeros(DataType.FLOAT, 1, 3 * HIDDEN));
         for (int layer = 0; layer < LAYERS; layer++) {
             String p = "encoder.layer." + layer + ".";
-            SDVariable attention = attention(sd, x, keyBias, headShape, hiddenShape, w, p + "attention.");
+            SDVariable attention = attention(sd, x, keyBias, qkvShape, zeroRow, padded, packed, w, p + "attention.");
             x = layerNorm(sd, x.add(attention), w, p + "attention.output.LayerNorm");
-            SDVariable inner = GraphOps.gelu(sd, linear(sd, x, w, p + "intermediate.dense"));
-            x = layerNorm(sd, x.add(linear(sd, inner, w, p + "output.dense")), w, p + "output.LayerNorm");
+            x = layerNorm(sd, x.add(feedForward(sd, x, w, p)), w, p + "output.LayerNorm");
         }
 
         x.rename("token_states");
-        SDVariable weightsOfTokens = sd.expandDims(mask, 2);
-        SDVariable summed = sd.sum(x.mul(weightsOfTokens), 1);
+        // Mean pooling: the rows back into [B, T, D] with zeros at the padding, summed over T.
+        SDVariable withZeros = sd.concat(0, x, sd.constant(Nd4j.zeros(DataType.FLOAT, 1, HIDDEN)));
+        SDVariable hiddenShape = sd.concat(0, batchAndLength,
+                sd.constant(Nd4j.createFromArray(new long[] {HIDDEN}).castTo(batchAndLength.dataType())));
+        SDVariable summed = sd.sum(sd.reshape(sd.gather(withZeros, padded, 0), hiddenShape), 1);
         SDVariable counts = sd.math.max(sd.sum(mask, true, 1), sd.constant(1e-9f));
         SDVariable mean = summed.div(counts);
         SDVariable norm = sd.math.max(sd.math.sqrt(sd.sum(mean.mul(mean), true, 1)), sd.constant(1e-12f));
@@ -116,8 +117,7 @@ public final class MiniLmEncoder implements AutoCloseable {
      * to, computed once per input and reused for every answer choice.
      */
     public float[][] tokenStates(int[] sequence) {
-        INDArray states = run(List.of(sequence), "token_states");
-        return states.get(NDArrayIndex.point(0)).toFloatMatrix();
+        return run(List.of(sequence), "token_states").toFloatMatrix();
     }
 
     /** The vectors of several batches, computed on the worker threads; in the batches' order. */
@@ -149,25 +149,37 @@ public final class MiniLmEncoder implements AutoCloseable {
         return run(sequences, "embedding").toFloatMatrix();
     }
 
-    /** The placeholders of a batch padded to its longest sequence. */
-    private Map<String, INDArray> inputs(List<int[]> sequences) {
+    /**
+     * The placeholders of a batch: its real tokens as rows (ids, positions), where each row sits in the
+     * batch padded to its longest sequence ({@code packed_rows}, an index into B·T), which row fills each
+     * padded slot ({@code padded_rows}; padding points one past the last row, at zeros), and the mask.
+     */
+    private static Map<String, INDArray> inputs(List<int[]> sequences) {
         int batch = sequences.size();
         int length = sequences.stream().mapToInt(s -> s.length).max().orElse(0);
-        int[][] ids = new int[batch][length];
+        int rows = sequences.stream().mapToInt(s -> s.length).sum();
+        int[] ids = new int[rows];
+        int[] positions = new int[rows];
+        int[] packed = new int[rows];
+        int[] padded = new int[batch * length];
+        Arrays.fill(padded, rows);
         float[][] mask = new float[batch][length];
+        int row = 0;
         for (int i = 0; i < batch; i++) {
-            Arrays.fill(ids[i], padId);
             int[] s = sequences.get(i);
-            System.arraycopy(s, 0, ids[i], 0, s.length);
+            for (int t = 0; t < s.length; t++, row++) {
+                ids[row] = s[t];
+                positions[row] = t;
+                packed[row] = i * length + t;
+                padded[i * length + t] = row;
+            }
             Arrays.fill(mask[i], 0, s.length, 1f);
         }
-        int[] positions = new int[length];
-        for (int t = 0; t < length; t++) {
-            positions[t] = t;
-        }
         return Map.of(
-                "input_ids", Nd4j.createFromArray(ids),
-                "position_ids", Nd4j.createFromArray(positions),
+                "token_ids", Nd4j.createFromArray(ids),
+                "token_positions", Nd4j.createFromArray(positions),
+                "packed_rows", Nd4j.createFromArray(packed),
+                "padded_rows", Nd4j.createFromArray(padded),
                 "attention_mask", Nd4j.createFromArray(mask));
     }
 
@@ -196,30 +208,45 @@ public final class MiniLmEncoder implements AutoCloseable {
         workers.shutdownNow();
     }
 
-    private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, SDVariable headShape,
-            SDVariable hiddenShape, Weights w, String p) {
-        SDVariable q = heads(sd, linear(sd, x, w, p + "self.query"), headShape);
-        SDVariable k = heads(sd, linear(sd, x, w, p + "self.key"), headShape);
-        SDVariable v = heads(sd, linear(sd, x, w, p + "self.value"), headShape);
-        SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(HIDDEN / HEADS)).add(keyBias);
-        SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);            // [B, H, T, Dh]
-        SDVariable merged = sd.reshape(sd.permute(context, 0, 2, 1, 3), hiddenShape);
-        return linear(sd, merged, w, p + "output.dense");
+    /**
+     * Self-attention over packed rows: one product for query, key and value together, the rows scattered
+     * into the padded batch (a gather that puts the zero row at the padding), attention per head, and the
+     * real tokens gathered back into rows for the output projection.
+     */
+    private static SDVariable attention(SameDiff sd, SDVariable x, SDVariable keyBias, SDVariable qkvShape,
+            SDVariable zeroRow, SDVariable padded, SDVariable packed, Weights w, String p) {
+        SDVariable qkv = sd.mmul(x, w.fused(p + "self", ".weight", 1)).add(w.fused(p + "self", ".bias", 0));
+        SDVariable slots = sd.reshape(sd.gather(sd.concat(0, qkv, zeroRow), padded, 0), qkvShape);
+        SDVariable[] qkvHeads = sd.unstack(sd.permute(slots, 2, 0, 3, 1, 4), 0, 3);  // 3 × [B, H, T, D/H]
+        SDVariable scores = sd.mmul(qkvHeads[0], qkvHeads[1], false, true, false)
+                .div(Math.sqrt(HIDDEN / HEADS)).add(keyBias);
+        SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), qkvHeads[2]);     // [B, H, T, D/H]
+        SDVariable rows = sd.reshape(sd.permute(context, 0, 2, 1, 3), -1, HIDDEN);
+        return linear(sd, sd.gather(rows, packed, 0), w, p + "output.dense");
     }
 
-    /** [B, T, D] → [B, H, T, D/H]. */
-    private static SDVariable heads(SameDiff sd, SDVariable x, SDVariable headShape) {
-        return sd.permute(sd.reshape(x, headShape), 0, 2, 1, 3);
+    /**
+     * The feed-forward block, GELU(x·W1 + b1)·W2 + b2 with the exact GELU u/2·(1 + erf(u/√2)), written as
+     * z·(1 + erf(z))·(W2/√2) + b2 for z = x·(W1/√2) + b1/√2: the same function in three elementwise
+     * operations instead of five, which matters because ND4J's elementwise operations over the [N, 1536]
+     * activations cost as much as a matrix product here (see bench/README.md).
+     */
+    private static SDVariable feedForward(SameDiff sd, SDVariable x, Weights w, String p) {
+        double s = 1 / Math.sqrt(2);
+        SDVariable z = sd.mmul(x, w.scaled(p + "intermediate.dense.weight", s))
+                .add(w.scaled(p + "intermediate.dense.bias", s));
+        SDVariable activated = z.mul(sd.math.erf(z).add(1.0));
+        return sd.mmul(activated, w.scaled(p + "output.dense.weight", s)).add(w.get(p + "output.dense.bias"));
     }
 
     private static SDVariable linear(SameDiff sd, SDVariable x, Weights w, String name) {
-        return sd.tensorMmul(x, w.get(name + ".weight"), new int[] {2}, new int[] {0}).add(w.get(name + ".bias"));
+        return sd.mmul(x, w.get(name + ".weight")).add(w.get(name + ".bias"));
     }
 
     private static SDVariable layerNorm(SameDiff sd, SDVariable x, Weights w, String name) {
-        SDVariable mean = sd.mean(x, true, 2);
+        SDVariable mean = sd.mean(x, true, 1);
         SDVariable centred = x.sub(mean);
-        SDVariable variance = sd.mean(centred.mul(centred), true, 2);
+        SDVariable variance = sd.mean(centred.mul(centred), true, 1);
         SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(LAYER_NORM_EPSILON)));
         return normed.mul(w.get(name + ".weight")).add(w.get(name + ".bias"));
     }
@@ -239,19 +266,41 @@ public final class MiniLmEncoder implements AutoCloseable {
             if (existing != null) {
                 return existing;
             }
-            INDArray a = arrays.get(name);
-            if (a == null) {
-                throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
+            return sd.constant(name, array(name));
+        }
+
+        /** The query, key and value tensors ({@code prefix.query + suffix} …) side by side along {@code axis}. */
+        SDVariable fused(String prefix, String suffix, int axis) {
+            String name = prefix + ".qkv" + suffix;
+            SDVariable existing = sd.getVariable(name);
+            if (existing != null) {
+                return existing;
             }
-            return sd.constant(name, a);
+            INDArray joined = arrays.computeIfAbsent(name, n -> Nd4j.concat(axis,
+                    array(prefix + ".query" + suffix), array(prefix + ".key" + suffix), array(prefix + ".value" + suffix)));
+            return sd.constant(name, joined);
+        }
+
+        /** A weight multiplied by a constant factor. */
+        SDVariable scaled(String name, double factor) {
+            String scaledName = name + "*" + factor;
+            SDVariable existing = sd.getVariable(scaledName);
+            if (existing != null) {
+                return existing;
+            }
+            return sd.constant(scaledName, arrays.computeIfAbsent(scaledName, n -> array(name).mul(factor)));
         }
 
         SDVariable row(String name, int row) {
+            return sd.constant(name + "." + row, array(name).getRow(row).dup());
+        }
+
+        private INDArray array(String name) {
             INDArray a = arrays.get(name);
             if (a == null) {
                 throw new IllegalArgumentException("the encoder needs weight '" + name + "', which the model file lacks");
             }
-            return sd.constant(name + "." + row, a.getRow(row).dup());
+            return a;
         }
     }
 }

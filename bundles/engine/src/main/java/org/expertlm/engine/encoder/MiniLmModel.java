@@ -57,7 +57,7 @@ public final class MiniLmModel implements AutoCloseable {
             }
         }
         String id = NAME + "@sha256:" + sha256(onnx).substring(0, 16);
-        return new MiniLmModel(tokenizer, MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId(), threads), id);
+        return new MiniLmModel(tokenizer, MiniLmEncoder.build(OnnxWeights.read(onnx), threads), id);
     }
 
     public String id() {

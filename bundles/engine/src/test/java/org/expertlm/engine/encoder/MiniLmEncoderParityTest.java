@@ -29,7 +29,7 @@ public class MiniLmEncoderParityTest {
         try (InputStream in = MiniLmFiles.open(MiniLmFiles.ONNX)) {
             onnx = in.readAllBytes();
         }
-        encoder = MiniLmEncoder.build(OnnxWeights.read(onnx), tokenizer.padId(), 2);
+        encoder = MiniLmEncoder.build(OnnxWeights.read(onnx), 2);
     }
 
     @Test
