@@ -28,4 +28,12 @@ public interface TaskCatalog {
      * @throws IllegalStateException when the dataset's data has not been fetched (the message says how)
      */
     List<TaskExample> examples(String templateId, Split split, int limit);
+
+    /**
+     * The plain English documents on which the base model is LM-adapted, in a fixed order: none of
+     * them holds data of a held-out task.
+     *
+     * @throws IllegalStateException when a source has not been fetched (the message says how)
+     */
+    List<String> lmCorpus();
 }

@@ -1,9 +1,18 @@
 package org.expertlm.console.internal;
 
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
-import java.util.List;
 
+import org.expertlm.api.BaseModelInfo;
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.NeuralEngine;
@@ -31,7 +40,8 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=tasks",
         "osgi.command.function=examples",
         "osgi.command.function=embed",
-        "osgi.command.function=engine"})
+        "osgi.command.function=engine",
+        "osgi.command.function=train"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -121,6 +131,46 @@ public final class ElmCommands {
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
         EngineStatus status = required(engine, "neural engine").status();
         return json ? Json.write(status) : status;
+    }
+
+    @Descriptor("elm:train base: train the base model's decoder over the frozen encoder (LM adaptation) on the corpus of the data cache; "
+            + "prints progress, resumes from the output folder's checkpoint when run again")
+    public Object train(
+            @Descriptor("the training configuration (default configs/train/base.json; configs/train/base-smoke.json "
+                    + "is the ten-minute one)") @Parameter(names = "--config", absentValue = "configs/train/base.json") String config,
+            @Descriptor("where the model is written (default models/base/<configuration name>)")
+            @Parameter(names = "--out", absentValue = "") String out,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("what to train: base") String what) {
+        if (!"base".equals(what)) {
+            throw new IllegalArgumentException("elm:train " + what + ": expected 'base' (experts come with the expert registry)");
+        }
+        Path home = Paths.get(property(ContainerProperties.HOME, "."));
+        Path settings = home.resolve(config).normalize();
+        if (!Files.isRegularFile(settings)) {
+            throw new IllegalArgumentException("no training configuration at " + settings
+                    + "; expected a JSON file such as configs/train/base.json");
+        }
+        String name = settings.getFileName().toString().replaceFirst("\\.json$", "");
+        Path output = out.isEmpty() ? Paths.get(property(ContainerProperties.MODELS_DIR, "models")).resolve("base").resolve(name)
+                : home.resolve(out).normalize();
+        TaskCatalog tasks = catalog();
+        Set<String> answerWords = new TreeSet<>();
+        tasks.tasks().forEach(t -> t.templates().forEach(template -> answerWords.addAll(template.choices())));
+        PrintStream console = System.out;
+        BaseModelInfo info = required(engine, "neural engine").trainBase(settings, output, tasks.lmCorpus(), answerWords,
+                line -> {
+                    if (!json) {
+                        console.println(line);
+                        console.flush();
+                    }
+                });
+        return json ? Json.write(info) : "base model " + info.id() + " written to " + info.folder();
+    }
+
+    private String property(String name, String fallback) {
+        String value = context.getProperty(name);
+        return value == null ? fallback : value;
     }
 
     private static <T> T required(T service, String what) {

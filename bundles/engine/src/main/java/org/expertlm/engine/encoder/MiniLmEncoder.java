@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -117,21 +118,44 @@ public final class MiniLmEncoder implements AutoCloseable {
      * to, computed once per input and reused for every answer choice.
      */
     public float[][] tokenStates(int[] sequence) {
-        return run(List.of(sequence), "token_states").toFloatMatrix();
+        return tokenStates(List.of(sequence)).get(0);
+    }
+
+    /** The token states of several sequences, computed as one batch: one [tokens, {@value #HIDDEN}] matrix each. */
+    public List<float[][]> tokenStates(List<int[]> sequences) {
+        float[] rows = run(sequences, "token_states").data().asFloat();
+        List<float[][]> out = new ArrayList<>(sequences.size());
+        int offset = 0;
+        for (int[] s : sequences) {
+            float[][] states = new float[s.length][HIDDEN];
+            for (int t = 0; t < s.length; t++, offset += HIDDEN) {
+                System.arraycopy(rows, offset, states[t], 0, HIDDEN);
+            }
+            out.add(states);
+        }
+        return out;
     }
 
     /** The vectors of several batches, computed on the worker threads; in the batches' order. */
     public List<float[][]> embedBatches(List<List<int[]>> batches) {
+        return onWorkers(batches, this::embed);
+    }
+
+    /** The token states of several batches (see {@link #tokenStates(List)}), computed on the worker threads; in order. */
+    public List<List<float[][]>> tokenStatesBatches(List<List<int[]>> batches) {
+        return onWorkers(batches, this::tokenStates);
+    }
+
+    private <T> List<T> onWorkers(List<List<int[]>> batches, Function<List<int[]>, T> work) {
+        List<T> out = new ArrayList<>();
         if (threads == 1 || batches.size() == 1) {
-            List<float[][]> out = new ArrayList<>();
-            batches.forEach(b -> out.add(embed(b)));
+            batches.forEach(b -> out.add(work.apply(b)));
             return out;
         }
-        List<Future<float[][]>> futures = new ArrayList<>();
-        batches.forEach(b -> futures.add(workers.submit(() -> embed(b))));
-        List<float[][]> out = new ArrayList<>();
+        List<Future<T>> futures = new ArrayList<>();
+        batches.forEach(b -> futures.add(workers.submit(() -> work.apply(b))));
         try {
-            for (Future<float[][]> f : futures) {
+            for (Future<T> f : futures) {
                 out.add(f.get());
             }
         } catch (InterruptedException e) {

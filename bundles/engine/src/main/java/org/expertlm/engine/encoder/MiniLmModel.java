@@ -11,10 +11,12 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 import org.expertlm.engine.onnx.OnnxWeights;
+import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tokenize.WordPieceTokenizer;
 
 /**
@@ -28,15 +30,18 @@ public final class MiniLmModel implements AutoCloseable {
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
     /** Sentences encoded in one graph run. */
     public static final int BATCH = 32;
+    static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
 
     private final WordPieceTokenizer tokenizer;
     private final MiniLmEncoder encoder;
     private final String id;
+    private final FloatTensor wordEmbeddings;
 
-    public MiniLmModel(WordPieceTokenizer tokenizer, MiniLmEncoder encoder, String id) {
+    public MiniLmModel(WordPieceTokenizer tokenizer, MiniLmEncoder encoder, String id, FloatTensor wordEmbeddings) {
         this.tokenizer = tokenizer;
         this.encoder = encoder;
         this.id = id;
+        this.wordEmbeddings = wordEmbeddings;
     }
 
     /** Loads the model from the jar (or a folder) holding its two files; {@code threads} batches run at once. */
@@ -57,7 +62,8 @@ public final class MiniLmModel implements AutoCloseable {
             }
         }
         String id = NAME + "@sha256:" + sha256(onnx).substring(0, 16);
-        return new MiniLmModel(tokenizer, MiniLmEncoder.build(OnnxWeights.read(onnx), threads), id);
+        Map<String, FloatTensor> weights = OnnxWeights.read(onnx);
+        return new MiniLmModel(tokenizer, MiniLmEncoder.build(weights, threads), id, weights.get(WORD_EMBEDDINGS));
     }
 
     public String id() {
@@ -66,6 +72,15 @@ public final class MiniLmModel implements AutoCloseable {
 
     public WordPieceTokenizer tokenizer() {
         return tokenizer;
+    }
+
+    public MiniLmEncoder encoder() {
+        return encoder;
+    }
+
+    /** The encoder's word embedding table [vocabulary, {@value MiniLmEncoder#HIDDEN}], which the decoder's output layer shares. */
+    public FloatTensor wordEmbeddings() {
+        return wordEmbeddings;
     }
 
     /** Unit vectors of texts, in order; similar lengths are batched together to waste little on padding. */

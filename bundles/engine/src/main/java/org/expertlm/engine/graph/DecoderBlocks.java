@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class DecoderBlocks {
 
     /** Large enough that softmax gives a masked position no weight, small enough to stay finite. */
-    static final double MASKED = -1e9;
+    public static final double MASKED = -1e9;
 
     private final SameDiff sd;
     private final Parameters p;

@@ -5,15 +5,19 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
+import org.expertlm.api.BaseModelInfo;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.NeuralEngine;
 import org.expertlm.api.SentenceEncoder;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.train.LmAdaptation;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -94,6 +98,28 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
     public List<float[]> embed(List<String> texts) {
         Objects.requireNonNull(texts, "texts");
         return model().embed(texts);
+    }
+
+    @Override
+    public BaseModelInfo trainBase(Path settings, Path output, List<String> corpus, Collection<String> answerWords,
+            Consumer<String> progress) {
+        LmAdaptation.Settings parsed;
+        try {
+            parsed = LmAdaptation.Settings.read(settings);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Consumer<String> report = line -> {
+            LOG.info("Base model {}: {}", parsed.name(), line);
+            progress.accept(line);
+        };
+        try {
+            LmAdaptation.Result r = LmAdaptation.run(parsed, model(), corpus, answerWords, output, report);
+            return new BaseModelInfo(r.model().id(), r.folder().toString(), parsed.steps(), r.targetTokens(), r.trainLoss(),
+                    r.heldOutLoss(), r.seconds());
+        } catch (IOException e) {
+            throw new UncheckedIOException("training the base model into " + output + " failed: " + e.getMessage(), e);
+        }
     }
 
     private MiniLmModel model() {

@@ -2,6 +2,7 @@ package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A transformer decoder over encoder states, with its token embeddings tied to the encoder's (frozen)
@@ -134,53 +134,25 @@ public final class DecoderLm {
 
     /** The placeholders for scoring {@code choices} against one input's states; the states are shared by every row. */
     public Map<String, INDArray> batch(float[][] memory, List<int[]> choices) {
-        int rows = choices.size();
-        // At least two positions: with one, ND4J 1.0.0-M2.1 fails on some batch sizes (a reduction over a
-        // dimension of size 1). The extra position is padding: masked out of every score, unseen by causality.
-        int length = 2;
-        for (int[] choice : choices) {
-            if (choice.length == 0 || choice.length >= config.maxLength()) {
-                throw new IllegalArgumentException("a choice of " + choice.length + " tokens; expected 1 to "
-                        + (config.maxLength() - 1));
-            }
-            length = Math.max(length, choice.length);
-        }
-        int[][] input = new int[rows][length];
-        int[][] targets = new int[rows][length];
-        double[][] mask = new double[rows][length];
-        for (int r = 0; r < rows; r++) {
-            int[] choice = choices.get(r);
-            for (int t = 0; t < choice.length; t++) {
-                int index = indexOf(choice[t]);
-                if (index < 0) {
-                    throw new IllegalArgumentException("answer token " + choice[t] + " is not in the decoder's output vocabulary");
-                }
-                targets[r][t] = index;
-                input[r][t] = t == 0 ? 0 : targets[r][t - 1];
-                mask[r][t] = 1;
-            }
-        }
-        INDArray states = Nd4j.createFromArray(memory).castTo(type);
-        INDArray shared = Nd4j.create(type, rows, memory.length, config.dim());
-        for (int r = 0; r < rows; r++) {
-            shared.get(NDArrayIndex.point(r)).assign(states);
-        }
-        Map<String, INDArray> batch = new HashMap<>();
-        batch.put("memory", shared);
-        batch.put("memory_bias", Nd4j.zeros(type, rows, 1, 1, memory.length));
-        batch.put("decoder_input", Nd4j.createFromArray(input));
-        batch.put("targets", Nd4j.createFromArray(targets));
-        batch.put("target_mask", Nd4j.createFromArray(mask).castTo(type));
-        batch.put("lm_row_weight", Nd4j.ones(type, rows));
-        batch.put("gold_mask", Nd4j.ones(type, rows, 1)); // each row its own input with one choice
-        batch.put("causal", Nd4j.createFromArray(DecoderBlocks.causalMask(length)).castTo(type));
-        batch.put("positions", Nd4j.createFromArray(sinusoids(length, config.dim())).castTo(type));
-        return batch;
+        return rows(Collections.nCopies(choices.size(), memory), choices);
     }
 
     /**
-     * A training batch for classification: for each input (its encoder states, all of the same length),
-     * its choices and the index of the gold one. Every input has the same number of choices.
+     * A language-modelling batch: row i is target sequence {@code targets[i]} (WordPiece ids, without
+     * BOS, every id in the output vocabulary) over encoder states {@code memories[i]}; the states may
+     * differ in length (shorter ones are padded and masked).
+     */
+    public Map<String, INDArray> lmBatch(List<float[][]> memories, List<int[]> targets) {
+        if (memories.size() != targets.size() || memories.isEmpty()) {
+            throw new IllegalArgumentException(memories.size() + " encoder states for " + targets.size()
+                    + " targets; expected one per target, at least one");
+        }
+        return rows(memories, targets);
+    }
+
+    /**
+     * A training batch for classification: for each input (its encoder states), its choices and the
+     * index of the gold one. Every input has the same number of choices.
      */
     public Map<String, INDArray> classificationBatch(List<float[][]> memories, List<List<int[]>> choices, int[] gold) {
         int inputs = memories.size();
@@ -190,21 +162,16 @@ public final class DecoderLm {
         }
         int perInput = choices.get(0).size();
         List<int[]> rows = new ArrayList<>();
+        List<float[][]> rowMemories = new ArrayList<>();
         for (int i = 0; i < inputs; i++) {
             if (choices.get(i).size() != perInput || gold[i] < 0 || gold[i] >= perInput) {
                 throw new IllegalArgumentException("input " + i + " has " + choices.get(i).size() + " choices and gold " + gold[i]
                         + "; expected " + perInput + " choices and a gold index below that");
             }
             rows.addAll(choices.get(i));
+            rowMemories.addAll(Collections.nCopies(perInput, memories.get(i)));
         }
-        Map<String, INDArray> batch = batch(memories.get(0), rows);
-        INDArray memory = batch.get("memory");
-        for (int i = 0; i < inputs; i++) {
-            INDArray states = Nd4j.createFromArray(memories.get(i)).castTo(type);
-            for (int c = 0; c < perInput; c++) {
-                memory.get(NDArrayIndex.point((long) i * perInput + c)).assign(states);
-            }
-        }
+        Map<String, INDArray> batch = rows(rowMemories, rows);
         INDArray goldMask = Nd4j.zeros(type, inputs, perInput);
         INDArray rowWeight = Nd4j.zeros(type, (long) inputs * perInput);
         for (int i = 0; i < inputs; i++) {
@@ -213,6 +180,58 @@ public final class DecoderLm {
         }
         batch.put("gold_mask", goldMask);
         batch.put("lm_row_weight", rowWeight);
+        return batch;
+    }
+
+    /** The placeholders of rows of target sequences, each over its own encoder states (padded to the longest). */
+    private Map<String, INDArray> rows(List<float[][]> memories, List<int[]> sequences) {
+        int rows = sequences.size();
+        // At least two positions: with one, ND4J 1.0.0-M2.1 fails on some batch sizes (a reduction over a
+        // dimension of size 1). The extra position is padding: masked out of every score, unseen by causality.
+        int length = 2;
+        for (int[] sequence : sequences) {
+            if (sequence.length == 0 || sequence.length >= config.maxLength()) {
+                throw new IllegalArgumentException("a target of " + sequence.length + " tokens; expected 1 to "
+                        + (config.maxLength() - 1));
+            }
+            length = Math.max(length, sequence.length);
+        }
+        int memoryLength = memories.stream().mapToInt(m -> m.length).max().orElse(0);
+        int[][] input = new int[rows][length];
+        int[][] targets = new int[rows][length];
+        float[][] mask = new float[rows][length];
+        float[] memory = new float[rows * memoryLength * config.dim()];
+        float[][][][] memoryBias = new float[rows][1][1][memoryLength];
+        for (int r = 0; r < rows; r++) {
+            int[] sequence = sequences.get(r);
+            for (int t = 0; t < sequence.length; t++) {
+                int index = indexOf(sequence[t]);
+                if (index < 0) {
+                    throw new IllegalArgumentException("token " + sequence[t] + " is not in the decoder's output vocabulary");
+                }
+                targets[r][t] = index;
+                input[r][t] = t == 0 ? 0 : targets[r][t - 1];
+                mask[r][t] = 1;
+            }
+            float[][] states = memories.get(r);
+            for (int s = 0; s < memoryLength; s++) {
+                if (s < states.length) {
+                    System.arraycopy(states[s], 0, memory, (r * memoryLength + s) * config.dim(), config.dim());
+                } else {
+                    memoryBias[r][0][0][s] = (float) DecoderBlocks.MASKED;
+                }
+            }
+        }
+        Map<String, INDArray> batch = new HashMap<>();
+        batch.put("memory", Nd4j.create(memory, new long[] {rows, memoryLength, config.dim()}, 'c').castTo(type));
+        batch.put("memory_bias", Nd4j.createFromArray(memoryBias).castTo(type));
+        batch.put("decoder_input", Nd4j.createFromArray(input));
+        batch.put("targets", Nd4j.createFromArray(targets));
+        batch.put("target_mask", Nd4j.createFromArray(mask).castTo(type));
+        batch.put("lm_row_weight", Nd4j.ones(type, rows));
+        batch.put("gold_mask", Nd4j.ones(type, rows, 1)); // each row its own input with one choice
+        batch.put("causal", Nd4j.createFromArray(DecoderBlocks.causalMask(length)).castTo(type));
+        batch.put("positions", Nd4j.createFromArray(sinusoids(length, config.dim())).castTo(type));
         return batch;
     }
 

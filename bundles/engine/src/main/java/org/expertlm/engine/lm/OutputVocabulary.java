@@ -1,8 +1,10 @@
 package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,14 +25,29 @@ public record OutputVocabulary(int[] ids, double coverage) {
 
     public static OutputVocabulary build(Iterable<String> corpus, WordPieceTokenizer tokenizer, int size,
             Collection<String> forcedWords) {
-        int cls = tokenizer.encode("")[0];
-        int sep = tokenizer.encode("")[1];
-        int unk = tokenizer.tokenId("[UNK]");
-        Set<Integer> chosen = new LinkedHashSet<>(List.of(cls, sep, unk));
+        return fromPieces(() -> new Iterator<int[]>() {
+            private final Iterator<String> texts = corpus.iterator();
+
+            @Override
+            public boolean hasNext() {
+                return texts.hasNext();
+            }
+
+            @Override
+            public int[] next() {
+                int[] ids = tokenizer.encode(texts.next());
+                return Arrays.copyOfRange(ids, 1, ids.length - 1);
+            }
+        }, tokenizer, size, forcedWords);
+    }
+
+    /** As {@link #build}, over a corpus already cut into pieces (no special tokens). */
+    public static OutputVocabulary fromPieces(Iterable<int[]> corpus, WordPieceTokenizer tokenizer, int size,
+            Collection<String> forcedWords) {
+        Set<Integer> chosen = new LinkedHashSet<>(List.of(tokenizer.clsId(), tokenizer.sepId(), tokenizer.tokenId("[UNK]")));
         for (String word : forcedWords) {
-            int[] ids = tokenizer.encode(word);
-            for (int i = 1; i < ids.length - 1; i++) {
-                chosen.add(ids[i]);
+            for (int id : tokenizer.pieces(word)) {
+                chosen.add(id);
             }
         }
         if (chosen.size() > size) {
@@ -38,10 +55,9 @@ public record OutputVocabulary(int[] ids, double coverage) {
         }
         Map<Integer, Long> counts = new HashMap<>();
         long total = 0;
-        for (String text : corpus) {
-            int[] ids = tokenizer.encode(text);
-            for (int i = 1; i < ids.length - 1; i++) {
-                counts.merge(ids[i], 1L, Long::sum);
+        for (int[] ids : corpus) {
+            for (int id : ids) {
+                counts.merge(id, 1L, Long::sum);
                 total++;
             }
         }

@@ -103,6 +103,25 @@ public final class WordPieceTokenizer {
         return out;
     }
 
+    /** The pieces of {@code text} without special tokens and without truncation: for long documents cut into windows. */
+    public int[] pieces(String text) {
+        List<Integer> ids = new ArrayList<>();
+        for (String word : preTokenize(normalize(text))) {
+            wordPiece(word, ids);
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The id of {@code [CLS]}, which opens every encoded sequence. */
+    public int clsId() {
+        return cls;
+    }
+
+    /** The id of {@code [SEP]}, which ends every encoded sequence. */
+    public int sepId() {
+        return sep;
+    }
+
     /** The token strings of ids, for display. */
     public List<String> tokens(int[] ids) {
         List<String> out = new ArrayList<>();

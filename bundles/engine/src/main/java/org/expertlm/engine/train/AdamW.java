@@ -1,6 +1,8 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -66,10 +68,28 @@ public final class AdamW {
         this.variables = List.copyOf(variables);
         this.loss = loss;
         this.config = config;
+        buildGradientsQuietly(sd);
         for (String name : variables) {
             INDArray w = sd.getVariable(name).getArr();
             m.put(name, Nd4j.zeros(w.dataType(), w.shape()));
             v.put(name, Nd4j.zeros(w.dataType(), w.shape()));
+        }
+    }
+
+    /**
+     * Builds the gradient graph now, with standard output muted: ND4J 1.0.0-M2.1 prints a line per
+     * operation to {@code System.out} while it differentiates, which would flood a console session.
+     */
+    private static synchronized void buildGradientsQuietly(SameDiff sd) {
+        if (sd.hasGradientFunction()) {
+            return;
+        }
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction();
+        } finally {
+            System.setOut(out);
         }
     }
 
@@ -115,6 +135,10 @@ public final class AdamW {
             w.subi(update.muli(lr)).subi(w.mul(lr * config.weightDecay()));
         }
         return value;
+    }
+
+    public Config config() {
+        return config;
     }
 
     public int stepsTaken() {

@@ -21,6 +21,8 @@ import org.expertlm.tasks.catalog.Record;
 import org.expertlm.tasks.catalog.RecordStore;
 import org.expertlm.tasks.catalog.Renderer;
 import org.expertlm.tasks.catalog.TemplateDefinition;
+import org.expertlm.tasks.corpus.LmCorpus;
+import org.expertlm.tasks.parse.Skips;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -130,6 +132,15 @@ public final class TaskCatalogService implements TaskCatalog {
             return cached.records();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<String> lmCorpus() {
+        try {
+            return LmCorpus.documents(cache, new Skips());
+        } catch (IOException e) {
+            throw new IllegalStateException("the LM-adaptation corpus cannot be read: " + e.getMessage(), e);
         }
     }
 }
