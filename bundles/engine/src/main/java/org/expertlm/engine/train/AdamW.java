@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -60,6 +61,7 @@ public final class AdamW {
     private final Config config;
     private final Map<String, INDArray> m = new HashMap<>();
     private final Map<String, INDArray> v = new HashMap<>();
+    private final Map<String, INDArray> scratch = new HashMap<>();
     private int step;
 
     /** An optimiser of {@code variables} of {@code sd} that minimises the output {@code loss}. */
@@ -119,6 +121,7 @@ public final class AdamW {
     /** One step on {@code batch}; returns the loss before the update. */
     public double step(Map<String, INDArray> batch) {
         OutAndGrad result = sd.calculateGradientsAndOutputs(batch, List.of(loss), variables);
+        ClosingMemoryManager.install(sd); // sessions exist once a step has run; later steps free as they go
         double value = result.getOutputs().get(loss).getDouble(0);
         Map<String, INDArray> gradients = new HashMap<>(result.getGradients());
         clip(gradients, config.clipNorm());
@@ -126,13 +129,18 @@ public final class AdamW {
         step++;
         double correction1 = 1 - Math.pow(config.beta1(), step);
         double correction2 = 1 - Math.pow(config.beta2(), step);
+        // In place, with one scratch array per variable: a step allocates no parameter-sized arrays, and
+        // the gradients are freed at once. (Garbage off the Java heap would wait for a collection that a
+        // small heap rarely needs: a training run's memory grew to the physical cap that way.)
         for (String name : variables) {
             INDArray g = gradients.get(name);
             INDArray w = sd.getVariable(name).getArr();
-            INDArray mt = m.get(name).muli(config.beta1()).addi(g.mul(1 - config.beta1()));
-            INDArray vt = v.get(name).muli(config.beta2()).addi(g.mul(g).muli(1 - config.beta2()));
-            INDArray update = mt.div(correction1).divi(Transforms.sqrt(vt.div(correction2), false).addi(config.epsilon()));
-            w.subi(update.muli(lr)).subi(w.mul(lr * config.weightDecay()));
+            INDArray scratch = this.scratch.computeIfAbsent(name, n -> w.ulike());
+            INDArray vt = v.get(name).muli(config.beta2()).addi(scratch.assign(g).muli(g).muli(1 - config.beta2()));
+            INDArray mt = m.get(name).muli(config.beta1()).addi(g.muli(1 - config.beta1()));
+            Transforms.sqrt(scratch.assign(vt).divi(correction2), false).addi(config.epsilon()).rdivi(mt);
+            w.subi(scratch.muli(lr / correction1)).muli(1 - lr * config.weightDecay());
+            g.close();
         }
         return value;
     }
