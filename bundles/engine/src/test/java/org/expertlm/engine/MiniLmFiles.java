@@ -10,6 +10,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.expertlm.engine.encoder.MiniLmModel;
+
 /** The test fixtures the MiniLM artifact and the project provide: model files, the parity sentences. */
 public final class MiniLmFiles {
 
@@ -40,6 +42,23 @@ public final class MiniLmFiles {
                 }
             }
             return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The model loaded from a folder holding the artifact's two files. */
+    public static MiniLmModel model(int threads) {
+        try {
+            Path folder = Path.of(System.getProperty("java.io.tmpdir"), "elm-test-minilm");
+            Files.createDirectories(folder);
+            for (String entry : List.of(ONNX, TOKENIZER)) {
+                Path target = folder.resolve(entry);
+                if (!Files.exists(target)) {
+                    Files.copy(file(entry), target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            return MiniLmModel.load(folder, threads);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

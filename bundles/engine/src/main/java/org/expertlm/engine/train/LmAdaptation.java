@@ -215,7 +215,9 @@ public final class LmAdaptation {
         Path checkpoint = output.resolve(CHECKPOINT);
         Path checkpointState = output.resolve(CHECKPOINT_STATE);
         if (Files.isRegularFile(checkpoint) && Files.isRegularFile(checkpointState)) {
-            if (!JSON.readTree(checkpointState.toFile()).path("run").equals(state.path("run"))) {
+            // Compared as text: a number read back may be another node type than the one written.
+            String saved = JSON.writeValueAsString(JSON.readTree(checkpointState.toFile()).path("run"));
+            if (!saved.equals(JSON.writeValueAsString(state.path("run")))) {
                 throw new IOException(output + " holds a checkpoint of another run (other settings or corpus); "
                         + "choose another output folder or delete " + checkpoint);
             }

@@ -44,6 +44,20 @@ public class DecoderLmTest {
     }
 
     @Test
+    public void aRowScoresTheSameOverItsOwnStatesAloneOrPaddedBesideLongerOnes() {
+        DecoderLm lm = model();
+        float[][] shortMemory = java.util.Arrays.copyOf(memory(), 3);
+        float[][] longMemory = Nd4j.randn(6, new long[] {7, DIM}).toFloatMatrix();
+        int[] target = {9, 11, 13};
+        double alone = lm.graph().output(lm.lmBatch(List.<float[][]>of(shortMemory), List.<int[]>of(target)), "sequence_logprob")
+                .get("sequence_logprob").getDouble(0);
+        double padded = lm.graph().output(lm.lmBatch(List.<float[][]>of(shortMemory, longMemory), List.<int[]>of(target, new int[] {7})),
+                "sequence_logprob").get("sequence_logprob").getDouble(0);
+        assertEquals(alone, padded, 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> lm.lmBatch(List.<float[][]>of(shortMemory), List.<int[]>of(target, target)));
+    }
+
+    @Test
     public void batchedScoresEqualTheSumOfEachChoicesTokenLogProbabilities() {
         DecoderLm lm = model();
         float[][] memory = memory();
@@ -117,7 +131,7 @@ public class DecoderLmTest {
         DecoderLm lm = model();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> lm.score(memory(), List.of(new int[] {8}), false));
-        assertTrue(e.getMessage(), e.getMessage().contains("answer token 8 is not in the decoder's output vocabulary"));
+        assertTrue(e.getMessage(), e.getMessage().contains("token 8 is not in the decoder's output vocabulary"));
     }
 
     @Test
