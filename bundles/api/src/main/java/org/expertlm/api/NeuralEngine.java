@@ -24,4 +24,31 @@ public interface NeuralEngine {
      */
     BaseModelInfo trainBase(Path settings, Path output, List<String> corpus, Collection<String> answerWords,
             Consumer<String> progress);
+
+    /**
+     * Trains an expert (adapters over the base model in {@code base}, or a full-decoder fine-tune, as
+     * the JSON training configuration {@code settings} says) on classification examples, and writes it
+     * to {@code output}.
+     *
+     * @param id the expert's id
+     * @param task what it learns: a template id, a dataset id, or {@code multitask}
+     * @throws IllegalArgumentException when the configuration or the examples are unusable (the message says why)
+     */
+    ExpertInfo trainExpert(Path settings, Path base, Path output, String id, String task, List<TaskExample> train,
+            List<TaskExample> validation, Consumer<String> progress);
+
+    /**
+     * Rank classification: each choice's summed token log-probability given the input, under the model
+     * in {@code model} (a base-model folder, or an expert folder over the base model in {@code base}).
+     */
+    double[] score(Path model, Path base, String input, List<String> choices, boolean lengthNormalised);
+
+    /** The text the model in {@code model} generates for the input (greedy for beam 1, else beam search). */
+    String generate(Path model, Path base, String input, int beam, int maxTokens);
+
+    /**
+     * The validation accuracy of a logistic-regression probe trained on the frozen encoder's sentence
+     * vectors of the training inputs, the classes being their targets: the floor an expert must reach.
+     */
+    double probeAccuracy(List<TaskExample> train, List<TaskExample> validation);
 }

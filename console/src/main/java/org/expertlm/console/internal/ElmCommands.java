@@ -7,6 +7,7 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
@@ -15,10 +16,12 @@ import org.expertlm.api.BaseModelInfo;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
+import org.expertlm.api.ExpertInfo;
 import org.expertlm.api.NeuralEngine;
 import org.expertlm.api.SentenceEncoder;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
+import org.expertlm.api.TaskExample;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
@@ -41,7 +44,10 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=examples",
         "osgi.command.function=embed",
         "osgi.command.function=engine",
-        "osgi.command.function=train"})
+        "osgi.command.function=train",
+        "osgi.command.function=score",
+        "osgi.command.function=generate",
+        "osgi.command.function=probe"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -133,39 +139,121 @@ public final class ElmCommands {
         return json ? Json.write(status) : status;
     }
 
-    @Descriptor("elm:train base: train the base model's decoder over the frozen encoder (LM adaptation) on the corpus of the data cache; "
-            + "prints progress, resumes from the output folder's checkpoint when run again")
+    @Descriptor("train a model: 'elm:train base' LM-adapts the base model's decoder on the corpus of the data cache; "
+            + "'elm:train expert <template|dataset|multitask>' trains a Prompt Expert (one template), a Dataset Expert "
+            + "(every classification template of a dataset) or the multitask baseline (every training template); "
+            + "prints progress; a base run resumes from its output folder's checkpoint")
     public Object train(
-            @Descriptor("the training configuration (default configs/train/base.json; configs/train/base-smoke.json "
-                    + "is the ten-minute one)") @Parameter(names = "--config", absentValue = "configs/train/base.json") String config,
-            @Descriptor("where the model is written (default models/base/<configuration name>)")
+            @Descriptor("the training configuration (default configs/train/base.json or configs/train/expert.json; "
+                    + "configs/train/base-smoke.json is the ten-minute base)") @Parameter(names = "--config", absentValue = "") String config,
+            @Descriptor("where the model is written (default models/base/<configuration name> or models/experts/<id>)")
             @Parameter(names = "--out", absentValue = "") String out,
+            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
+            @Parameter(names = "--base", absentValue = "") String base,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("what to train: base") String what) {
-        if (!"base".equals(what)) {
-            throw new IllegalArgumentException("elm:train " + what + ": expected 'base' (experts come with the expert registry)");
+            @Descriptor("what to train: base, or expert followed by a template id, a dataset id or multitask") String... what) {
+        PrintStream console = System.out;
+        Consumer<String> progress = line -> {
+            if (!json) {
+                console.println(line);
+                console.flush();
+            }
+        };
+        if (what.length == 1 && "base".equals(what[0])) {
+            Path settings = configuration(config, "configs/train/base.json");
+            String name = settings.getFileName().toString().replaceFirst("\\.json$", "");
+            Path output = out.isEmpty() ? modelsDir().resolve("base").resolve(name) : home().resolve(out).normalize();
+            TaskCatalog tasks = catalog();
+            Set<String> answerWords = new TreeSet<>();
+            tasks.tasks().forEach(t -> t.templates().forEach(template -> answerWords.addAll(template.choices())));
+            BaseModelInfo info = required(engine, "neural engine").trainBase(settings, output, tasks.lmCorpus(), answerWords,
+                    progress);
+            return json ? Json.write(info) : "base model " + info.id() + " written to " + info.folder();
         }
-        Path home = Paths.get(property(ContainerProperties.HOME, "."));
-        Path settings = home.resolve(config).normalize();
+        if (what.length == 2 && "expert".equals(what[0])) {
+            Path settings = configuration(config, "configs/train/expert.json");
+            ExpertData data = ExpertData.of(catalog(), what[1]);
+            String id = data.id();
+            Path output = out.isEmpty() ? modelsDir().resolve("experts").resolve(id) : home().resolve(out).normalize();
+            progress.accept(String.format("%s: %d training and %d validation examples from %s", id, data.train().size(),
+                    data.validation().size(), String.join(", ", data.templates())));
+            ExpertInfo info = required(engine, "neural engine").trainExpert(settings, baseFolder(base), output, id, what[1],
+                    data.train(), data.validation(), progress);
+            return json ? Json.write(info) : String.format("expert %s written to %s: validation accuracy %.4f (epoch %d, %.0f s)",
+                    info.id(), info.folder(), info.validationAccuracy(), info.bestEpoch(), info.seconds());
+        }
+        throw new IllegalArgumentException("elm:train " + String.join(" ", what)
+                + ": expected 'base' or 'expert <template|dataset|multitask>' (see elm:tasks for the ids)");
+    }
+
+    @Descriptor("rank classification: score each answer choice of an input under a model (a base-model folder or an "
+            + "expert folder): the summed log-probability of its tokens, the best one marked")
+    public Object score(
+            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
+            @Parameter(names = "--base", absentValue = "") String base,
+            @Descriptor("divide each score by the choice's length in tokens")
+            @Parameter(names = "--normalise", presentValue = "true", absentValue = "false") boolean normalise,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the model folder") String model,
+            @Descriptor("the input (quote it when it has spaces)") String input,
+            @Descriptor("two or more answer choices") String... choices) {
+        if (choices.length < 2) {
+            throw new IllegalArgumentException("elm:score needs at least two choices, e.g. elm:score models/base/elm-base "
+                    + "'the film was great' positive negative");
+        }
+        double[] scores = required(engine, "neural engine").score(home().resolve(model).normalize(), baseFolder(base), input,
+                List.of(choices), normalise);
+        ScoreReport report = ScoreReport.of(input, List.of(choices), scores);
+        return json ? Json.write(report) : report;
+    }
+
+    @Descriptor("generate a continuation of an input with a model (a base-model folder or an expert folder)")
+    public Object generate(
+            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
+            @Parameter(names = "--base", absentValue = "") String base,
+            @Descriptor("beam width (default 1: greedy)") @Parameter(names = "--beam", absentValue = "1") int beam,
+            @Descriptor("the most tokens to generate (default 32)") @Parameter(names = "--max", absentValue = "32") int max,
+            @Descriptor("the model folder") String model,
+            @Descriptor("the input; several words are joined with spaces") String... words) {
+        if (words.length == 0) {
+            throw new IllegalArgumentException("elm:generate needs an input, e.g. elm:generate models/base/elm-base the war");
+        }
+        return required(engine, "neural engine").generate(home().resolve(model).normalize(), baseFolder(base),
+                String.join(" ", words), beam, max);
+    }
+
+    @Descriptor("the floor of an expert: validation accuracy of a logistic-regression probe on the frozen encoder's "
+            + "sentence vectors of a classification template's training examples")
+    public Object probe(
+            @Descriptor("training examples used (default 2000)") @Parameter(names = "--max", absentValue = "2000") int max,
+            @Descriptor("the template, as dataset/template") String template) {
+        TaskCatalog tasks = catalog();
+        List<TaskExample> train = tasks.examples(template, Split.TRAIN, max);
+        List<TaskExample> validation = tasks.examples(template, Split.VALIDATION, ExpertData.VALIDATION_CAP);
+        double accuracy = required(engine, "neural engine").probeAccuracy(train, validation);
+        return String.format("%s: logistic-regression probe on sentence vectors, %d training examples: validation accuracy %.4f "
+                + "(%d examples)", template, train.size(), accuracy, validation.size());
+    }
+
+    private Path configuration(String given, String fallback) {
+        Path settings = home().resolve(given.isEmpty() ? fallback : given).normalize();
         if (!Files.isRegularFile(settings)) {
             throw new IllegalArgumentException("no training configuration at " + settings
-                    + "; expected a JSON file such as configs/train/base.json");
+                    + "; expected a JSON file such as " + fallback);
         }
-        String name = settings.getFileName().toString().replaceFirst("\\.json$", "");
-        Path output = out.isEmpty() ? Paths.get(property(ContainerProperties.MODELS_DIR, "models")).resolve("base").resolve(name)
-                : home.resolve(out).normalize();
-        TaskCatalog tasks = catalog();
-        Set<String> answerWords = new TreeSet<>();
-        tasks.tasks().forEach(t -> t.templates().forEach(template -> answerWords.addAll(template.choices())));
-        PrintStream console = System.out;
-        BaseModelInfo info = required(engine, "neural engine").trainBase(settings, output, tasks.lmCorpus(), answerWords,
-                line -> {
-                    if (!json) {
-                        console.println(line);
-                        console.flush();
-                    }
-                });
-        return json ? Json.write(info) : "base model " + info.id() + " written to " + info.folder();
+        return settings;
+    }
+
+    private Path baseFolder(String given) {
+        return given.isEmpty() ? modelsDir().resolve("base").resolve("elm-base") : home().resolve(given).normalize();
+    }
+
+    private Path home() {
+        return Paths.get(property(ContainerProperties.HOME, "."));
+    }
+
+    private Path modelsDir() {
+        return Paths.get(property(ContainerProperties.MODELS_DIR, "models"));
     }
 
     private String property(String name, String fallback) {

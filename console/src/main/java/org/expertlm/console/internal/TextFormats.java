@@ -16,7 +16,8 @@ import org.osgi.service.component.annotations.Component;
  */
 @Component(property = "osgi.converter.classes=org.expertlm.console.internal.StatusReport,"
         + "org.expertlm.console.internal.TasksReport,org.expertlm.console.internal.ExamplesReport,"
-        + "org.expertlm.console.internal.EmbedReport,org.expertlm.api.EngineStatus")
+        + "org.expertlm.console.internal.EmbedReport,org.expertlm.console.internal.ScoreReport,"
+        + "org.expertlm.api.EngineStatus")
 public final class TextFormats implements Converter {
 
     @Override
@@ -37,6 +38,9 @@ public final class TextFormats implements Converter {
         }
         if (target instanceof EmbedReport report) {
             return embedding(report);
+        }
+        if (target instanceof ScoreReport report) {
+            return scores(report);
         }
         if (target instanceof EngineStatus status) {
             return engine(status);
@@ -127,6 +131,15 @@ public final class TextFormats implements Converter {
         new Formatter(text).format("%s, %d dimensions, |v| = %.6f%n", r.model(), r.dimension(), r.norm());
         for (int i = 0; i < r.vector().length; i++) {
             text.append(String.format("%9.6f", r.vector()[i])).append((i + 1) % 8 == 0 ? "\n" : " ");
+        }
+        return text.toString().stripTrailing();
+    }
+
+    static String scores(ScoreReport r) {
+        StringBuilder text = new StringBuilder();
+        Formatter f = new Formatter(text);
+        for (ScoreReport.Choice c : r.choices()) {
+            f.format("%s %10.4f  %s%n", c.text().equals(r.best()) ? "*" : " ", c.score(), c.text());
         }
         return text.toString().stripTrailing();
     }

@@ -2,6 +2,7 @@ package org.expertlm.engine.graph;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -24,9 +25,20 @@ public final class DecoderBlocks {
     private final int heads;
     private final SDVariable headShape;
     private final SDVariable hiddenShape;
+    private final AdapterPlan adapters;
+    private final DataType type;
 
     /** Blocks for states shaped like {@code states} [B, T, dim] with {@code heads} attention heads. */
     public DecoderBlocks(SameDiff sd, Parameters p, SDVariable states, int dim, int heads) {
+        this(sd, p, states, dim, heads, null, null);
+    }
+
+    /**
+     * Blocks with the adapters of {@code adapters} (trainable variables of {@code type}) inserted;
+     * {@code adapters} may be null for none.
+     */
+    public DecoderBlocks(SameDiff sd, Parameters p, SDVariable states, int dim, int heads, AdapterPlan adapters,
+            DataType type) {
         if (dim % heads != 0) {
             throw new IllegalArgumentException("dimension " + dim + " does not split into " + heads + " heads");
         }
@@ -34,6 +46,8 @@ public final class DecoderBlocks {
         this.p = p;
         this.dim = dim;
         this.heads = heads;
+        this.adapters = adapters;
+        this.type = type;
         SDVariable batchAndLength = sd.slice(sd.shape(states), new int[] {0}, 2);
         this.headShape = sd.concat(0, batchAndLength,
                 sd.constant(Nd4j.createFromArray(new long[] {heads, dim / heads}).castTo(batchAndLength.dataType())));
@@ -67,7 +81,7 @@ public final class DecoderBlocks {
     /** x + W2 · GELU(W1 · LN(x)) with an inner width of {@code inner}. */
     public SDVariable feedForward(SDVariable x, int inner, String prefix) {
         SDVariable hidden = GraphOps.gelu(sd, linear(tokens(layerNorm(x, prefix + ".norm")), prefix + ".in", dim, inner));
-        return x.add(sd.reshape(linear(hidden, prefix + ".out", inner, dim), hiddenShape));
+        return x.add(sd.reshape(adapted(linear(hidden, prefix + ".out", inner, dim), prefix), hiddenShape));
     }
 
     /** Layer norm over the last dimension (epsilon 1e-5). */
@@ -98,7 +112,7 @@ public final class DecoderBlocks {
         SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(dim / (double) heads)).add(bias);
         SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);
         SDVariable merged = tokens(sd.permute(context, 0, 2, 1, 3));
-        return sd.reshape(linear(merged, prefix + ".output", dim, dim), outShape);
+        return sd.reshape(adapted(linear(merged, prefix + ".output", dim, dim), prefix), outShape);
     }
 
     /** [N, D] rows → [B, H, T, D/H]. */
@@ -111,8 +125,15 @@ public final class DecoderBlocks {
         return sd.reshape(x, -1, dim);
     }
 
-    /** x · W + b on rows. */
+    /** x · W + b on rows, with the plan's LoRA update where it puts one. */
     private SDVariable linear(SDVariable rows, String name, int in, int out) {
-        return sd.mmul(rows, p.get(name + ".weight", in, out)).add(p.get(name + ".bias", out));
+        SDVariable weight = p.get(name + ".weight", in, out);
+        SDVariable product = adapters == null ? sd.mmul(rows, weight) : adapters.project(sd, rows, weight, name, in, out, type);
+        return product.add(p.get(name + ".bias", out));
+    }
+
+    /** A sublayer's output rows, through the plan's Houlsby adapter where it puts one. */
+    private SDVariable adapted(SDVariable rows, String prefix) {
+        return adapters == null ? rows : adapters.afterSublayer(sd, rows, prefix, dim, type);
     }
 }

@@ -1,5 +1,9 @@
 package org.expertlm.engine.graph;
 
+import java.util.Arrays;
+import java.util.Map;
+
+import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -30,6 +34,40 @@ public interface Parameters {
                     : name.endsWith(".norm.weight") ? Nd4j.ones(type, shape)
                     : Nd4j.randn(seed * 31 + name.hashCode(), shape).castTo(type).muli(0.02);
             return sd.var(name, init);
+        };
+    }
+
+    /**
+     * Frozen tensors as constants of {@code sd} (a base model under adapters); a missing tensor or a
+     * shape other than the block asks for is an error naming it.
+     */
+    static Parameters frozen(SameDiff sd, Map<String, FloatTensor> tensors, DataType type) {
+        return (name, shape) -> {
+            SDVariable existing = sd.getVariable(name);
+            if (existing != null) {
+                return existing;
+            }
+            FloatTensor t = tensors.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("the base model has no tensor '" + name + "'");
+            }
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                        + "; the decoder needs " + Arrays.toString(shape));
+            }
+            return sd.constant(name, Nd4j.create(t.values(), t.shape(), 'c').castTo(type));
+        };
+    }
+
+    /** Trainable variables that start from {@code tensors} (a full fine-tune of a base model). */
+    static Parameters startingFrom(SameDiff sd, Map<String, FloatTensor> tensors, DataType type) {
+        Parameters frozen = frozen(SameDiff.create(), tensors, type);
+        return (name, shape) -> {
+            SDVariable existing = sd.getVariable(name);
+            if (existing != null) {
+                return existing;
+            }
+            return sd.var(name, frozen.get(name, shape).getArr().dup());
         };
     }
 }

@@ -5,18 +5,32 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
 import org.expertlm.api.BaseModelInfo;
 import org.expertlm.api.ContainerProperties;
+import org.expertlm.api.ExpertInfo;
+import org.expertlm.api.TaskExample;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.NeuralEngine;
 import org.expertlm.api.SentenceEncoder;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.Expert;
+import org.expertlm.engine.lm.LoadedModel;
+import org.expertlm.engine.train.ExpertTraining;
+import org.expertlm.engine.train.LinearProbe;
 import org.expertlm.engine.train.LmAdaptation;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -25,6 +39,9 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The engine's services. ND4J is set up at activation; the sentence encoder's model is loaded on
@@ -56,6 +73,8 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
     private Path nativeCache;
     private int threads;
     private volatile MiniLmModel model;
+    private final Map<Path, LoadedBase> baseModels = new ConcurrentHashMap<>();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Activate
     void activate(BundleContext context, Config config) {
@@ -120,6 +139,115 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
         } catch (IOException e) {
             throw new UncheckedIOException("training the base model into " + output + " failed: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public ExpertInfo trainExpert(Path settings, Path base, Path output, String id, String task, List<TaskExample> train,
+            List<TaskExample> validation, Consumer<String> progress) {
+        ExpertTraining.Settings parsed;
+        BaseModel baseModel;
+        try {
+            parsed = ExpertTraining.Settings.read(settings);
+            baseModel = baseModel(base);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Consumer<String> report = line -> {
+            LOG.info("Expert {}: {}", id, line);
+            progress.accept(line);
+        };
+        ExpertTraining.Result r = ExpertTraining.train(parsed, baseModel, model(), examples(train), examples(validation), report);
+        ObjectNode provenance = JSON.createObjectNode();
+        provenance.set("settings", JSON.valueToTree(parsed));
+        provenance.put("trainExamples", Math.min(parsed.maxTrainExamples(), train.size()));
+        provenance.put("validationExamples", validation.size());
+        provenance.put("dataSha256", digest(train));
+        provenance.put("validationAccuracy", r.validationAccuracy());
+        provenance.put("bestEpoch", r.bestEpoch());
+        provenance.put("steps", r.steps());
+        provenance.put("seconds", Math.round(r.seconds()));
+        provenance.set("history", JSON.valueToTree(r.history()));
+        try {
+            Expert.write(output, id, task, baseModel, parsed.plan(), r.tensors(), provenance);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing expert " + id + " to " + output + " failed: " + e.getMessage(), e);
+        }
+        return new ExpertInfo(id, task, output.toString(), Math.min(parsed.maxTrainExamples(), train.size()),
+                r.validationAccuracy(), r.bestEpoch(), r.steps(), r.seconds(), r.history());
+    }
+
+    @Override
+    public double[] score(Path model, Path base, String input, List<String> choices, boolean lengthNormalised) {
+        if (choices.size() < 1) {
+            throw new IllegalArgumentException("scoring needs at least one answer choice");
+        }
+        return loaded(model, base).score(input, choices, lengthNormalised);
+    }
+
+    @Override
+    public String generate(Path model, Path base, String input, int beam, int maxTokens) {
+        return loaded(model, base).generate(input, beam, maxTokens);
+    }
+
+    @Override
+    public double probeAccuracy(List<TaskExample> train, List<TaskExample> validation) {
+        MiniLmModel m = model();
+        LinearProbe probe = LinearProbe.fit(m.embed(train.stream().map(TaskExample::input).toList()),
+                train.stream().map(TaskExample::target).toList());
+        return probe.accuracy(m.embed(validation.stream().map(TaskExample::input).toList()),
+                validation.stream().map(TaskExample::target).toList());
+    }
+
+    /** Classification examples as the trainer takes them; a generation example is refused with its id. */
+    private static List<ExpertTraining.Example> examples(List<TaskExample> examples) {
+        List<ExpertTraining.Example> out = new ArrayList<>();
+        for (TaskExample e : examples) {
+            int gold = e.choices().indexOf(e.target());
+            if (!e.isClassification() || gold < 0) {
+                throw new IllegalArgumentException("example " + e.task() + "#" + e.id() + " is not a classification example "
+                        + "with its target among its choices; experts are trained on classification templates here");
+            }
+            out.add(new ExpertTraining.Example(e.input(), e.choices(), gold));
+        }
+        return out;
+    }
+
+    private static String digest(List<TaskExample> examples) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (TaskExample e : examples) {
+                digest.update((e.task() + "\u0000" + e.id() + "\u0000" + e.input() + "\u0000" + e.target() + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+    }
+
+    private LoadedModel loaded(Path model, Path base) {
+        try {
+            return LoadedModel.load(model, baseModel(Expert.isExpert(model) ? base : model), model());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** A base model read once per folder while its tensor file is unchanged (reading checks its 20 MB digest). */
+    private BaseModel baseModel(Path folder) throws IOException {
+        Path key = folder.toAbsolutePath().normalize();
+        long modified = Files.isRegularFile(key.resolve(BaseModel.TENSORS))
+                ? Files.getLastModifiedTime(key.resolve(BaseModel.TENSORS)).toMillis() : -1;
+        LoadedBase cached = baseModels.get(key);
+        if (cached != null && cached.modified() == modified) {
+            return cached.model();
+        }
+        BaseModel read = BaseModel.read(key);
+        baseModels.put(key, new LoadedBase(modified, read));
+        return read;
+    }
+
+    private record LoadedBase(long modified, BaseModel model) {
     }
 
     private MiniLmModel model() {

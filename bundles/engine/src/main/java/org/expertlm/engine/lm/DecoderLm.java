@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -55,6 +56,51 @@ public final class DecoderLm {
      * weights come from {@code parameters} (trainable for the base model, constants under adapters).
      */
     public static DecoderLm build(DecoderConfig c, FloatTensor wordEmbeddings, SameDiff sd, Parameters parameters, DataType type) {
+        return build(c, wordEmbeddings, sd, parameters, null, type);
+    }
+
+    /**
+     * Builds the graph of a frozen base model under the adapters of {@code plan}: the base tensors are
+     * constants, the adapters the graph's only trainable variables.
+     */
+    public static DecoderLm withAdapters(BaseModel base, FloatTensor wordEmbeddings, SameDiff sd, AdapterPlan plan, DataType type) {
+        return build(base.config(), wordEmbeddings, sd, Parameters.frozen(sd, base.tensors(), type), plan, type);
+    }
+
+    /** Builds the graph of a base model whose decoder weights are all trainable, starting from the base's values. */
+    public static DecoderLm fineTuning(BaseModel base, FloatTensor wordEmbeddings, SameDiff sd, DataType type) {
+        return build(base.config(), wordEmbeddings, sd, Parameters.startingFrom(sd, base.tensors(), type), null, type);
+    }
+
+    /**
+     * Sets the graph's trainable variables (an expert's adapters, or a fine-tuned decoder) to {@code tensors}:
+     * the names must be exactly the graph's trainable variables, with their shapes.
+     */
+    public void load(Map<String, FloatTensor> tensors) {
+        List<String> variables = new ArrayList<>();
+        sd.variables().stream().filter(v -> v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE)
+                .forEach(v -> variables.add(v.name()));
+        if (!new java.util.HashSet<>(variables).equals(tensors.keySet())) {
+            List<String> missing = new ArrayList<>(variables);
+            missing.removeAll(tensors.keySet());
+            List<String> extra = new ArrayList<>(tensors.keySet());
+            extra.removeAll(variables);
+            throw new IllegalArgumentException("the tensors do not fit this model: missing " + missing + ", unexpected " + extra
+                    + " (an expert must be loaded with the adapter configuration it was trained with)");
+        }
+        for (String name : variables) {
+            INDArray target = sd.getVariable(name).getArr();
+            FloatTensor t = tensors.get(name);
+            if (!Arrays.equals(target.shape(), t.shape())) {
+                throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                        + "; the model needs " + Arrays.toString(target.shape()));
+            }
+            target.assign(Nd4j.create(t.values(), t.shape(), 'c').castTo(target.dataType()));
+        }
+    }
+
+    private static DecoderLm build(DecoderConfig c, FloatTensor wordEmbeddings, SameDiff sd, Parameters parameters,
+            AdapterPlan plan, DataType type) {
         long[] shape = wordEmbeddings.shape();
         if (shape.length != 2 || shape[1] != c.dim()) {
             throw new IllegalArgumentException("word embeddings of shape " + Arrays.toString(shape)
@@ -80,7 +126,7 @@ public final class DecoderLm {
 
         // The table is a constant, so gathering from it is safe (training through gather is not, in this ND4J).
         SDVariable x = sd.gather(table, input, 0).add(positions);
-        DecoderBlocks blocks = new DecoderBlocks(sd, parameters, x, c.dim(), c.heads());
+        DecoderBlocks blocks = new DecoderBlocks(sd, parameters, x, c.dim(), c.heads(), plan, type);
         for (int layer = 0; layer < c.layers(); layer++) {
             String p = "decoder.layer." + layer;
             x = blocks.causalSelfAttention(x, causal, p + ".self");

@@ -122,6 +122,22 @@ public final class WordPieceTokenizer {
         return sep;
     }
 
+    /**
+     * Text from pieces: continuation pieces ({@code ##…}) join the piece before them, others are
+     * separated by a space (the normalisation itself, lower case and stripped accents, cannot be undone).
+     */
+    public String decode(int[] ids) {
+        StringBuilder text = new StringBuilder();
+        for (String token : tokens(ids)) {
+            if (token.startsWith("##")) {
+                text.append(token, 2, token.length());
+            } else {
+                text.append(text.length() == 0 ? "" : " ").append(token);
+            }
+        }
+        return text.toString();
+    }
+
     /** The token strings of ids, for display. */
     public List<String> tokens(int[] ids) {
         List<String> out = new ArrayList<>();

@@ -1,6 +1,7 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 
-import org.bytedeco.javacpp.Pointer;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.Parameters;
@@ -31,7 +31,6 @@ import org.expertlm.engine.tokenize.WordPieceTokenizer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -116,7 +115,6 @@ public final class LmAdaptation {
     private static final String CHECKPOINT = "checkpoint.safetensors";
     private static final String CHECKPOINT_STATE = "checkpoint.json";
     private static final int SORT_GROUP_BATCHES = 20;
-    private static final int MEMORY_SOFT_LIMIT_MB = 2560;
 
     /** A window: the document, where it starts in the document's pieces, and how many pieces go to the target. */
     private record Window(int document, int start, int targetLength) {
@@ -168,38 +166,23 @@ public final class LmAdaptation {
             Path output, Consumer<String> progress) throws IOException {
         long start = System.nanoTime();
         LmAdaptation run = new LmAdaptation(settings, encoder, corpus, forcedWords);
-        int threads = Nd4j.getEnvironment().maxThreads();
         progress.accept(String.format("corpus: %d documents, %,d pieces, %,d training and %,d held-out windows; "
                 + "output vocabulary %d pieces covering %.1f%% of the corpus (sha256 %s…)", corpus.size(),
                 run.documents.stream().mapToLong(d -> d.length).sum(), run.training.size(), run.heldOut.size(),
                 run.vocabulary.ids().length, 100 * run.vocabulary.coverage(), run.corpusDigest.substring(0, 16)));
-        // The decoder's step is one graph: its operations get every core while it trains (the engine
-        // otherwise runs single-threaded operations side by side).
-        setOperationThreads(Runtime.getRuntime().availableProcessors());
         try {
-            return run.train(output, progress, start);
-        } finally {
-            setOperationThreads(threads);
+            return TrainingRuntime.onAllCores(() -> {
+                try {
+                    return run.train(output, progress, start);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 
-    /**
-     * ND4J frees an array's native memory only when the garbage collector has found its Java object
-     * unreachable, and a training step leaves hundreds of MB of such arrays behind while its Java
-     * objects are small: without a collection the process grew past 10 GB. Above {@value #MEMORY_SOFT_LIMIT_MB} MB
-     * of physical memory a collection is asked for, which keeps a run within its 4 GiB budget.
-     */
-    private static void boundMemory() {
-        if (Pointer.physicalBytes() > (long) MEMORY_SOFT_LIMIT_MB << 20) {
-            System.gc();
-        }
-    }
-
-    private static void setOperationThreads(int threads) {
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(threads);
-        Nd4j.factory().blas().setMaxThreads(threads);
-    }
 
     private Result train(Path output, Consumer<String> progress, long started) throws IOException {
         Files.createDirectories(output);
@@ -241,7 +224,7 @@ public final class LmAdaptation {
             Map<String, INDArray> placeholders = placeholders(lm, batch);
             double loss = optimiser.step(placeholders);
             placeholders.values().forEach(INDArray::close);
-            boundMemory();
+            TrainingRuntime.boundMemory();
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("the loss became " + loss + " at step " + step
                         + "; lower the learning rate or raise the warm-up in the training configuration");
@@ -260,7 +243,7 @@ public final class LmAdaptation {
                 progress.accept(String.format("step %d/%d  loss %.3f  %.0f target tokens/s  %,d tokens seen  "
                         + "lr %.2e  memory %d MB  about %.0f min left", done, settings.steps(),
                         lossSum / lossCount, rate, tokens, AdamW.learningRate(optimiser.config(), step),
-                        Pointer.physicalBytes() >> 20, eta));
+                        TrainingRuntime.memoryMb(), eta));
                 clock = System.nanoTime();
                 windowTokens = 0;
                 lossSum = 0;

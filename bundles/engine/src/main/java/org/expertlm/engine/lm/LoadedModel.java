@@ -1,0 +1,66 @@
+package org.expertlm.engine.lm;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.train.ExpertTraining;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * A base model, or an expert over its base model, ready to score answer choices and to generate:
+ * the encoder's states of an input are computed once and shared by every choice.
+ */
+public final class LoadedModel {
+
+    private final String id;
+    private final MiniLmModel encoder;
+    private final DecoderLm lm;
+
+    private LoadedModel(String id, MiniLmModel encoder, DecoderLm lm) {
+        this.id = id;
+        this.encoder = encoder;
+        this.lm = lm;
+    }
+
+    /** Loads {@code folder}: a base model, or an expert whose base model is {@code base}. */
+    public static LoadedModel load(Path folder, BaseModel base, MiniLmModel encoder) throws IOException {
+        if (!base.encoderId().equals(encoder.id())) {
+            throw new IOException("base model " + base.id() + " was trained over encoder " + base.encoderId() + ", not "
+                    + encoder.id());
+        }
+        SameDiff sd = SameDiff.create();
+        if (!Expert.isExpert(folder)) {
+            return new LoadedModel(base.id(), encoder, DecoderLm.build(base.config(), encoder.wordEmbeddings(), sd,
+                    org.expertlm.engine.graph.Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT));
+        }
+        Expert expert = Expert.read(folder, base);
+        DecoderLm lm = expert.plan() == null ? DecoderLm.fineTuning(base, encoder.wordEmbeddings(), sd, DataType.FLOAT)
+                : DecoderLm.withAdapters(base, encoder.wordEmbeddings(), sd, expert.plan(), DataType.FLOAT);
+        lm.load(expert.tensors());
+        return new LoadedModel(expert.id(), encoder, lm);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Each choice's summed log-probability given the input (the paper's rule), optionally divided by its length. */
+    public double[] score(String input, List<String> choices, boolean lengthNormalised) {
+        float[][] states = encoder.encoder().tokenStates(encoder.tokenizer().encode(input));
+        List<int[]> answers = new ArrayList<>();
+        choices.forEach(c -> answers.add(ExpertTraining.answer(encoder.tokenizer(), lm, c)));
+        return lm.score(states, answers, lengthNormalised);
+    }
+
+    /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */
+    public String generate(String input, int beam, int maxTokens) {
+        float[][] states = encoder.encoder().tokenStates(encoder.tokenizer().encode(input));
+        Generator generator = new Generator(lm, encoder.tokenizer().sepId());
+        Generator.Hypothesis best = beam <= 1 ? generator.greedy(states, maxTokens) : generator.beam(states, beam, maxTokens).get(0);
+        return encoder.tokenizer().decode(best.tokens());
+    }
+}

@@ -1,0 +1,299 @@
+package org.expertlm.engine.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tokenize.WordPieceTokenizer;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Trains an expert: adapters over a frozen base model (or, for the full-decoder multitask baseline,
+ * the decoder itself) on prompted examples. The encoder's states of every input are computed once
+ * and reused in every epoch. A classification batch holds inputs with the same number of choices;
+ * its loss is the LM loss of the gold answer plus the rank-classification loss over the choices'
+ * summed log-probabilities. After each epoch the validation accuracy (rank classification) is
+ * measured; the best epoch's tensors are kept, and training stops after {@code patience} epochs
+ * without improvement.
+ */
+public final class ExpertTraining {
+
+    /**
+     * The settings of an expert's training, as a JSON training configuration holds them.
+     *
+     * @param fullDecoder train the decoder's own weights instead of adapters (the MT baseline's full fine-tune)
+     * @param houlsby sublayers with a Houlsby adapter after them (self, cross, ffn)
+     * @param reduction Houlsby reduction factor
+     * @param lora attention blocks with LoRA on their projections (self, cross)
+     * @param loraRank LoRA rank
+     * @param loraAlpha LoRA scale numerator
+     * @param epochs the most epochs
+     * @param batchSize inputs per step
+     * @param learningRate peak learning rate
+     * @param warmupSteps linear warm-up steps
+     * @param weightDecay AdamW's decoupled weight decay
+     * @param clipNorm global gradient norm clip
+     * @param seed of the adapters' initial weights and the order of examples
+     * @param patience epochs without a better validation accuracy before stopping
+     * @param maxTrainExamples examples taken from the training split (its first ones, in the catalog's order)
+     */
+    public record Settings(boolean fullDecoder, Set<String> houlsby, int reduction, Set<String> lora, int loraRank,
+            double loraAlpha, int epochs, int batchSize, double learningRate, int warmupSteps, double weightDecay,
+            double clipNorm, long seed, int patience, int maxTrainExamples) {
+
+        public Settings {
+            houlsby = Set.copyOf(houlsby);
+            lora = Set.copyOf(lora);
+            if (epochs < 1 || batchSize < 1 || patience < 1 || maxTrainExamples < 1 || learningRate <= 0) {
+                throw new IllegalArgumentException("invalid expert training settings: " + this);
+            }
+        }
+
+        /** The adapter plan, or null for a full-decoder fine-tune. */
+        public AdapterPlan plan() {
+            return fullDecoder ? null : new AdapterPlan(houlsby, reduction, lora, loraRank, loraAlpha, seed);
+        }
+
+        /** Reads settings from a JSON file; unknown or missing fields are errors that name them. */
+        public static Settings read(Path file) throws IOException {
+            try {
+                return new ObjectMapper().enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                        .readValue(file.toFile(), Settings.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IOException(file + " is not a valid expert training configuration: " + e.getOriginalMessage()
+                        + " (see configs/train/expert.json for every field)", e);
+            }
+        }
+    }
+
+    /**
+     * A classification example: the prompted input, its choices and the index of the gold one.
+     *
+     * @param input the prompted input
+     * @param choices the answer choices
+     * @param gold the index of the right choice
+     */
+    public record Example(String input, List<String> choices, int gold) {
+
+        public Example {
+            choices = List.copyOf(choices);
+            if (choices.size() < 2 || gold < 0 || gold >= choices.size()) {
+                throw new IllegalArgumentException("an example with " + choices.size() + " choices and gold " + gold
+                        + "; expected at least two choices and a gold index among them");
+            }
+        }
+    }
+
+    /**
+     * What training produced.
+     *
+     * @param tensors the trained tensors (the adapters, or the whole decoder for a full fine-tune) of the best epoch
+     * @param validationAccuracy the best epoch's validation accuracy
+     * @param bestEpoch the best epoch, from 1
+     * @param steps optimiser steps taken
+     * @param seconds wall time, the encoder's cached states included
+     * @param history one line per epoch
+     */
+    public record Result(Map<String, FloatTensor> tensors, double validationAccuracy, int bestEpoch, int steps, double seconds,
+            List<String> history) {
+    }
+
+    /** An example as the model sees it: the encoder's states of its input, its choices as output pieces. */
+    private record Encoded(float[][] states, List<int[]> choices, int gold) {
+    }
+
+    private static final int ENCODER_BATCH = 32;
+    private static final int SCORE_BATCH = 32;
+
+    private ExpertTraining() {
+    }
+
+    /** Trains on {@code train}, measuring {@code validation} after every epoch. */
+    public static Result train(Settings s, BaseModel base, MiniLmModel encoder, List<Example> train, List<Example> validation,
+            Consumer<String> progress) {
+        if (train.isEmpty() || validation.isEmpty()) {
+            throw new IllegalArgumentException(train.size() + " training and " + validation.size()
+                    + " validation examples; an expert needs both");
+        }
+        return TrainingRuntime.onAllCores(() -> run(s, base, encoder, train, validation, progress));
+    }
+
+    private static Result run(Settings s, BaseModel base, MiniLmModel encoder, List<Example> trainExamples,
+            List<Example> validationExamples, Consumer<String> progress) {
+        long started = System.nanoTime();
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.wordEmbeddings(), sd, DataType.FLOAT)
+                : DecoderLm.withAdapters(base, encoder.wordEmbeddings(), sd, s.plan(), DataType.FLOAT);
+        List<Encoded> train = encode(encoder, lm, trainExamples.subList(0, Math.min(s.maxTrainExamples(), trainExamples.size())));
+        List<Encoded> validation = encode(encoder, lm, validationExamples);
+        progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s)", train.size(),
+                validation.size(), (System.nanoTime() - started) / 1e9));
+
+        List<String> variables = AdamW.trainableVariables(sd);
+        int stepsPerEpoch = batches(train, s, 0).size();
+        AdamW optimiser = new AdamW(sd, variables, "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8,
+                s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
+        Map<String, FloatTensor> best = snapshot(sd, variables);
+        double bestAccuracy = accuracy(lm, validation);
+        int bestEpoch = 0;
+        List<String> history = new ArrayList<>();
+        history.add(String.format("epoch 0 (untrained)  validation accuracy %.4f", bestAccuracy));
+        progress.accept(history.get(0));
+        for (int epoch = 1; epoch <= s.epochs(); epoch++) {
+            long clock = System.nanoTime();
+            double lossSum = 0;
+            List<List<Encoded>> batches = batches(train, s, epoch);
+            for (List<Encoded> batch : batches) {
+                Map<String, INDArray> placeholders = lm.classificationBatch(batch.stream().map(Encoded::states).toList(),
+                        batch.stream().map(Encoded::choices).toList(), batch.stream().mapToInt(Encoded::gold).toArray());
+                lossSum += optimiser.step(placeholders);
+                placeholders.values().forEach(INDArray::close);
+                TrainingRuntime.boundMemory();
+            }
+            double accuracy = accuracy(lm, validation);
+            String line = String.format("epoch %d/%d  loss %.4f  validation accuracy %.4f  %.1f s  memory %d MB", epoch,
+                    s.epochs(), lossSum / batches.size(), accuracy, (System.nanoTime() - clock) / 1e9, TrainingRuntime.memoryMb());
+            history.add(line);
+            progress.accept(line);
+            if (accuracy > bestAccuracy || bestEpoch == 0) {
+                bestAccuracy = accuracy;
+                bestEpoch = epoch;
+                best = snapshot(sd, variables);
+            } else if (epoch - bestEpoch >= s.patience()) {
+                progress.accept("no better validation accuracy for " + s.patience() + " epochs: stopping, keeping epoch " + bestEpoch);
+                break;
+            }
+        }
+        return new Result(best, bestAccuracy, bestEpoch, optimiser.stepsTaken(), (System.nanoTime() - started) / 1e9, history);
+    }
+
+    /** Rank-classification accuracy: the choice with the largest summed log-probability wins. */
+    static double accuracy(DecoderLm lm, List<Encoded> examples) {
+        int right = 0;
+        for (int from = 0; from < examples.size(); from += SCORE_BATCH) {
+            List<Encoded> part = examples.subList(from, Math.min(examples.size(), from + SCORE_BATCH));
+            List<float[][]> rowStates = new ArrayList<>();
+            List<int[]> rows = new ArrayList<>();
+            for (Encoded e : part) {
+                for (int[] choice : e.choices()) {
+                    rowStates.add(e.states());
+                    rows.add(choice);
+                }
+            }
+            Map<String, INDArray> placeholders = lm.lmBatch(rowStates, rows);
+            INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
+            int row = 0;
+            for (Encoded e : part) {
+                int argmax = 0;
+                for (int c = 0; c < e.choices().size(); c++) {
+                    if (sums.getDouble(row + c) > sums.getDouble(row + argmax)) {
+                        argmax = c;
+                    }
+                }
+                right += argmax == e.gold() ? 1 : 0;
+                row += e.choices().size();
+            }
+            placeholders.values().forEach(INDArray::close);
+            TrainingRuntime.boundMemory();
+        }
+        return right / (double) examples.size();
+    }
+
+    /**
+     * One epoch's batches: the examples shuffled with the seed and the epoch, grouped by their number
+     * of choices, sorted by input length within groups of batches (little padding), and the batches
+     * shuffled again so that lengths and choice counts mix over the epoch.
+     */
+    private static List<List<Encoded>> batches(List<Encoded> examples, Settings s, int epoch) {
+        Random random = new Random(s.seed() * 1_000_003L + epoch);
+        List<Encoded> shuffled = new ArrayList<>(examples);
+        Collections.shuffle(shuffled, random);
+        Map<Integer, List<Encoded>> byChoices = new LinkedHashMap<>();
+        shuffled.forEach(e -> byChoices.computeIfAbsent(e.choices().size(), k -> new ArrayList<>()).add(e));
+        List<List<Encoded>> batches = new ArrayList<>();
+        int group = s.batchSize() * 8;
+        for (List<Encoded> same : byChoices.values()) {
+            for (int from = 0; from < same.size(); from += group) {
+                List<Encoded> sorted = new ArrayList<>(same.subList(from, Math.min(same.size(), from + group)));
+                sorted.sort(Comparator.comparingInt(e -> e.states().length));
+                for (int b = 0; b < sorted.size(); b += s.batchSize()) {
+                    batches.add(sorted.subList(b, Math.min(sorted.size(), b + s.batchSize())));
+                }
+            }
+        }
+        Collections.shuffle(batches, random);
+        return batches;
+    }
+
+    /** The encoder's states of every input, computed once (batches of similar length on the encoder's workers). */
+    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, List<Example> examples) {
+        WordPieceTokenizer tokenizer = encoder.tokenizer();
+        List<int[]> inputs = examples.stream().map(e -> tokenizer.encode(e.input())).toList();
+        Integer[] order = new Integer[inputs.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> inputs.get(i).length));
+        List<List<int[]>> batches = new ArrayList<>();
+        for (int from = 0; from < order.length; from += ENCODER_BATCH) {
+            List<int[]> batch = new ArrayList<>();
+            for (int k = from; k < Math.min(order.length, from + ENCODER_BATCH); k++) {
+                batch.add(inputs.get(order[k]));
+            }
+            batches.add(batch);
+        }
+        List<List<float[][]>> states = encoder.encoder().tokenStatesBatches(batches);
+        float[][][] byExample = new float[inputs.size()][][];
+        for (int k = 0; k < order.length; k++) {
+            byExample[order[k]] = states.get(k / ENCODER_BATCH).get(k % ENCODER_BATCH);
+        }
+        List<Encoded> out = new ArrayList<>();
+        for (int i = 0; i < examples.size(); i++) {
+            Example e = examples.get(i);
+            out.add(new Encoded(byExample[i], e.choices().stream().map(c -> answer(tokenizer, lm, c)).toList(), e.gold()));
+        }
+        return out;
+    }
+
+    /**
+     * An answer as the decoder scores it: its pieces and the end token; a piece outside the output
+     * vocabulary becomes [UNK] (the base model's vocabulary holds every answer word of the catalog).
+     */
+    public static int[] answer(WordPieceTokenizer tokenizer, DecoderLm lm, String choice) {
+        int[] pieces = tokenizer.pieces(choice);
+        int[] out = new int[pieces.length + 1];
+        int unknown = tokenizer.tokenId("[UNK]");
+        for (int i = 0; i < pieces.length; i++) {
+            out[i] = lm.indexOf(pieces[i]) >= 0 ? pieces[i] : unknown;
+        }
+        out[pieces.length] = tokenizer.sepId();
+        return out;
+    }
+
+    private static Map<String, FloatTensor> snapshot(SameDiff sd, List<String> variables) {
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        for (String name : variables) {
+            INDArray a = sd.getVariable(name).getArr();
+            tensors.put(name, new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat()));
+        }
+        return tensors;
+    }
+}
