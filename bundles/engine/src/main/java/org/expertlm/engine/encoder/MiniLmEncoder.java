@@ -98,6 +98,9 @@ public final class MiniLmEncoder implements AutoCloseable {
             SDVariable attention = attention(sd, x, keyBias, qkvShape, zeroRow, padded, packed, w, p + "attention.");
             x = layerNorm(sd, x.add(attention), w, p + "attention.output.LayerNorm");
             x = layerNorm(sd, x.add(feedForward(sd, x, w, p)), w, p + "output.LayerNorm");
+            if (layer < LAYERS - 1) {
+                x.rename(layerOutput(layer + 1));
+            }
         }
 
         x.rename("token_states");
@@ -123,7 +126,18 @@ public final class MiniLmEncoder implements AutoCloseable {
 
     /** The token states of several sequences, computed as one batch: one [tokens, {@value #HIDDEN}] matrix each. */
     public List<float[][]> tokenStates(List<int[]> sequences) {
-        float[] rows = run(sequences, "token_states").data().asFloat();
+        return tokenStates(sequences, LAYERS);
+    }
+
+    /**
+     * The token states after {@code layers} of the encoder's layers (1 to {@value #LAYERS}): where an
+     * expert that adapts the top layers starts, computed once per input.
+     */
+    public List<float[][]> tokenStates(List<int[]> sequences, int layers) {
+        if (layers < 1 || layers > LAYERS) {
+            throw new IllegalArgumentException("the encoder has layers 1 to " + LAYERS + ", not " + layers);
+        }
+        float[] rows = run(sequences, layers == LAYERS ? "token_states" : layerOutput(layers)).data().asFloat();
         List<float[][]> out = new ArrayList<>(sequences.size());
         int offset = 0;
         for (int[] s : sequences) {
@@ -141,9 +155,13 @@ public final class MiniLmEncoder implements AutoCloseable {
         return onWorkers(batches, this::embed);
     }
 
-    /** The token states of several batches (see {@link #tokenStates(List)}), computed on the worker threads; in order. */
-    public List<List<float[][]>> tokenStatesBatches(List<List<int[]>> batches) {
-        return onWorkers(batches, this::tokenStates);
+    /** The token states after {@code layers} layers of several batches (see {@link #tokenStates(List, int)}), on the workers; in order. */
+    public List<List<float[][]>> tokenStatesBatches(List<List<int[]>> batches, int layers) {
+        return onWorkers(batches, b -> tokenStates(b, layers));
+    }
+
+    private static String layerOutput(int layers) {
+        return "layer_" + layers + "_states";
     }
 
     private <T> List<T> onWorkers(List<List<int[]>> batches, Function<List<int[]>, T> work) {

@@ -35,13 +35,13 @@ public final class MiniLmModel implements AutoCloseable {
     private final WordPieceTokenizer tokenizer;
     private final MiniLmEncoder encoder;
     private final String id;
-    private final FloatTensor wordEmbeddings;
+    private final Map<String, FloatTensor> weights;
 
-    public MiniLmModel(WordPieceTokenizer tokenizer, MiniLmEncoder encoder, String id, FloatTensor wordEmbeddings) {
+    public MiniLmModel(WordPieceTokenizer tokenizer, MiniLmEncoder encoder, String id, Map<String, FloatTensor> weights) {
         this.tokenizer = tokenizer;
         this.encoder = encoder;
         this.id = id;
-        this.wordEmbeddings = wordEmbeddings;
+        this.weights = Map.copyOf(weights);
     }
 
     /** Loads the model from the jar (or a folder) holding its two files; {@code threads} batches run at once. */
@@ -63,7 +63,7 @@ public final class MiniLmModel implements AutoCloseable {
         }
         String id = NAME + "@sha256:" + sha256(onnx).substring(0, 16);
         Map<String, FloatTensor> weights = OnnxWeights.read(onnx);
-        return new MiniLmModel(tokenizer, MiniLmEncoder.build(weights, threads), id, weights.get(WORD_EMBEDDINGS));
+        return new MiniLmModel(tokenizer, MiniLmEncoder.build(weights, threads), id, weights);
     }
 
     public String id() {
@@ -80,7 +80,12 @@ public final class MiniLmModel implements AutoCloseable {
 
     /** The encoder's word embedding table [vocabulary, {@value MiniLmEncoder#HIDDEN}], which the decoder's output layer shares. */
     public FloatTensor wordEmbeddings() {
-        return wordEmbeddings;
+        return weights.get(WORD_EMBEDDINGS);
+    }
+
+    /** The encoder's weights by name (as {@link OnnxWeights} names them): experts that adapt its top layers build on them. */
+    public Map<String, FloatTensor> weights() {
+        return weights;
     }
 
     /** Unit vectors of texts, in order; similar lengths are batched together to waste little on padding. */

@@ -21,9 +21,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param lora the attention blocks whose projections get LoRA
  * @param loraRank LoRA's rank
  * @param loraAlpha LoRA's scale numerator (the update is alpha / rank · x·A·B)
+ * @param encoderLayers how many of the encoder's top layers get LoRA (on their query and value
+ *     projections, same rank and alpha); their input states are computed once per example below them
  * @param seed of the adapters' initial weights
  */
-public record AdapterPlan(Set<String> houlsby, int reduction, Set<String> lora, int loraRank, double loraAlpha, long seed) {
+public record AdapterPlan(Set<String> houlsby, int reduction, Set<String> lora, int loraRank, double loraAlpha, int encoderLayers,
+        long seed) {
 
     private static final Set<String> SUBLAYERS = Set.of("self", "cross", "ffn");
     private static final Set<String> ATTENTION = Set.of("self", "cross");
@@ -35,10 +38,13 @@ public record AdapterPlan(Set<String> houlsby, int reduction, Set<String> lora, 
             throw new IllegalArgumentException("adapter places " + houlsby + " / LoRA " + lora
                     + ": expected Houlsby after self, cross or ffn, and LoRA on self or cross");
         }
-        if (houlsby.isEmpty() && lora.isEmpty()) {
+        if (encoderLayers < 0 || encoderLayers > 6) {
+            throw new IllegalArgumentException("encoderLayers " + encoderLayers + ": the encoder has 6 layers (0 for none)");
+        }
+        if (houlsby.isEmpty() && lora.isEmpty() && encoderLayers == 0) {
             throw new IllegalArgumentException("an adapter plan with no adapter; name at least one place");
         }
-        if (!houlsby.isEmpty() && reduction < 1 || !lora.isEmpty() && loraRank < 1) {
+        if (!houlsby.isEmpty() && reduction < 1 || (!lora.isEmpty() || encoderLayers > 0) && loraRank < 1) {
             throw new IllegalArgumentException("reduction " + reduction + " and LoRA rank " + loraRank + " must be at least 1");
         }
     }

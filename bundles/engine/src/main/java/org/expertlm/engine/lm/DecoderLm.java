@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
+import org.expertlm.engine.graph.EncoderLayers;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -34,6 +35,10 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class DecoderLm {
 
+    /** The name of the encoder's word embedding table among its weights. */
+    public static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
+    private static final int ENCODER_LAYERS = 6;
+
     private final DecoderConfig config;
     private final int[] outputIndex;
     private final SameDiff sd;
@@ -56,20 +61,29 @@ public final class DecoderLm {
      * weights come from {@code parameters} (trainable for the base model, constants under adapters).
      */
     public static DecoderLm build(DecoderConfig c, FloatTensor wordEmbeddings, SameDiff sd, Parameters parameters, DataType type) {
-        return build(c, wordEmbeddings, sd, parameters, null, type);
+        return build(c, Map.of(WORD_EMBEDDINGS, wordEmbeddings), sd, parameters, null, type);
     }
 
     /**
      * Builds the graph of a frozen base model under the adapters of {@code plan}: the base tensors are
      * constants, the adapters the graph's only trainable variables.
      */
-    public static DecoderLm withAdapters(BaseModel base, FloatTensor wordEmbeddings, SameDiff sd, AdapterPlan plan, DataType type) {
-        return build(base.config(), wordEmbeddings, sd, Parameters.frozen(sd, base.tensors(), type), plan, type);
+    public static DecoderLm withAdapters(BaseModel base, Map<String, FloatTensor> encoderWeights, SameDiff sd, AdapterPlan plan,
+            DataType type) {
+        return build(base.config(), encoderWeights, sd, Parameters.frozen(sd, base.tensors(), type), plan, type);
     }
 
     /** Builds the graph of a base model whose decoder weights are all trainable, starting from the base's values. */
-    public static DecoderLm fineTuning(BaseModel base, FloatTensor wordEmbeddings, SameDiff sd, DataType type) {
-        return build(base.config(), wordEmbeddings, sd, Parameters.startingFrom(sd, base.tensors(), type), null, type);
+    public static DecoderLm fineTuning(BaseModel base, Map<String, FloatTensor> encoderWeights, SameDiff sd, DataType type) {
+        return build(base.config(), encoderWeights, sd, Parameters.startingFrom(sd, base.tensors(), type), null, type);
+    }
+
+    /**
+     * How many encoder layers' output the graph's {@code memory} takes: all of them, or fewer when the
+     * plan adapts the encoder's top layers (those then run inside this graph).
+     */
+    public static int memoryLayers(AdapterPlan plan) {
+        return plan == null ? ENCODER_LAYERS : ENCODER_LAYERS - plan.encoderLayers();
     }
 
     /**
@@ -99,8 +113,9 @@ public final class DecoderLm {
         }
     }
 
-    private static DecoderLm build(DecoderConfig c, FloatTensor wordEmbeddings, SameDiff sd, Parameters parameters,
+    private static DecoderLm build(DecoderConfig c, Map<String, FloatTensor> encoderWeights, SameDiff sd, Parameters parameters,
             AdapterPlan plan, DataType type) {
+        FloatTensor wordEmbeddings = encoderWeights.get(WORD_EMBEDDINGS);
         long[] shape = wordEmbeddings.shape();
         if (shape.length != 2 || shape[1] != c.dim()) {
             throw new IllegalArgumentException("word embeddings of shape " + Arrays.toString(shape)
@@ -118,6 +133,9 @@ public final class DecoderLm {
 
         SDVariable memory = sd.placeHolder("memory", type, -1, -1, c.dim());
         SDVariable memoryBias = sd.placeHolder("memory_bias", type, -1, 1, 1, -1);
+        if (memoryLayers(plan) < ENCODER_LAYERS) {
+            memory = EncoderLayers.top(sd, memory, memoryBias, encoderWeights, memoryLayers(plan), plan, type);
+        }
         SDVariable input = sd.placeHolder("decoder_input", DataType.INT, -1, -1);
         SDVariable targets = sd.placeHolder("targets", DataType.INT, -1, -1);
         SDVariable targetMask = sd.placeHolder("target_mask", type, -1, -1);

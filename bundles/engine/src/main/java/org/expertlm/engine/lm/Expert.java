@@ -61,6 +61,7 @@ public record Expert(String id, String task, String baseId, AdapterPlan plan, Ma
             adapter.set("lora", JSON.valueToTree(new TreeSet<>(plan.lora())));
             adapter.put("loraRank", plan.loraRank());
             adapter.put("loraAlpha", plan.loraAlpha());
+            adapter.put("encoderLayers", plan.encoderLayers());
             adapter.put("seed", plan.seed());
         }
         json.put("tensors", TENSORS);
@@ -102,7 +103,8 @@ public record Expert(String id, String task, String baseId, AdapterPlan plan, Ma
         if ("adapter".equals(json.path("kind").asText())) {
             JsonNode a = json.path("adapter");
             plan = new AdapterPlan(strings(a.path("houlsby")), a.path("reduction").asInt(), strings(a.path("lora")),
-                    a.path("loraRank").asInt(), a.path("loraAlpha").asDouble(), a.path("seed").asLong());
+                    a.path("loraRank").asInt(), a.path("loraAlpha").asDouble(), a.path("encoderLayers").asInt(),
+                    a.path("seed").asLong());
         }
         return new Expert(json.path("id").asText(), json.path("task").asText(), baseId, plan,
                 SafeTensors.read(file).tensors(), found, json.path("provenance"));

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.train.ExpertTraining;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -19,11 +20,13 @@ public final class LoadedModel {
     private final String id;
     private final MiniLmModel encoder;
     private final DecoderLm lm;
+    private final int memoryLayers;
 
-    private LoadedModel(String id, MiniLmModel encoder, DecoderLm lm) {
+    private LoadedModel(String id, MiniLmModel encoder, DecoderLm lm, int memoryLayers) {
         this.id = id;
         this.encoder = encoder;
         this.lm = lm;
+        this.memoryLayers = memoryLayers;
     }
 
     /** Loads {@code folder}: a base model, or an expert whose base model is {@code base}. */
@@ -35,13 +38,13 @@ public final class LoadedModel {
         SameDiff sd = SameDiff.create();
         if (!Expert.isExpert(folder)) {
             return new LoadedModel(base.id(), encoder, DecoderLm.build(base.config(), encoder.wordEmbeddings(), sd,
-                    org.expertlm.engine.graph.Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT));
+                    Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT), DecoderLm.memoryLayers(null));
         }
         Expert expert = Expert.read(folder, base);
-        DecoderLm lm = expert.plan() == null ? DecoderLm.fineTuning(base, encoder.wordEmbeddings(), sd, DataType.FLOAT)
-                : DecoderLm.withAdapters(base, encoder.wordEmbeddings(), sd, expert.plan(), DataType.FLOAT);
+        DecoderLm lm = expert.plan() == null ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
+                : DecoderLm.withAdapters(base, encoder.weights(), sd, expert.plan(), DataType.FLOAT);
         lm.load(expert.tensors());
-        return new LoadedModel(expert.id(), encoder, lm);
+        return new LoadedModel(expert.id(), encoder, lm, DecoderLm.memoryLayers(expert.plan()));
     }
 
     public String id() {
@@ -50,7 +53,7 @@ public final class LoadedModel {
 
     /** Each choice's summed log-probability given the input (the paper's rule), optionally divided by its length. */
     public double[] score(String input, List<String> choices, boolean lengthNormalised) {
-        float[][] states = encoder.encoder().tokenStates(encoder.tokenizer().encode(input));
+        float[][] states = states(input);
         List<int[]> answers = new ArrayList<>();
         choices.forEach(c -> answers.add(ExpertTraining.answer(encoder.tokenizer(), lm, c)));
         return lm.score(states, answers, lengthNormalised);
@@ -58,9 +61,14 @@ public final class LoadedModel {
 
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */
     public String generate(String input, int beam, int maxTokens) {
-        float[][] states = encoder.encoder().tokenStates(encoder.tokenizer().encode(input));
+        float[][] states = states(input);
         Generator generator = new Generator(lm, encoder.tokenizer().sepId());
         Generator.Hypothesis best = beam <= 1 ? generator.greedy(states, maxTokens) : generator.beam(states, beam, maxTokens).get(0);
         return encoder.tokenizer().decode(best.tokens());
+    }
+
+    /** The encoder's states of the input up to where this model's own graph takes over. */
+    private float[][] states(String input) {
+        return encoder.encoder().tokenStates(List.of(encoder.tokenizer().encode(input)), memoryLayers).get(0);
     }
 }

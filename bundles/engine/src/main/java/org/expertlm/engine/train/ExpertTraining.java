@@ -45,6 +45,7 @@ public final class ExpertTraining {
      * @param lora attention blocks with LoRA on their projections (self, cross)
      * @param loraRank LoRA rank
      * @param loraAlpha LoRA scale numerator
+     * @param encoderLayers the encoder's top layers that get LoRA on their query and value projections (0 for none)
      * @param epochs the most epochs
      * @param batchSize inputs per step
      * @param learningRate peak learning rate
@@ -56,7 +57,7 @@ public final class ExpertTraining {
      * @param maxTrainExamples examples taken from the training split (its first ones, in the catalog's order)
      */
     public record Settings(boolean fullDecoder, Set<String> houlsby, int reduction, Set<String> lora, int loraRank,
-            double loraAlpha, int epochs, int batchSize, double learningRate, int warmupSteps, double weightDecay,
+            double loraAlpha, int encoderLayers, int epochs, int batchSize, double learningRate, int warmupSteps, double weightDecay,
             double clipNorm, long seed, int patience, int maxTrainExamples) {
 
         public Settings {
@@ -69,7 +70,7 @@ public final class ExpertTraining {
 
         /** The adapter plan, or null for a full-decoder fine-tune. */
         public AdapterPlan plan() {
-            return fullDecoder ? null : new AdapterPlan(houlsby, reduction, lora, loraRank, loraAlpha, seed);
+            return fullDecoder ? null : new AdapterPlan(houlsby, reduction, lora, loraRank, loraAlpha, encoderLayers, seed);
         }
 
         /** Reads settings from a JSON file; unknown or missing fields are errors that name them. */
@@ -140,10 +141,12 @@ public final class ExpertTraining {
             List<Example> validationExamples, Consumer<String> progress) {
         long started = System.nanoTime();
         SameDiff sd = SameDiff.create();
-        DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.wordEmbeddings(), sd, DataType.FLOAT)
-                : DecoderLm.withAdapters(base, encoder.wordEmbeddings(), sd, s.plan(), DataType.FLOAT);
-        List<Encoded> train = encode(encoder, lm, trainExamples.subList(0, Math.min(s.maxTrainExamples(), trainExamples.size())));
-        List<Encoded> validation = encode(encoder, lm, validationExamples);
+        DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
+                : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
+        int layers = DecoderLm.memoryLayers(s.plan());
+        List<Encoded> train = encode(encoder, lm, layers,
+                trainExamples.subList(0, Math.min(s.maxTrainExamples(), trainExamples.size())));
+        List<Encoded> validation = encode(encoder, lm, layers, validationExamples);
         progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s)", train.size(),
                 validation.size(), (System.nanoTime() - started) / 1e9));
 
@@ -244,7 +247,7 @@ public final class ExpertTraining {
     }
 
     /** The encoder's states of every input, computed once (batches of similar length on the encoder's workers). */
-    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, List<Example> examples) {
+    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples) {
         WordPieceTokenizer tokenizer = encoder.tokenizer();
         List<int[]> inputs = examples.stream().map(e -> tokenizer.encode(e.input())).toList();
         Integer[] order = new Integer[inputs.size()];
@@ -260,7 +263,7 @@ public final class ExpertTraining {
             }
             batches.add(batch);
         }
-        List<List<float[][]>> states = encoder.encoder().tokenStatesBatches(batches);
+        List<List<float[][]>> states = encoder.encoder().tokenStatesBatches(batches, layers);
         float[][][] byExample = new float[inputs.size()][][];
         for (int k = 0; k < order.length; k++) {
             byExample[order[k]] = states.get(k / ENCODER_BATCH).get(k % ENCODER_BATCH);

@@ -346,7 +346,8 @@ public final class LmAdaptation {
         int half = (prefixes.size() + 1) / 2;
         List<float[][]> memories = new ArrayList<>();
         encoder.encoder().tokenStatesBatches(half == prefixes.size() ? List.of(prefixes)
-                : List.of(prefixes.subList(0, half), prefixes.subList(half, prefixes.size()))).forEach(memories::addAll);
+                : List.of(prefixes.subList(0, half), prefixes.subList(half, prefixes.size())), MiniLmEncoder.LAYERS)
+                .forEach(memories::addAll);
         return lm.lmBatch(memories, targets);
     }
 

@@ -8,11 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /** How a training run uses the machine: every core for its one graph, and a bound on native memory. */
 final class TrainingRuntime {
 
-    /** How far physical memory may grow above its level after the last collection (see {@link #boundMemory()}). */
-    static final int MEMORY_HEADROOM_MB = 768;
-
-    /** The lowest physical memory seen since the last collection (ND4J frees after a collection, not during it). */
-    private static long floor = Pointer.physicalBytes();
+    /** Above this much physical memory a collection is asked for after a step (see {@link #boundMemory()}). */
+    static final int MEMORY_SOFT_LIMIT_MB = 2560;
 
     private TrainingRuntime() {
     }
@@ -34,16 +31,14 @@ final class TrainingRuntime {
     /**
      * ND4J frees an array's native memory only when the garbage collector has found its Java object
      * unreachable, and a training step leaves hundreds of MB of such arrays behind while their Java
-     * objects are small: without a collection a base run grew past 10 GB. When physical memory has
-     * grown {@value #MEMORY_HEADROOM_MB} MB above the lowest level seen since the last collection, a
-     * collection is asked for: a run stays within its 4 GiB budget without paying for one every step.
+     * objects are small: without a collection a base run grew past 10 GB. Above
+     * {@value #MEMORY_SOFT_LIMIT_MB} MB of physical memory a collection is asked for. (A limit relative
+     * to the level after the last collection ratchets upwards: the C allocator keeps freed memory, so
+     * the process's size rarely falls after a collection.)
      */
-    static synchronized void boundMemory() {
-        long now = Pointer.physicalBytes();
-        floor = Math.min(floor, now);
-        if (now > floor + ((long) MEMORY_HEADROOM_MB << 20)) {
+    static void boundMemory() {
+        if (Pointer.physicalBytes() > (long) MEMORY_SOFT_LIMIT_MB << 20) {
             System.gc();
-            floor = now;
         }
     }
 

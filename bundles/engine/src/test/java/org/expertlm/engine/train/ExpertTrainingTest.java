@@ -1,0 +1,151 @@
+package org.expertlm.engine.train;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import org.expertlm.engine.MiniLmFiles;
+import org.expertlm.engine.encoder.MiniLmEncoder;
+import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.graph.DecoderBlocks;
+import org.expertlm.engine.graph.EncoderLayers;
+import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.Expert;
+import org.expertlm.engine.lm.LoadedModel;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.ClassRule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** An expert learns a small task over a small base model; the encoder's trainable top layers equal the encoder. */
+public class ExpertTrainingTest {
+
+    @ClassRule
+    public static TemporaryFolder folder = new TemporaryFolder();
+
+    private static MiniLmModel encoder;
+    private static BaseModel base;
+
+    @BeforeClass
+    public static void trainSmallBase() throws IOException {
+        encoder = MiniLmFiles.model(2);
+        List<String> corpus = new ArrayList<>();
+        Random random = new Random(1);
+        String[] words = "the film was good bad great awful movie story acting plot and but with".split(" ");
+        for (int d = 0; d < 100; d++) {
+            StringBuilder text = new StringBuilder();
+            for (int w = 0; w < 60; w++) {
+                text.append(words[random.nextInt(words.length)]).append(' ');
+            }
+            corpus.add(text.toString());
+        }
+        LmAdaptation.Settings settings = new LmAdaptation.Settings("small", 1, 2, 32, 30, 8, 6, 4, 4, 3e-3, 1, 0.0, 1.0,
+                5, 4, 4, 4);
+        base = LmAdaptation.run(settings, encoder, corpus, Set.of("positive", "negative"), folder.getRoot().toPath()
+                .resolve("base"), line -> { }).model();
+    }
+
+    @AfterClass
+    public static void close() {
+        encoder.close();
+    }
+
+    @Test
+    public void anExpertOverTheEncodersTopLayerLearnsASmallSentimentTaskAndScoresAsItWasValidated() throws IOException {
+        String[] good = {"a wonderful, moving film", "great acting and a lovely story", "I loved this delightful movie",
+            "a brilliant and joyful picture", "superb, charming and funny"};
+        String[] bad = {"a dull, boring film", "awful acting and a stupid story", "I hated this tedious movie",
+            "a terrible and painful picture", "dreadful, ugly and lifeless"};
+        List<ExpertTraining.Example> train = new ArrayList<>();
+        List<ExpertTraining.Example> validation = new ArrayList<>();
+        for (int i = 0; i < good.length; i++) {
+            for (String frame : List.of("Review: %s. Is it positive or negative?", "%s -- positive or negative?",
+                    "Sentiment of \"%s\"?")) {
+                List<ExpertTraining.Example> to = i < 4 ? train : validation;
+                to.add(new ExpertTraining.Example(String.format(frame, good[i]), List.of("positive", "negative"), 0));
+                to.add(new ExpertTraining.Example(String.format(frame, bad[i]), List.of("positive", "negative"), 1));
+            }
+        }
+        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
+                30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000);
+        List<String> lines = new ArrayList<>();
+        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation, lines::add);
+
+        assertTrue(lines.toString(), result.validationAccuracy() >= 0.95);
+        assertTrue("only adapter tensors are trained: " + result.tensors().keySet(), result.tensors().keySet().stream()
+                .allMatch(n -> n.contains(".adapter.") || n.contains(".lora_")));
+        assertTrue(result.tensors().keySet().stream().anyMatch(n -> n.startsWith("encoder.layer.5.attention.self.query.lora")));
+
+        Path out = folder.getRoot().toPath().resolve("expert");
+        Expert.write(out, "sentiment-test", "test/sentiment", base, settings.plan(), result.tensors(),
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+        LoadedModel expert = LoadedModel.load(out, base, encoder);
+        int right = 0;
+        for (ExpertTraining.Example e : validation) {
+            double[] scores = expert.score(e.input(), e.choices(), false);
+            right += (scores[0] > scores[1] ? 0 : 1) == e.gold() ? 1 : 0;
+        }
+        assertEquals("the written expert scores as it did in validation", result.validationAccuracy(),
+                right / (double) validation.size(), 1e-9);
+    }
+
+    @Test
+    public void theEncodersTopLayersAsATrainableGraphEqualTheEncoderBeforeTraining() {
+        List<int[]> sentences = List.of(encoder.tokenizer().encode("The encoder's last layers, rebuilt for training."),
+                encoder.tokenizer().encode("A shorter one."));
+        List<float[][]> below = encoder.encoder().tokenStates(sentences, 4);
+        List<float[][]> top = encoder.encoder().tokenStates(sentences, MiniLmEncoder.LAYERS);
+        int length = below.get(0).length;
+        float[][][] states = new float[2][length][];
+        float[][][][] bias = new float[2][1][1][length];
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < length; t++) {
+                states[b][t] = t < below.get(b).length ? below.get(b)[t] : new float[MiniLmEncoder.HIDDEN];
+                bias[b][0][0][t] = t < below.get(b).length ? 0 : (float) DecoderBlocks.MASKED;
+            }
+        }
+        SameDiff sd = SameDiff.create();
+        SDVariable in = sd.placeHolder("states", DataType.FLOAT, -1, -1, MiniLmEncoder.HIDDEN);
+        SDVariable mask = sd.placeHolder("bias", DataType.FLOAT, -1, 1, 1, -1);
+        AdapterPlan plan = new AdapterPlan(Set.of(), 32, Set.of(), 4, 8, 2, 3);
+        EncoderLayers.top(sd, in, mask, encoder.weights(), 4, plan, DataType.FLOAT).rename("out");
+        INDArray out = sd.output(Map.of("states", Nd4j.createFromArray(states), "bias", Nd4j.createFromArray(bias)), "out")
+                .get("out");
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < top.get(b).length; t++) {
+                float[] row = out.get(org.nd4j.linalg.indexing.NDArrayIndex.point(b),
+                        org.nd4j.linalg.indexing.NDArrayIndex.point(t)).toFloatVector();
+                for (int d = 0; d < row.length; d++) {
+                    assertEquals("sentence " + b + " token " + t, top.get(b)[t][d], row[d], 1e-4);
+                }
+            }
+        }
+    }
+
+    @Test
+    public void anAdapterPlanWithoutAdaptersOrWithUnknownPlacesIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new AdapterPlan(Set.of(), 32, Set.of(), 4, 8, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new AdapterPlan(Set.of("output"), 32, Set.of(), 4, 8, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new AdapterPlan(Set.of(), 32, Set.of("ffn"), 4, 8, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new AdapterPlan(Set.of(), 32, Set.of(), 4, 8, 7, 1));
+        assertArrayEquals(new Object[] {"cross", "self"}, new AdapterPlan(Set.of("self", "cross"), 32, Set.of(), 4, 8, 0, 1)
+                .houlsby().stream().sorted().toArray());
+    }
+
+}
