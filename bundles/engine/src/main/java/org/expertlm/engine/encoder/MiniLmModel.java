@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -30,7 +31,8 @@ public final class MiniLmModel implements AutoCloseable {
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
     /** Sentences encoded in one graph run. */
     public static final int BATCH = 32;
-    static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
+    /** The name of the word embedding table among the encoder's weights. */
+    public static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
 
     private final WordPieceTokenizer tokenizer;
     private final MiniLmEncoder encoder;
@@ -90,6 +92,16 @@ public final class MiniLmModel implements AutoCloseable {
 
     /** Unit vectors of texts, in order; similar lengths are batched together to waste little on padding. */
     public List<float[]> embed(List<String> texts) {
+        return byLength(texts, batches -> encoder.embedBatches(batches).stream().map(List::of).toList());
+    }
+
+    /** The token states of texts after {@code layers} encoder layers, in order; batched by length as {@link #embed}. */
+    public List<float[][]> tokenStates(List<String> texts, int layers) {
+        return byLength(texts, batches -> encoder.tokenStatesBatches(batches, layers));
+    }
+
+    /** Runs the texts' token ids in batches of similar length on the encoder's workers; results in the texts' order. */
+    private <T> List<T> byLength(List<String> texts, Function<List<List<int[]>>, List<List<T>>> run) {
         List<int[]> ids = new ArrayList<>(texts.size());
         texts.forEach(t -> ids.add(tokenizer.encode(t)));
         Integer[] order = new Integer[texts.size()];
@@ -105,12 +117,12 @@ public final class MiniLmModel implements AutoCloseable {
             }
             batches.add(batch);
         }
-        List<float[][]> vectors = encoder.embedBatches(batches);
-        float[][] out = new float[texts.size()][];
+        List<List<T>> results = run.apply(batches);
+        List<T> out = new ArrayList<>(java.util.Collections.nCopies(texts.size(), null));
         for (int k = 0; k < order.length; k++) {
-            out[order[k]] = vectors.get(k / BATCH)[k % BATCH];
+            out.set(order[k], results.get(k / BATCH).get(k % BATCH));
         }
-        return List.of(out);
+        return out;
     }
 
     /** Stops the encoder's worker threads. */

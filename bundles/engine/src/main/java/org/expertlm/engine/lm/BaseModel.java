@@ -3,11 +3,13 @@ package org.expertlm.engine.lm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
@@ -42,7 +44,7 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
             Map<String, FloatTensor> tensors, JsonNode provenance) throws IOException {
         Files.createDirectories(folder);
         Path file = folder.resolve(TENSORS);
-        SafeTensors.write(file, new java.util.TreeMap<>(tensors), Map.of("format", "elm-decoder"));
+        SafeTensors.write(file, new TreeMap<>(tensors), Map.of("format", "elm-decoder"));
         String sha256 = sha256(file);
         String id = name + "@sha256:" + sha256.substring(0, 16);
         ObjectNode json = JSON.createObjectNode();
@@ -58,10 +60,7 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
         json.put("sha256", sha256);
         json.set("provenance", provenance);
         json.set("vocabulary", JSON.valueToTree(config.vocabulary()));
-        Path temporary = folder.resolve(DESCRIPTION + ".tmp");
-        JSON.writeValue(temporary.toFile(), json);
-        Files.move(temporary, folder.resolve(DESCRIPTION), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        writeAtomically(folder.resolve(DESCRIPTION), json);
         return new BaseModel(id, encoderId, config, tensors, sha256, provenance);
     }
 
@@ -118,6 +117,13 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
         shapes.put("decoder.final.norm.weight", new long[] {d});
         shapes.put("decoder.final.norm.bias", new long[] {d});
         return shapes;
+    }
+
+    /** Writes JSON beside {@code file}, then moves it into place: a reader never sees half a description. */
+    static void writeAtomically(Path file, JsonNode json) throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        JSON.writeValue(temporary.toFile(), json);
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     static String sha256(Path file) throws IOException {

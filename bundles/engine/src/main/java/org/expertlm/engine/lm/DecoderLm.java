@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 
+import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
 import org.expertlm.engine.graph.EncoderLayers;
@@ -14,6 +16,7 @@ import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,8 +38,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class DecoderLm {
 
-    /** The name of the encoder's word embedding table among its weights. */
-    public static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
+    private static final String WORD_EMBEDDINGS = MiniLmModel.WORD_EMBEDDINGS;
     private static final int ENCODER_LAYERS = 6;
 
     private final DecoderConfig config;
@@ -92,9 +94,9 @@ public final class DecoderLm {
      */
     public void load(Map<String, FloatTensor> tensors) {
         List<String> variables = new ArrayList<>();
-        sd.variables().stream().filter(v -> v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE)
+        sd.variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE)
                 .forEach(v -> variables.add(v.name()));
-        if (!new java.util.HashSet<>(variables).equals(tensors.keySet())) {
+        if (!new HashSet<>(variables).equals(tensors.keySet())) {
             List<String> missing = new ArrayList<>(variables);
             missing.removeAll(tensors.keySet());
             List<String> extra = new ArrayList<>(tensors.keySet());

@@ -3,7 +3,6 @@ package org.expertlm.engine.lm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -67,9 +66,7 @@ public record Expert(String id, String task, String baseId, AdapterPlan plan, Ma
         json.put("tensors", TENSORS);
         json.put("sha256", sha256);
         json.set("provenance", provenance);
-        Path temporary = folder.resolve(DESCRIPTION + ".tmp");
-        JSON.writeValue(temporary.toFile(), json);
-        Files.move(temporary, folder.resolve(DESCRIPTION), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        BaseModel.writeAtomically(folder.resolve(DESCRIPTION), json);
         return new Expert(id, task, base.id(), plan, tensors, sha256, provenance);
     }
 

@@ -22,8 +22,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Trains an expert: adapters over a frozen base model (or, for the full-decoder multitask baseline,
@@ -75,13 +73,7 @@ public final class ExpertTraining {
 
         /** Reads settings from a JSON file; unknown or missing fields are errors that name them. */
         public static Settings read(Path file) throws IOException {
-            try {
-                return new ObjectMapper().enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                        .readValue(file.toFile(), Settings.class);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(file + " is not a valid expert training configuration: " + e.getOriginalMessage()
-                        + " (see configs/train/expert.json for every field)", e);
-            }
+            return TrainingRuntime.readSettings(file, Settings.class, "configs/train/expert.json");
         }
     }
 
@@ -121,7 +113,6 @@ public final class ExpertTraining {
     private record Encoded(float[][] states, List<int[]> choices, int gold) {
     }
 
-    private static final int ENCODER_BATCH = 32;
     private static final int SCORE_BATCH = 32;
 
     private ExpertTraining() {
@@ -248,30 +239,12 @@ public final class ExpertTraining {
 
     /** The encoder's states of every input, computed once (batches of similar length on the encoder's workers). */
     private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples) {
-        WordPieceTokenizer tokenizer = encoder.tokenizer();
-        List<int[]> inputs = examples.stream().map(e -> tokenizer.encode(e.input())).toList();
-        Integer[] order = new Integer[inputs.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, Comparator.comparingInt(i -> inputs.get(i).length));
-        List<List<int[]>> batches = new ArrayList<>();
-        for (int from = 0; from < order.length; from += ENCODER_BATCH) {
-            List<int[]> batch = new ArrayList<>();
-            for (int k = from; k < Math.min(order.length, from + ENCODER_BATCH); k++) {
-                batch.add(inputs.get(order[k]));
-            }
-            batches.add(batch);
-        }
-        List<List<float[][]>> states = encoder.encoder().tokenStatesBatches(batches, layers);
-        float[][][] byExample = new float[inputs.size()][][];
-        for (int k = 0; k < order.length; k++) {
-            byExample[order[k]] = states.get(k / ENCODER_BATCH).get(k % ENCODER_BATCH);
-        }
+        List<float[][]> states = encoder.tokenStates(examples.stream().map(Example::input).toList(), layers);
         List<Encoded> out = new ArrayList<>();
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);
-            out.add(new Encoded(byExample[i], e.choices().stream().map(c -> answer(tokenizer, lm, c)).toList(), e.gold()));
+            out.add(new Encoded(states.get(i), e.choices().stream().map(c -> answer(encoder.tokenizer(), lm, c)).toList(),
+                    e.gold()));
         }
         return out;
     }

@@ -88,13 +88,7 @@ public final class LmAdaptation {
 
         /** Reads settings from a JSON file; unknown or missing fields are errors that name them. */
         public static Settings read(Path file) throws IOException {
-            try {
-                return JSON.copy().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                        .readValue(file.toFile(), Settings.class);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(file + " is not a valid training configuration: " + e.getOriginalMessage()
-                        + " (see configs/train/base.json for every field)", e);
-            }
+            return TrainingRuntime.readSettings(file, Settings.class, "configs/train/base.json");
         }
     }
 

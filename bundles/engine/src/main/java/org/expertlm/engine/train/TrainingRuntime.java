@@ -1,9 +1,15 @@
 package org.expertlm.engine.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.function.Supplier;
 
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.factory.Nd4j;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** How a training run uses the machine: every core for its one graph, and a bound on native memory. */
 final class TrainingRuntime {
@@ -45,6 +51,20 @@ final class TrainingRuntime {
     /** The process's physical memory in MB, for progress lines. */
     static long memoryMb() {
         return Pointer.physicalBytes() >> 20;
+    }
+
+    /**
+     * Reads a training configuration (a JSON file of one settings record); a missing, unknown or
+     * mistyped field is an error that names it and the configuration to compare with.
+     */
+    static <T> T readSettings(Path file, Class<T> type, String example) throws IOException {
+        try {
+            return new ObjectMapper().enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES,
+                    DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(file.toFile(), type);
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + " is not a valid training configuration: " + e.getOriginalMessage()
+                    + " (see " + example + " for every field)", e);
+        }
     }
 
     private static void setOperationThreads(int threads) {

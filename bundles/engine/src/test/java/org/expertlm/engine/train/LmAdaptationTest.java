@@ -132,4 +132,24 @@ public class LmAdaptationTest {
             assertTrue(e.getMessage(), e.getMessage().contains("another run"));
         }
     }
+
+    @Test
+    public void aConfigurationWithAMisspelledOrMissingFieldIsRefusedWithItsName() throws IOException {
+        Path file = folder.getRoot().toPath().resolve("bad.json");
+        String valid = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(settings(4));
+        Files.writeString(file, valid.replace("{", "{\"layerz\": 2, "));
+        try {
+            LmAdaptation.Settings.read(file);
+            fail("read a configuration with an unknown field");
+        } catch (IOException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("layerz") && e.getMessage().contains("configs/train/base.json"));
+        }
+        Files.writeString(file, "{\"name\": \"x\"}");
+        try {
+            LmAdaptation.Settings.read(file);
+            fail("read a configuration without its fields");
+        } catch (IOException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("not a valid training configuration") && e.getMessage().contains("layers"));
+        }
+    }
 }
