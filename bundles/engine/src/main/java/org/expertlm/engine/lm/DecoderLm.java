@@ -2,7 +2,6 @@ package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -133,11 +132,21 @@ public final class DecoderLm {
         }
         SDVariable table = sd.constant("decoder.embeddings", Nd4j.create(rows, new long[] {c.vocabulary().length, c.dim()}, 'c').castTo(type));
 
+        // The states are per input [I, S, D]; "fanout" (zeros [1, F, 1, 1]) repeats each input's states for
+        // its F consecutive rows (its answer choices) by broadcasting, after the encoder's adapted top layers
+        // have run once per input. Broadcasting, unlike a gather, has a backward pass that works in M2.1.
         SDVariable memory = sd.placeHolder("memory", type, -1, -1, c.dim());
         SDVariable memoryBias = sd.placeHolder("memory_bias", type, -1, 1, 1, -1);
+        SDVariable fanout = sd.placeHolder("fanout", type, 1, -1, 1, 1);
         if (memoryLayers(plan) < ENCODER_LAYERS) {
             memory = EncoderLayers.top(sd, memory, memoryBias, encoderWeights, memoryLayers(plan), plan, type);
         }
+        SDVariable rowsShape = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1})),
+                sd.slice(sd.shape(memory), new int[] {1}, 2));
+        memory = sd.reshape(sd.expandDims(memory, 1).add(fanout), rowsShape);
+        SDVariable biasShape = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1, 1, 1})),
+                sd.slice(sd.shape(memoryBias), new int[] {3}, 1));
+        memoryBias = sd.reshape(sd.expandDims(memoryBias, 1).add(sd.expandDims(fanout, 4)), biasShape);
         SDVariable input = sd.placeHolder("decoder_input", DataType.INT, -1, -1);
         SDVariable targets = sd.placeHolder("targets", DataType.INT, -1, -1);
         SDVariable targetMask = sd.placeHolder("target_mask", type, -1, -1);
@@ -200,7 +209,7 @@ public final class DecoderLm {
 
     /** The placeholders for scoring {@code choices} against one input's states; the states are shared by every row. */
     public Map<String, INDArray> batch(float[][] memory, List<int[]> choices) {
-        return rows(Collections.nCopies(choices.size(), memory), choices);
+        return rows(List.<float[][]>of(memory), choices.size(), choices);
     }
 
     /**
@@ -213,45 +222,50 @@ public final class DecoderLm {
             throw new IllegalArgumentException(memories.size() + " encoder states for " + targets.size()
                     + " targets; expected one per target, at least one");
         }
-        return rows(memories, targets);
+        return rows(memories, 1, targets);
     }
 
     /**
-     * A training batch for classification: for each input (its encoder states), its choices and the
-     * index of the gold one. Every input has the same number of choices.
+     * A batch for classification: for each input (its encoder states), its choices and the index of the
+     * gold one (for training; null when only scoring). Every input has the same number of choices; the
+     * rows are the inputs' choices in order, and {@code sequence_logprob} gives their summed scores.
      */
     public Map<String, INDArray> classificationBatch(List<float[][]> memories, List<List<int[]>> choices, int[] gold) {
         int inputs = memories.size();
-        if (inputs == 0 || choices.size() != inputs || gold.length != inputs) {
-            throw new IllegalArgumentException(inputs + " inputs, " + choices.size() + " choice lists and " + gold.length
-                    + " gold indices; expected one of each per input");
+        if (inputs == 0 || choices.size() != inputs || gold != null && gold.length != inputs) {
+            throw new IllegalArgumentException(inputs + " inputs, " + choices.size() + " choice lists and "
+                    + (gold == null ? "no" : gold.length) + " gold indices; expected one of each per input");
         }
         int perInput = choices.get(0).size();
         List<int[]> rows = new ArrayList<>();
-        List<float[][]> rowMemories = new ArrayList<>();
         for (int i = 0; i < inputs; i++) {
-            if (choices.get(i).size() != perInput || gold[i] < 0 || gold[i] >= perInput) {
-                throw new IllegalArgumentException("input " + i + " has " + choices.get(i).size() + " choices and gold " + gold[i]
-                        + "; expected " + perInput + " choices and a gold index below that");
+            if (choices.get(i).size() != perInput || gold != null && (gold[i] < 0 || gold[i] >= perInput)) {
+                throw new IllegalArgumentException("input " + i + " has " + choices.get(i).size() + " choices and gold "
+                        + (gold == null ? "none" : gold[i]) + "; expected " + perInput + " choices and a gold index below that");
             }
             rows.addAll(choices.get(i));
-            rowMemories.addAll(Collections.nCopies(perInput, memories.get(i)));
         }
-        Map<String, INDArray> batch = rows(rowMemories, rows);
-        INDArray goldMask = Nd4j.zeros(type, inputs, perInput);
-        INDArray rowWeight = Nd4j.zeros(type, (long) inputs * perInput);
-        for (int i = 0; i < inputs; i++) {
-            goldMask.putScalar(i, gold[i], 1.0);
-            rowWeight.putScalar((long) i * perInput + gold[i], 1.0); // the LM loss learns the gold answer only
+        Map<String, INDArray> batch = rows(memories, perInput, rows);
+        if (gold != null) {
+            INDArray goldMask = Nd4j.zeros(type, inputs, perInput);
+            INDArray rowWeight = Nd4j.zeros(type, (long) inputs * perInput);
+            for (int i = 0; i < inputs; i++) {
+                goldMask.putScalar(i, gold[i], 1.0);
+                rowWeight.putScalar((long) i * perInput + gold[i], 1.0); // the LM loss learns the gold answer only
+            }
+            batch.put("gold_mask", goldMask);
+            batch.put("lm_row_weight", rowWeight);
         }
-        batch.put("gold_mask", goldMask);
-        batch.put("lm_row_weight", rowWeight);
         return batch;
     }
 
-    /** The placeholders of rows of target sequences, each over its own encoder states (padded to the longest). */
-    private Map<String, INDArray> rows(List<float[][]> memories, List<int[]> sequences) {
+    /**
+     * The placeholders of rows of target sequences: input i's encoder states (padded to the longest)
+     * serve its {@code fanout} consecutive rows.
+     */
+    private Map<String, INDArray> rows(List<float[][]> memories, int fanout, List<int[]> sequences) {
         int rows = sequences.size();
+        int inputs = memories.size();
         // At least two positions: with one, ND4J 1.0.0-M2.1 fails on some batch sizes (a reduction over a
         // dimension of size 1). The extra position is padding: masked out of every score, unseen by causality.
         int length = 2;
@@ -266,8 +280,6 @@ public final class DecoderLm {
         int[][] input = new int[rows][length];
         int[][] targets = new int[rows][length];
         float[][] mask = new float[rows][length];
-        float[] memory = new float[rows * memoryLength * config.dim()];
-        float[][][][] memoryBias = new float[rows][1][1][memoryLength];
         for (int r = 0; r < rows; r++) {
             int[] sequence = sequences.get(r);
             for (int t = 0; t < sequence.length; t++) {
@@ -279,18 +291,23 @@ public final class DecoderLm {
                 input[r][t] = t == 0 ? 0 : targets[r][t - 1];
                 mask[r][t] = 1;
             }
-            float[][] states = memories.get(r);
+        }
+        float[] memory = new float[inputs * memoryLength * config.dim()];
+        float[][][][] memoryBias = new float[inputs][1][1][memoryLength];
+        for (int i = 0; i < inputs; i++) {
+            float[][] states = memories.get(i);
             for (int s = 0; s < memoryLength; s++) {
                 if (s < states.length) {
-                    System.arraycopy(states[s], 0, memory, (r * memoryLength + s) * config.dim(), config.dim());
+                    System.arraycopy(states[s], 0, memory, (i * memoryLength + s) * config.dim(), config.dim());
                 } else {
-                    memoryBias[r][0][0][s] = (float) DecoderBlocks.MASKED;
+                    memoryBias[i][0][0][s] = (float) DecoderBlocks.MASKED;
                 }
             }
         }
         Map<String, INDArray> batch = new HashMap<>();
-        batch.put("memory", Nd4j.create(memory, new long[] {rows, memoryLength, config.dim()}, 'c').castTo(type));
+        batch.put("memory", Nd4j.create(memory, new long[] {inputs, memoryLength, config.dim()}, 'c').castTo(type));
         batch.put("memory_bias", Nd4j.createFromArray(memoryBias).castTo(type));
+        batch.put("fanout", Nd4j.zeros(type, 1, fanout, 1, 1));
         batch.put("decoder_input", Nd4j.createFromArray(input));
         batch.put("targets", Nd4j.createFromArray(targets));
         batch.put("target_mask", Nd4j.createFromArray(mask).castTo(type));

@@ -181,32 +181,28 @@ public final class ExpertTraining {
 
     /** Rank-classification accuracy: the choice with the largest summed log-probability wins. */
     static double accuracy(DecoderLm lm, List<Encoded> examples) {
+        Map<Integer, List<Encoded>> byChoices = new LinkedHashMap<>();
+        examples.forEach(e -> byChoices.computeIfAbsent(e.choices().size(), k -> new ArrayList<>()).add(e));
         int right = 0;
-        for (int from = 0; from < examples.size(); from += SCORE_BATCH) {
-            List<Encoded> part = examples.subList(from, Math.min(examples.size(), from + SCORE_BATCH));
-            List<float[][]> rowStates = new ArrayList<>();
-            List<int[]> rows = new ArrayList<>();
-            for (Encoded e : part) {
-                for (int[] choice : e.choices()) {
-                    rowStates.add(e.states());
-                    rows.add(choice);
-                }
-            }
-            Map<String, INDArray> placeholders = lm.lmBatch(rowStates, rows);
-            INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
-            int row = 0;
-            for (Encoded e : part) {
-                int argmax = 0;
-                for (int c = 0; c < e.choices().size(); c++) {
-                    if (sums.getDouble(row + c) > sums.getDouble(row + argmax)) {
-                        argmax = c;
+        for (List<Encoded> same : byChoices.values()) {
+            for (int from = 0; from < same.size(); from += SCORE_BATCH) {
+                List<Encoded> part = same.subList(from, Math.min(same.size(), from + SCORE_BATCH));
+                Map<String, INDArray> placeholders = lm.classificationBatch(part.stream().map(Encoded::states).toList(),
+                        part.stream().map(Encoded::choices).toList(), null);
+                INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
+                int choices = part.get(0).choices().size();
+                for (int i = 0; i < part.size(); i++) {
+                    int argmax = 0;
+                    for (int c = 1; c < choices; c++) {
+                        if (sums.getDouble((long) i * choices + c) > sums.getDouble((long) i * choices + argmax)) {
+                            argmax = c;
+                        }
                     }
+                    right += argmax == part.get(i).gold() ? 1 : 0;
                 }
-                right += argmax == e.gold() ? 1 : 0;
-                row += e.choices().size();
+                placeholders.values().forEach(INDArray::close);
+                TrainingRuntime.boundMemory();
             }
-            placeholders.values().forEach(INDArray::close);
-            TrainingRuntime.boundMemory();
         }
         return right / (double) examples.size();
     }
