@@ -43,6 +43,9 @@ public interface NeuralEngine {
      */
     double[] score(Path model, Path base, String input, List<String> choices, boolean lengthNormalised);
 
+    /** The rank-classification accuracy of the model in {@code model} on classification examples. */
+    double accuracy(Path model, Path base, List<TaskExample> examples);
+
     /** The text the model in {@code model} generates for the input (greedy for beam 1, else beam search). */
     String generate(Path model, Path base, String input, int beam, int maxTokens);
 

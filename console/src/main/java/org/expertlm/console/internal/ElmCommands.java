@@ -47,7 +47,8 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=train",
         "osgi.command.function=score",
         "osgi.command.function=generate",
-        "osgi.command.function=probe"})
+        "osgi.command.function=probe",
+        "osgi.command.function=evaluate"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -233,6 +234,21 @@ public final class ElmCommands {
         double accuracy = required(engine, "neural engine").probeAccuracy(train, validation);
         return String.format("%s: logistic-regression probe on sentence vectors, %d training examples: validation accuracy %.4f "
                 + "(%d examples)", template, train.size(), accuracy, validation.size());
+    }
+
+    @Descriptor("the rank-classification accuracy of a model (a base-model or expert folder) on a classification "
+            + "template's validation (or test) split")
+    public Object evaluate(
+            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
+            @Parameter(names = "--base", absentValue = "") String base,
+            @Descriptor("validation or test (default validation)") @Parameter(names = "--split", absentValue = "validation") String split,
+            @Descriptor("the model folder") String model,
+            @Descriptor("the template, as dataset/template") String template) {
+        Split which = Split.parse(split);
+        List<TaskExample> examples = catalog().examples(template, which, ExpertData.VALIDATION_CAP);
+        double accuracy = required(engine, "neural engine").accuracy(home().resolve(model).normalize(), baseFolder(base),
+                examples);
+        return String.format("%s on %s (%s, %d examples): accuracy %.4f", model, template, which.id(), examples.size(), accuracy);
     }
 
     private Path configuration(String given, String fallback) {

@@ -185,6 +185,14 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
     }
 
     @Override
+    public double accuracy(Path model, Path base, List<TaskExample> examples) {
+        if (examples.isEmpty()) {
+            throw new IllegalArgumentException("no examples to measure the accuracy on");
+        }
+        return loaded(model, base).accuracy(examples(examples));
+    }
+
+    @Override
     public String generate(Path model, Path base, String input, int beam, int maxTokens) {
         return loaded(model, base).generate(input, beam, maxTokens);
     }

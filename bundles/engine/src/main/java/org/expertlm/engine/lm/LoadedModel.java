@@ -59,6 +59,11 @@ public final class LoadedModel {
         return lm.score(states, answers, lengthNormalised);
     }
 
+    /** Rank-classification accuracy on classification examples. */
+    public double accuracy(List<ExpertTraining.Example> examples) {
+        return ExpertTraining.accuracy(lm, encoder, memoryLayers, examples);
+    }
+
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */
     public String generate(String input, int beam, int maxTokens) {
         float[][] states = states(input);

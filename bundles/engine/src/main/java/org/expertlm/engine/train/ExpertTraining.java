@@ -179,6 +179,14 @@ public final class ExpertTraining {
         return new Result(best, bestAccuracy, bestEpoch, optimiser.stepsTaken(), (System.nanoTime() - started) / 1e9, history);
     }
 
+    /**
+     * The rank-classification accuracy of a model on examples, their inputs encoded up to
+     * {@code layers} encoder layers (where the model's own graph takes over).
+     */
+    public static double accuracy(DecoderLm lm, MiniLmModel encoder, int layers, List<Example> examples) {
+        return accuracy(lm, encode(encoder, lm, layers, examples));
+    }
+
     /** Rank-classification accuracy: the choice with the largest summed log-probability wins. */
     static double accuracy(DecoderLm lm, List<Encoded> examples) {
         Map<Integer, List<Encoded>> byChoices = new LinkedHashMap<>();
