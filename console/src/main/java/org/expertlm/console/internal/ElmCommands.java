@@ -202,7 +202,7 @@ public final class ElmCommands {
             throw new IllegalArgumentException("elm:score needs at least two choices, e.g. elm:score models/base/elm-base "
                     + "'the film was great' positive negative");
         }
-        double[] scores = required(engine, "neural engine").score(home().resolve(model).normalize(), baseFolder(base), input,
+        double[] scores = required(engine, "neural engine").score(modelFolder(model), baseFolder(base), input,
                 List.of(choices), normalise);
         ScoreReport report = ScoreReport.of(input, List.of(choices), scores);
         return json ? Json.write(report) : report;
@@ -219,7 +219,7 @@ public final class ElmCommands {
         if (words.length == 0) {
             throw new IllegalArgumentException("elm:generate needs an input, e.g. elm:generate models/base/elm-base the war");
         }
-        return required(engine, "neural engine").generate(home().resolve(model).normalize(), baseFolder(base),
+        return required(engine, "neural engine").generate(modelFolder(model), baseFolder(base),
                 String.join(" ", words), beam, max);
     }
 
@@ -246,7 +246,7 @@ public final class ElmCommands {
             @Descriptor("the template, as dataset/template") String template) {
         Split which = Split.parse(split);
         List<TaskExample> examples = catalog().examples(template, which, ExpertData.VALIDATION_CAP);
-        double accuracy = required(engine, "neural engine").accuracy(home().resolve(model).normalize(), baseFolder(base),
+        double accuracy = required(engine, "neural engine").accuracy(modelFolder(model), baseFolder(base),
                 examples);
         return String.format("%s on %s (%s, %d examples): accuracy %.4f", model, template, which.id(), examples.size(), accuracy);
     }
@@ -261,7 +261,17 @@ public final class ElmCommands {
     }
 
     private Path baseFolder(String given) {
-        return given.isEmpty() ? modelsDir().resolve("base").resolve("elm-base") : home().resolve(given).normalize();
+        return given.isEmpty() ? modelsDir().resolve("base").resolve("elm-base") : modelFolder(given);
+    }
+
+    /**
+     * A model folder as the user names it: absolute, or relative to the home folder, or else relative to
+     * the folder that holds {@code models/} (the distribution's, which in the source tree is not the home).
+     */
+    private Path modelFolder(String given) {
+        Path path = home().resolve(given).normalize();
+        Path distribution = modelsDir().toAbsolutePath().getParent();
+        return Files.exists(path) || distribution == null ? path : distribution.resolve(given).normalize();
     }
 
     private Path home() {
