@@ -246,9 +246,13 @@ public final class ElmCommands {
             @Descriptor("the template, as dataset/template") String template) {
         Split which = Split.parse(split);
         List<TaskExample> examples = catalog().examples(template, which, ExpertData.VALIDATION_CAP);
-        double accuracy = required(engine, "neural engine").accuracy(modelFolder(model), baseFolder(base),
-                examples);
-        return String.format("%s on %s (%s, %d examples): accuracy %.4f", model, template, which.id(), examples.size(), accuracy);
+        NeuralEngine e = required(engine, "neural engine");
+        e.accuracy(modelFolder(model), baseFolder(base), examples.subList(0, Math.min(8, examples.size()))); // load, warm up
+        long start = System.nanoTime();
+        double accuracy = e.accuracy(modelFolder(model), baseFolder(base), examples);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return String.format("%s on %s (%s, %d examples): accuracy %.4f, scored at %.1f examples/s", model, template,
+                which.id(), examples.size(), accuracy, examples.size() / seconds);
     }
 
     private Path configuration(String given, String fallback) {
