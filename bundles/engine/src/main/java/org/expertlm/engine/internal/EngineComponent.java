@@ -74,6 +74,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
     private int threads;
     private volatile MiniLmModel model;
     private final Map<Path, LoadedBase> baseModels = new ConcurrentHashMap<>();
+    private final Map<Path, Loaded> loadedModels = new ConcurrentHashMap<>();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Activate
@@ -233,9 +234,21 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
         }
     }
 
+    /** A model loaded once per folder while its files are unchanged (loading builds its graph). */
     private LoadedModel loaded(Path model, Path base) {
         try {
-            return LoadedModel.load(model, baseModel(Expert.isExpert(model) ? base : model), model());
+            Path folder = model.toAbsolutePath().normalize();
+            Path baseFolder = Expert.isExpert(folder) ? base.toAbsolutePath().normalize() : folder;
+            Path marker = Expert.isExpert(folder) ? folder.resolve(Expert.TENSORS) : folder.resolve(BaseModel.TENSORS);
+            long modified = Files.exists(marker) ? Files.getLastModifiedTime(marker).toMillis() : -1;
+            String version = baseFolder + "@" + modified;
+            Loaded cached = loadedModels.get(folder);
+            if (cached != null && cached.version().equals(version)) {
+                return cached.model();
+            }
+            LoadedModel loaded = LoadedModel.load(folder, baseModel(baseFolder), model());
+            loadedModels.put(folder, new Loaded(version, loaded));
+            return loaded;
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -256,6 +269,10 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
     }
 
     private record LoadedBase(long modified, BaseModel model) {
+    }
+
+    /** A loaded model and what it was loaded from (its base folder and its tensor file's modification time). */
+    private record Loaded(String version, LoadedModel model) {
     }
 
     private MiniLmModel model() {
