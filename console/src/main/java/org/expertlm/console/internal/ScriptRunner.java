@@ -75,6 +75,10 @@ final class ScriptRunner {
     }
 
     static String describe(Throwable e) {
+        // Gogo wraps what a command threw (an OutOfMemoryError included) in an InvocationTargetException without a message.
+        while (e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null) {
+            e = e.getCause();
+        }
         String message = e.getMessage();
         String type = e.getClass().getSimpleName();
         return message == null || message.isBlank() ? type : (e instanceof IllegalArgumentException

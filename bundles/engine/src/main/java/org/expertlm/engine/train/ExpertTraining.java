@@ -45,7 +45,7 @@ public final class ExpertTraining {
      * @param loraAlpha LoRA scale numerator
      * @param encoderLayers the encoder's top layers that get LoRA on their query and value projections (0 for none)
      * @param epochs the most epochs
-     * @param batchSize inputs per step
+     * @param batchSize inputs of two choices per step (inputs with more choices come fewer, the same rows in all)
      * @param learningRate peak learning rate
      * @param warmupSteps linear warm-up steps
      * @param weightDecay AdamW's decoupled weight decay
@@ -113,7 +113,8 @@ public final class ExpertTraining {
     private record Encoded(float[][] states, List<int[]> choices, int gold) {
     }
 
-    private static final int SCORE_BATCH = 32;
+    /** Decoder rows (inputs × choices) scored at once. */
+    private static final int SCORE_ROWS = 64;
 
     private ExpertTraining() {
     }
@@ -193,8 +194,9 @@ public final class ExpertTraining {
         examples.forEach(e -> byChoices.computeIfAbsent(e.choices().size(), k -> new ArrayList<>()).add(e));
         int right = 0;
         for (List<Encoded> same : byChoices.values()) {
-            for (int from = 0; from < same.size(); from += SCORE_BATCH) {
-                List<Encoded> part = same.subList(from, Math.min(same.size(), from + SCORE_BATCH));
+            int inputs = Math.max(1, SCORE_ROWS / same.get(0).choices().size());
+            for (int from = 0; from < same.size(); from += inputs) {
+                List<Encoded> part = same.subList(from, Math.min(same.size(), from + inputs));
                 Map<String, INDArray> placeholders = lm.classificationBatch(part.stream().map(Encoded::states).toList(),
                         part.stream().map(Encoded::choices).toList(), null);
                 INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
@@ -227,13 +229,17 @@ public final class ExpertTraining {
         Map<Integer, List<Encoded>> byChoices = new LinkedHashMap<>();
         shuffled.forEach(e -> byChoices.computeIfAbsent(e.choices().size(), k -> new ArrayList<>()).add(e));
         List<List<Encoded>> batches = new ArrayList<>();
-        int group = s.batchSize() * 8;
-        for (List<Encoded> same : byChoices.values()) {
-            for (int from = 0; from < same.size(); from += group) {
-                List<Encoded> sorted = new ArrayList<>(same.subList(from, Math.min(same.size(), from + group)));
+        for (Map.Entry<Integer, List<Encoded>> same : byChoices.entrySet()) {
+            // batchSize counts inputs of two choices: inputs with more choices come fewer to a batch, so
+            // that a step's decoder rows (and its memory) stay the same.
+            int inputs = Math.max(1, s.batchSize() * 2 / same.getKey());
+            int group = inputs * 8;
+            List<Encoded> all = same.getValue();
+            for (int from = 0; from < all.size(); from += group) {
+                List<Encoded> sorted = new ArrayList<>(all.subList(from, Math.min(all.size(), from + group)));
                 sorted.sort(Comparator.comparingInt(e -> e.states().length));
-                for (int b = 0; b < sorted.size(); b += s.batchSize()) {
-                    batches.add(sorted.subList(b, Math.min(sorted.size(), b + s.batchSize())));
+                for (int b = 0; b < sorted.size(); b += inputs) {
+                    batches.add(sorted.subList(b, Math.min(sorted.size(), b + inputs)));
                 }
             }
         }
