@@ -272,8 +272,8 @@ public final class LmAdaptation {
         provenance.put("vocabularyCoverage", vocabulary.coverage());
         provenance.put("lastInvocationSeconds", Math.round(seconds));
         provenance.put("finished", Instant.now().toString());
-        provenance.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + encoder.encoder().getClass()
-                .getSimpleName() + " on " + System.getProperty("os.arch"));
+        provenance.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
+                + ", Java " + System.getProperty("java.version"));
         BaseModel model = BaseModel.write(output, settings.name(), encoder.id(), config, tensors, provenance);
         Files.deleteIfExists(checkpoint);
         Files.deleteIfExists(checkpointState);
