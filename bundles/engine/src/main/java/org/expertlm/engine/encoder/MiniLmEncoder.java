@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -238,6 +239,7 @@ public final class MiniLmEncoder implements AutoCloseable {
             }
         }
         try {
+            ClosingMemoryManager.installForThisThread(sd);
             return sd.output(inputs, output).get(output);
         } finally {
             idleGraphs.add(sd);

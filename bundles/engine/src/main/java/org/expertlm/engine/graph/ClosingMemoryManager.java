@@ -10,14 +10,20 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A SameDiff session memory manager that frees an intermediate array as soon as the session releases
- * it. SameDiff's default keeps released arrays in a bounded cache and leaves the rest to the garbage
- * collector; their memory is off the Java heap, so a small heap rarely collects, and a training run
- * (hundreds of MB of activations and gradients per step) grew to the physical-memory cap that way.
+ * it. SameDiff's default keeps released arrays in a cache of up to a quarter of the off-heap limit
+ * per session, and SameDiff keeps a session per graph and thread: an expert's training (encoder
+ * workers, the scoring graph, the training graph and its gradient function) held 6 GB that way.
+ * What the default does not cache is left to the garbage collector; that memory is off the Java heap,
+ * so a small heap rarely collects, and a training run grew to the physical-memory cap that way.
  */
 public final class ClosingMemoryManager extends AbstractMemoryMgr {
 
-    /** Puts this manager into every session of {@code sd} and of its gradient function; cheap when already there. */
-    public static void install(SameDiff sd) {
+    /**
+     * Gives the calling thread's sessions of {@code sd} and of its gradient function this manager,
+     * making them if the thread has none yet (SameDiff makes a session per thread on its first run).
+     * Call it before running a graph; cheap when the manager is already there.
+     */
+    public static void installForThisThread(SameDiff sd) {
         installIn(sd);
         SameDiff gradients = sd.getFunction("grad");
         if (gradients != null) {
@@ -26,10 +32,9 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
     }
 
     private static void installIn(SameDiff sd) {
-        for (InferenceSession session : sd.getSessions().values()) {
-            if (!(session.getMmgr() instanceof ClosingMemoryManager)) {
-                session.setMmgr(new ClosingMemoryManager());
-            }
+        InferenceSession session = sd.getSessions().computeIfAbsent(Thread.currentThread().getId(), id -> new InferenceSession(sd));
+        if (!(session.getMmgr() instanceof ClosingMemoryManager)) {
+            session.setMmgr(new ClosingMemoryManager());
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.DecoderBlocks;
 import org.expertlm.engine.graph.EncoderLayers;
 import org.expertlm.engine.graph.Parameters;
@@ -199,6 +200,7 @@ public final class DecoderLm {
      */
     public double[] score(float[][] memory, List<int[]> choices, boolean lengthNormalised) {
         Map<String, INDArray> batch = batch(memory, choices);
+        ClosingMemoryManager.installForThisThread(sd);
         INDArray sums = sd.output(batch, "sequence_logprob").get("sequence_logprob");
         double[] scores = new double[choices.size()];
         for (int i = 0; i < scores.length; i++) {

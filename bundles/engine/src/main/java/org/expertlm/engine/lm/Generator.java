@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
+import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -68,6 +69,7 @@ public final class Generator {
         // The graph scores targets: give it the prefix plus a placeholder target and read the last position.
         int[] asTarget = append(prefix, lm.config().vocabulary()[0]);
         Map<String, INDArray> batch = lm.batch(memory, List.of(asTarget));
+        ClosingMemoryManager.installForThisThread(lm.graph());
         INDArray logProbs = lm.graph().output(batch, "log_probs").get("log_probs");
         double[] out = new double[lm.config().vocabulary().length];
         for (int v = 0; v < out.length; v++) {

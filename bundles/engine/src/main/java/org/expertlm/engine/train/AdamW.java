@@ -50,7 +50,9 @@ public final class AdamW {
 
         public Config {
             if (learningRate <= 0 || totalSteps < 1 || warmupSteps < 0 || warmupSteps > totalSteps || clipNorm < 0) {
-                throw new IllegalArgumentException("invalid AdamW settings: " + this);
+                throw new IllegalArgumentException("invalid AdamW settings: learning rate " + learningRate + ", warm-up "
+                        + warmupSteps + " of " + totalSteps + " steps, clip norm " + clipNorm
+                        + "; expected a positive rate, at least one step, a warm-up within the steps and a clip norm >= 0");
             }
         }
     }
@@ -70,6 +72,14 @@ public final class AdamW {
         this.variables = List.copyOf(variables);
         this.loss = loss;
         this.config = config;
+        if (!sd.getLossVariables().equals(List.of(loss))) {
+            // SameDiff differentiates the graph's loss variables, whatever output a step asks for.
+            if (sd.hasGradientFunction()) {
+                throw new IllegalStateException("the graph's gradients were built for the loss " + sd.getLossVariables()
+                        + ", not " + loss + "; create the optimiser before anything computes gradients");
+            }
+            sd.setLossVariables(loss);
+        }
         buildGradientsQuietly(sd);
         for (String name : variables) {
             INDArray w = sd.getVariable(name).getArr();
@@ -120,8 +130,8 @@ public final class AdamW {
 
     /** One step on {@code batch}; returns the loss before the update. */
     public double step(Map<String, INDArray> batch) {
+        ClosingMemoryManager.installForThisThread(sd);
         OutAndGrad result = sd.calculateGradientsAndOutputs(batch, List.of(loss), variables);
-        ClosingMemoryManager.install(sd); // sessions exist once a step has run; later steps free as they go
         double value = result.getOutputs().get(loss).getDouble(0);
         Map<String, INDArray> gradients = new HashMap<>(result.getGradients());
         clip(gradients, config.clipNorm());

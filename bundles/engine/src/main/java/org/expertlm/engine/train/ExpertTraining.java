@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -139,8 +140,8 @@ public final class ExpertTraining {
         List<Encoded> train = encode(encoder, lm, layers,
                 trainExamples.subList(0, Math.min(s.maxTrainExamples(), trainExamples.size())));
         List<Encoded> validation = encode(encoder, lm, layers, validationExamples);
-        progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s)", train.size(),
-                validation.size(), (System.nanoTime() - started) / 1e9));
+        progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, memory %d MB)", train.size(),
+                validation.size(), (System.nanoTime() - started) / 1e9, TrainingRuntime.memoryMb()));
 
         List<String> variables = AdamW.trainableVariables(sd);
         int stepsPerEpoch = batches(train, s, 0).size();
@@ -151,7 +152,7 @@ public final class ExpertTraining {
         int bestEpoch = 0;
         List<String> history = new ArrayList<>();
         history.add(String.format("epoch 0 (untrained)  validation accuracy %.4f", bestAccuracy));
-        progress.accept(history.get(0));
+        progress.accept(history.get(0) + "  memory " + TrainingRuntime.memoryMb() + " MB");
         for (int epoch = 1; epoch <= s.epochs(); epoch++) {
             long clock = System.nanoTime();
             double lossSum = 0;
@@ -199,6 +200,7 @@ public final class ExpertTraining {
                 List<Encoded> part = same.subList(from, Math.min(same.size(), from + inputs));
                 Map<String, INDArray> placeholders = lm.classificationBatch(part.stream().map(Encoded::states).toList(),
                         part.stream().map(Encoded::choices).toList(), null);
+                ClosingMemoryManager.installForThisThread(lm.graph());
                 INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
                 int choices = part.get(0).choices().size();
                 for (int i = 0; i < part.size(); i++) {

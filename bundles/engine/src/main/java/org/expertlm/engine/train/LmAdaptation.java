@@ -21,6 +21,7 @@ import java.util.function.Consumer;
 
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderConfig;
@@ -354,6 +355,7 @@ public final class LmAdaptation {
             List<Window> batch = windows.subList(from, Math.min(windows.size(), from + settings.batchSize()));
             long tokens = batch.stream().mapToLong(w -> w.targetLength() + 1).sum();
             Map<String, INDArray> placeholders = placeholders(lm, batch);
+            ClosingMemoryManager.installForThisThread(lm.graph());
             sum += lm.graph().output(placeholders, "loss").get("loss").getDouble(0) * tokens;
             placeholders.values().forEach(INDArray::close);
             count += tokens;

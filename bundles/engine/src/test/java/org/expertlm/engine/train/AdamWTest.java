@@ -20,6 +20,7 @@ import org.expertlm.engine.tensor.SafeTensors;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
+import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -50,6 +51,22 @@ public class AdamWTest {
         assertArrayEquals(new double[] {0.6, 0.0}, g.get("a").toDoubleVector(), 1e-12);
         assertArrayEquals(new double[] {0.8}, g.get("b").toDoubleVector(), 1e-12);
         assertEquals("under the limit nothing changes", 1.0, AdamW.clip(g, 2.0), 1e-12);
+    }
+
+    @Test
+    public void aStepFollowsTheGradientOfTheLossItWasGivenNotTheGraphsDefault() {
+        SameDiff sd = SameDiff.create();
+        INDArray start = Nd4j.createFromArray(-2.0f, 1.0f, 3.0f);
+        SDVariable w = sd.var("w", start.dup());
+        sd.sum("squares", w.mul(w));
+        sd.sum("total", w);
+        sd.setLossVariables("squares");
+        AdamW optimiser = new AdamW(sd, List.of("w"), "total", new AdamW.Config(0.1, 0.9, 0.999, 1e-8, 0, 0, 10, 0));
+        optimiser.step(Map.of());
+        // d total / dw = 1 everywhere, so Adam's first step lowers each weight by the rate; following
+        // d squares / dw = 2w would raise the negative one.
+        assertArrayEquals(new double[] {-2.1, 0.9, 2.9}, sd.getVariable("w").getArr().toDoubleVector(), 1e-5);
+        assertThrows(IllegalStateException.class, () -> new AdamW(sd, List.of("w"), "squares", CONFIG));
     }
 
     /** A tiny decoder and two inputs whose encoder states differ; the answer to A is 7, to B is 9. */

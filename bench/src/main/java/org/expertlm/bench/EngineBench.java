@@ -1,0 +1,285 @@
+package org.expertlm.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import org.expertlm.engine.encoder.MiniLmEncoder;
+import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.graph.ClosingMemoryManager;
+import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.onnx.OnnxWeights;
+import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.SafeTensors;
+import org.expertlm.engine.tokenize.WordPieceTokenizer;
+import org.expertlm.engine.train.AdamW;
+import org.expertlm.engine.train.ExpertTraining;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Adapter training steps and rank-classification scoring of an expert, with our engine and then with
+ * PyTorch on the same architecture, weights, batches and step count, in one invocation: the default
+ * expert plan (Houlsby adapters after the decoder's sublayers, LoRA on the query and value of the
+ * encoder's top two layers) over the committed base model, inputs of about 64 tokens whose states
+ * below the adapted encoder layers are computed once, as expert training does. Our side writes the
+ * frozen weights, the adapters' initial values, the batches and its own results to a safetensors file;
+ * {@code bench/engine_reference.py} rebuilds the model in PyTorch from it, checks that it computes
+ * the same scores and the same losses step after step, and times the same work. Run it with
+ * {@code bench/engine}.
+ */
+public final class EngineBench {
+
+    private static final String[] WORDS = ("the of and to in a is that for it as was with be by on not he this are or his "
+            + "from at which but have an they you were her she there been one all we their has would when if so no will "
+            + "more what up out who them some could about into than then other time these two may first any new like "
+            + "movie review plot actor story film music scene funny boring great awful music dialogue ending").split(" ");
+    private static final List<List<String>> TWO = List.of(List.of("positive", "negative"), List.of("yes", "no"),
+            List.of("true", "false"));
+    private static final List<String> FOUR = List.of("politics", "sports", "science", "business");
+
+    private static final int TRAIN_INPUTS = 16;
+    private static final int TRAIN_BATCHES = 8;
+    private static final int SCORE_INPUTS = 16;
+    private static final int SCORE_BATCHES = 8;
+    private static final int WARM_UP = 3;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private EngineBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+        int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        Path basePath = Path.of(args.length > 2 ? args[2] : "expert-bundles/base/elm-base");
+        String python = System.getenv().getOrDefault("PYTHON", "/usr/bin/python3");
+        Path exchange = Path.of("bench/target/engine-bench.safetensors");
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
+
+        MiniLmModel encoder = encoder(threads);
+        BaseModel base = BaseModel.read(basePath);
+        AdapterPlan plan = new AdapterPlan(Set.of("self", "cross", "ffn"), 32, Set.of(), 8, 16, 2, 7);
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.FLOAT);
+        int layers = DecoderLm.memoryLayers(plan);
+
+        Random random = new Random(42);
+        List<Map<String, INDArray>> train = new ArrayList<>();
+        long trainTokens = 0;
+        for (int b = 0; b < TRAIN_BATCHES; b++) {
+            Batch batch = batch(encoder, lm, layers, random, TRAIN_INPUTS, TWO.get(b % TWO.size()), true);
+            train.add(batch.placeholders());
+            trainTokens += batch.tokens();
+        }
+        List<Map<String, INDArray>> score = new ArrayList<>();
+        long scoreTokens = 0;
+        for (int b = 0; b < SCORE_BATCHES; b++) {
+            Batch batch = batch(encoder, lm, layers, random, SCORE_INPUTS, FOUR, false);
+            score.add(batch.placeholders());
+            scoreTokens += batch.tokens();
+        }
+
+        // Scoring: the untrained expert (its adapters are the identity), warm-up rounds first.
+        List<INDArray> scores = new ArrayList<>();
+        for (int round = 0; round < WARM_UP; round++) {
+            score.forEach(p -> sequenceLogProbs(lm, p));
+        }
+        long clock = System.nanoTime();
+        for (Map<String, INDArray> p : score) {
+            scores.add(sequenceLogProbs(lm, p));
+        }
+        double scoreSeconds = (System.nanoTime() - clock) / 1e9;
+
+        // Training: the first WARM_UP steps are not timed; every step's loss is kept for the parity check.
+        Map<String, FloatTensor> initial = new LinkedHashMap<>();
+        for (String name : AdamW.trainableVariables(sd)) {
+            initial.put("param/" + name, tensor(sd.getVariable(name).getArr()));
+        }
+        AdamW.Config config = new AdamW.Config(2e-3, 0.9, 0.999, 1e-8, 0.0, Math.min(10, steps), steps, 1.0);
+        AdamW optimiser = new AdamW(sd, AdamW.trainableVariables(sd), "lm_rank_loss", config);
+        // The first batch's gradients, for the reference to compare with its own.
+        ClosingMemoryManager.installForThisThread(sd);
+        sd.calculateGradients(train.get(0), AdamW.trainableVariables(sd))
+                .forEach((name, g) -> initial.put("expected/gradient/" + name, tensor(g)));
+        double[] losses = new double[steps];
+        double trainSeconds = 0;
+        for (int step = 0; step < steps; step++) {
+            clock = System.nanoTime();
+            losses[step] = optimiser.step(train.get(step % train.size()));
+            if (step >= WARM_UP) {
+                trainSeconds += (System.nanoTime() - clock) / 1e9;
+            }
+        }
+        long timedTrainTokens = 0;
+        for (int step = WARM_UP; step < steps; step++) {
+            timedTrainTokens += tokensOf(train.get(step % train.size()));
+        }
+
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>(initial);
+        sd.variables().stream()
+                .filter(v -> v.getVariableType() == VariableType.CONSTANT
+                        && (v.name().startsWith("encoder.") || v.name().startsWith("decoder.")))
+                .forEach(v -> tensors.put("const/" + v.name(), tensor(v.getArr())));
+        for (int b = 0; b < train.size(); b++) {
+            int index = b;
+            train.get(b).forEach((name, a) -> tensors.put("train/" + index + "/" + name, tensor(a)));
+        }
+        for (int b = 0; b < score.size(); b++) {
+            int index = b;
+            score.get(b).forEach((name, a) -> tensors.put("score/" + index + "/" + name, tensor(a)));
+            tensors.put("expected/score/" + b, tensor(scores.get(b)));
+        }
+        tensors.put("expected/losses", new FloatTensor(new long[] {steps}, toFloats(losses)));
+        ObjectNode meta = JSON.createObjectNode();
+        meta.put("steps", steps).put("warmUp", WARM_UP).put("threads", threads).put("decoderHeads", base.config().heads())
+                .put("encoderHeads", 12).put("encoderFrom", layers).put("loraRank", plan.loraRank())
+                .put("loraAlpha", plan.loraAlpha()).put("learningRate", config.learningRate())
+                .put("warmupSteps", config.warmupSteps()).put("clipNorm", config.clipNorm())
+                .put("trainBatches", train.size()).put("scoreBatches", score.size());
+        Files.createDirectories(exchange.getParent());
+        SafeTensors.write(exchange, tensors, Map.of("bench", JSON.writeValueAsString(meta)));
+
+        JsonNode theirs = reference(python, exchange);
+        double oursTrain = timedTrainTokens / trainSeconds;
+        double oursScore = scoreTokens / scoreSeconds;
+        double theirsTrain = timedTrainTokens / theirs.path("trainSeconds").asDouble();
+        double theirsScore = scoreTokens / theirs.path("scoreSeconds").asDouble();
+        System.out.printf("work: adapter training %d steps (%d timed) of %d inputs x 2 choices; scoring %d inputs x 4 choices;"
+                + " inputs of %.1f tokens on average; %d threads%n", steps, steps - WARM_UP, TRAIN_INPUTS,
+                SCORE_INPUTS * SCORE_BATCHES, meanInputLength(train, score), threads);
+        System.out.printf("tokens = input tokens through the adapted encoder layers + answer tokens through the decoder%n");
+        System.out.printf("%-22s %14s %14s%n", "", "training tok/s", "scoring tok/s");
+        System.out.printf("%-22s %14.0f %14.0f%n", "ELM (SameDiff)", oursTrain, oursScore);
+        System.out.printf("%-22s %14.0f %14.0f%n", "PyTorch " + theirs.path("torch").asText(), theirsTrain, theirsScore);
+        System.out.printf("ratio ELM / PyTorch     training %.2fx (target >= 0.70x)   scoring %.2fx (target >= 1.00x)%n",
+                oursTrain / theirsTrain, oursScore / theirsScore);
+        System.out.printf("parity: scores max |diff| %.2e; first-step gradients max relative diff %.2e; losses max |diff| %.2e"
+                + " over %d steps (%.4f -> %.4f)%n", theirs.path("scoreDiff").asDouble(), theirs.path("gradientDiff").asDouble(),
+                theirs.path("lossDiff").asDouble(), steps, losses[0], losses[steps - 1]);
+        System.out.printf("tokens per step %.0f, per scoring batch %.0f; training tokens %d%n",
+                trainTokens / (double) train.size(), scoreTokens / (double) score.size(), timedTrainTokens);
+        encoder.close();
+    }
+
+    /** Placeholders of one batch and the tokens it carries (input tokens + answer tokens). */
+    private record Batch(Map<String, INDArray> placeholders, long tokens) {
+    }
+
+    private static Batch batch(MiniLmModel encoder, DecoderLm lm, int layers, Random random, int inputs, List<String> choices,
+            boolean gold) {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < inputs; i++) {
+            StringBuilder text = new StringBuilder("Review: ");
+            int words = 40 + random.nextInt(20);
+            for (int w = 0; w < words; w++) {
+                text.append(WORDS[random.nextInt(WORDS.length)]).append(w % 9 == 8 ? ", " : " ");
+            }
+            texts.add(text.toString().strip() + ". Is it " + String.join(" or ", choices) + "?");
+        }
+        List<float[][]> states = encoder.tokenStates(texts, layers);
+        List<List<int[]>> answers = new ArrayList<>();
+        int[] golds = new int[inputs];
+        for (int i = 0; i < inputs; i++) {
+            answers.add(choices.stream().map(c -> ExpertTraining.answer(encoder.tokenizer(), lm, c)).toList());
+            golds[i] = random.nextInt(choices.size());
+        }
+        Map<String, INDArray> placeholders = lm.classificationBatch(states, answers, gold ? golds : null);
+        return new Batch(placeholders, tokensOf(placeholders));
+    }
+
+    /** Input tokens (real states) plus answer tokens (real targets) of a batch. */
+    private static long tokensOf(Map<String, INDArray> placeholders) {
+        long inputTokens = placeholders.get("memory_bias").eq(0).castTo(DataType.INT).sumNumber().longValue();
+        long answerTokens = placeholders.get("target_mask").sumNumber().longValue();
+        return inputTokens + answerTokens;
+    }
+
+    private static double meanInputLength(List<Map<String, INDArray>> train, List<Map<String, INDArray>> score) {
+        long tokens = 0;
+        long inputs = 0;
+        for (Map<String, INDArray> p : concat(train, score)) {
+            tokens += p.get("memory_bias").eq(0).castTo(DataType.INT).sumNumber().longValue();
+            inputs += p.get("memory_bias").size(0);
+        }
+        return tokens / (double) inputs;
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private static INDArray sequenceLogProbs(DecoderLm lm, Map<String, INDArray> placeholders) {
+        ClosingMemoryManager.installForThisThread(lm.graph());
+        return lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
+    }
+
+    /** Runs the PyTorch reference on the exchange file and returns the JSON object it prints last. */
+    private static JsonNode reference(String python, Path exchange) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(python, "bench/engine_reference.py", exchange.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String last = null;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = out.readLine()) != null;) {
+                if (line.startsWith("{")) {
+                    last = line;
+                } else {
+                    System.out.println("  reference: " + line);
+                }
+            }
+        }
+        int exit = process.waitFor();
+        if (exit != 0 || last == null) {
+            throw new IllegalStateException("the PyTorch reference (" + python + " bench/engine_reference.py) failed with exit "
+                    + exit + "; it needs Debian's python3-torch (apt-get install python3-torch), or PYTHON set to a Python with torch");
+        }
+        return JSON.readTree(last);
+    }
+
+    private static MiniLmModel encoder(int threads) throws IOException {
+        WordPieceTokenizer tokenizer;
+        byte[] onnx;
+        try (InputStream in = EngineBench.class.getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
+            tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
+        }
+        try (InputStream in = EngineBench.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+            onnx = in.readAllBytes();
+        }
+        Map<String, FloatTensor> weights = OnnxWeights.read(onnx);
+        return new MiniLmModel(tokenizer, MiniLmEncoder.build(weights, threads), MiniLmModel.NAME, weights);
+    }
+
+    private static FloatTensor tensor(INDArray a) {
+        return new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat());
+    }
+
+    private static float[] toFloats(double[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (float) values[i];
+        }
+        return out;
+    }
+}
