@@ -131,6 +131,9 @@ public final class EngineBench {
                 trainSeconds += (System.nanoTime() - clock) / 1e9;
             }
         }
+        if (System.getenv("ELM_BENCH_PROFILE") != null) {
+            profile(sd, lm, optimiser, train, score);
+        }
         long timedTrainTokens = 0;
         for (int step = WARM_UP; step < steps; step++) {
             timedTrainTokens += tokensOf(train.get(step % train.size()));
@@ -180,6 +183,20 @@ public final class EngineBench {
         System.out.printf("tokens per step %.0f, per scoring batch %.0f; training tokens %d%n",
                 trainTokens / (double) train.size(), scoreTokens / (double) score.size(), timedTrainTokens);
         encoder.close();
+    }
+
+    /** Where the time of scoring and of training goes, operation by operation (after the timed runs). */
+    private static void profile(SameDiff sd, DecoderLm lm, AdamW optimiser, List<Map<String, INDArray>> train,
+            List<Map<String, INDArray>> score) {
+        OpProfile profile = new OpProfile();
+        profile.attach(sd);
+        long clock = System.nanoTime();
+        score.forEach(p -> sequenceLogProbs(lm, p));
+        profile.print("scoring a batch", (System.nanoTime() - clock) / 1e9, score.size());
+        profile.reset();
+        clock = System.nanoTime();
+        train.forEach(optimiser::step);
+        profile.print("a training step", (System.nanoTime() - clock) / 1e9, train.size());
     }
 
     /** Placeholders of one batch and the tokens it carries (input tokens + answer tokens). */
