@@ -14,9 +14,9 @@ if [ ! -f "$jar" ]; then
   exit 1
 fi
 export ELM_HOME="${ELM_HOME:-$here}"
-# Which OpenBLAS kernels the engine uses (see openblas-core.sh beside the launcher jar).
-# shellcheck source=runtime/src/main/sh/openblas-core.sh
-[ -f "$(dirname "$jar")/openblas-core.sh" ] && . "$(dirname "$jar")/openblas-core.sh"
+# The native libraries' environment (see native-env.sh beside the launcher jar).
+# shellcheck source=runtime/src/main/sh/native-env.sh
+[ -f "$(dirname "$jar")/native-env.sh" ] && . "$(dirname "$jar")/native-env.sh"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # shellcheck disable=SC2086 # ELM_JAVA_OPTS is a list of JVM options
 exec "$java" ${ELM_JAVA_OPTS:-} -jar "$jar" "$@"

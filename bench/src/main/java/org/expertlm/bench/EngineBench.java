@@ -163,17 +163,17 @@ public final class EngineBench {
         Files.createDirectories(exchange.getParent());
         SafeTensors.write(exchange, tensors, Map.of("bench", JSON.writeValueAsString(meta)));
 
-        JsonNode theirs = reference(python, exchange);
         double oursTrain = timedTrainTokens / trainSeconds;
         double oursScore = scoreTokens / scoreSeconds;
-        double theirsTrain = timedTrainTokens / theirs.path("trainSeconds").asDouble();
-        double theirsScore = scoreTokens / theirs.path("scoreSeconds").asDouble();
         System.out.printf("work: adapter training %d steps (%d timed) of %d inputs x 2 choices; scoring %d inputs x 4 choices;"
                 + " inputs of %.1f tokens on average; %d threads%n", steps, steps - WARM_UP, TRAIN_INPUTS,
                 SCORE_INPUTS * SCORE_BATCHES, meanInputLength(train, score), threads);
         System.out.printf("tokens = input tokens through the adapted encoder layers + answer tokens through the decoder%n");
         System.out.printf("%-22s %14s %14s%n", "", "training tok/s", "scoring tok/s");
         System.out.printf("%-22s %14.0f %14.0f%n", "ELM (SameDiff)", oursTrain, oursScore);
+        JsonNode theirs = reference(python, exchange);
+        double theirsTrain = timedTrainTokens / theirs.path("trainSeconds").asDouble();
+        double theirsScore = scoreTokens / theirs.path("scoreSeconds").asDouble();
         System.out.printf("%-22s %14.0f %14.0f%n", "PyTorch " + theirs.path("torch").asText(), theirsTrain, theirsScore);
         System.out.printf("ratio ELM / PyTorch     training %.2fx (target >= 0.70x)   scoring %.2fx (target >= 1.00x)%n",
                 oursTrain / theirsTrain, oursScore / theirsScore);
