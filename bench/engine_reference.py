@@ -94,13 +94,15 @@ class Expert:
     def norm(self, x, name):
         return F.layer_norm(x, (x.shape[-1],), self.w[name + ".weight"], self.w[name + ".bias"], 1e-5)
 
-    def attention(self, x, keys, bias, prefix):
+    def attention(self, x, keys, bias, prefix, fanout=1):
+        """Attention of rows x [R, T, D] over keys [I, S, D], each input serving fanout consecutive rows:
+        keys and values are projected once per input, then broadcast to its rows (as ELM does)."""
         b, t, d = x.shape
-        s = keys.shape[1]
+        inputs, s, _ = keys.shape
         q = self.project(x.reshape(-1, d), prefix + ".query").view(b, t, d)
-        k = self.project(keys.reshape(-1, d), prefix + ".key").view(b, s, d)
-        v = self.project(keys.reshape(-1, d), prefix + ".value").view(b, s, d)
-        context = self.attend(q, k, v, bias, self.decoder_heads)
+        k = self.project(keys.reshape(-1, d), prefix + ".key").view(inputs, 1, s, d).expand(inputs, fanout, s, d)
+        v = self.project(keys.reshape(-1, d), prefix + ".value").view(inputs, 1, s, d).expand(inputs, fanout, s, d)
+        context = self.attend(q, k.reshape(b, s, d), v.reshape(b, s, d), bias, self.decoder_heads)
         return self.adapted(self.project(context, prefix + ".output"), prefix).view(b, t, d)
 
     def sequence_logprobs(self, p):
@@ -108,7 +110,6 @@ class Expert:
         fanout = p["fanout"].shape[1]
         memory = self.encoder_top(p["memory"], p["memory_bias"])
         inputs, s, d = memory.shape
-        memory = memory.unsqueeze(1).expand(inputs, fanout, s, d).reshape(-1, s, d)
         memory_bias = p["memory_bias"].unsqueeze(1).expand(inputs, fanout, 1, 1, s).reshape(-1, 1, 1, s)
         x = self.table[p["decoder_input"].long()] + p["positions"]
         rows, t, _ = x.shape
@@ -116,7 +117,7 @@ class Expert:
             pre = f"decoder.layer.{layer}"
             normed = self.norm(x, pre + ".self.norm")
             x = x + self.attention(normed, normed, p["causal"], pre + ".self")
-            x = x + self.attention(self.norm(x, pre + ".cross.norm"), memory, memory_bias, pre + ".cross")
+            x = x + self.attention(self.norm(x, pre + ".cross.norm"), memory, memory_bias, pre + ".cross", fanout)
             hidden = F.gelu(self.project(self.norm(x, pre + ".ffn.norm").reshape(-1, d), pre + ".ffn.in"))
             x = x + self.adapted(self.project(hidden, pre + ".ffn.out"), pre + ".ffn").view(rows, t, d)
         x = self.norm(x, "decoder.final.norm")

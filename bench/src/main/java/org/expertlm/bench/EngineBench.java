@@ -112,16 +112,16 @@ public final class EngineBench {
         double scoreSeconds = (System.nanoTime() - clock) / 1e9;
 
         // Training: the first WARM_UP steps are not timed; every step's loss is kept for the parity check.
-        Map<String, FloatTensor> initial = new LinkedHashMap<>();
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>(); // what the reference reads
         for (String name : AdamW.trainableVariables(sd)) {
-            initial.put("param/" + name, tensor(sd.getVariable(name).getArr()));
+            tensors.put("param/" + name, tensor(sd.getVariable(name).getArr()));
         }
         AdamW.Config config = new AdamW.Config(2e-3, 0.9, 0.999, 1e-8, 0.0, Math.min(10, steps), steps, 1.0);
         AdamW optimiser = new AdamW(sd, AdamW.trainableVariables(sd), "lm_rank_loss", config);
         // The first batch's gradients, for the reference to compare with its own.
         ClosingMemoryManager.installForThisThread(sd);
         sd.calculateGradients(train.get(0), AdamW.trainableVariables(sd))
-                .forEach((name, g) -> initial.put("expected/gradient/" + name, tensor(g)));
+                .forEach((name, g) -> tensors.put("expected/gradient/" + name, tensor(g)));
         double[] losses = new double[steps];
         double trainSeconds = 0;
         for (int step = 0; step < steps; step++) {
@@ -139,7 +139,6 @@ public final class EngineBench {
             timedTrainTokens += tokensOf(train.get(step % train.size()));
         }
 
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>(initial);
         sd.variables().stream()
                 .filter(v -> v.getVariableType() == VariableType.CONSTANT
                         && (v.name().startsWith("encoder.") || v.name().startsWith("decoder.")))
@@ -180,8 +179,9 @@ public final class EngineBench {
         System.out.printf("parity: scores max |diff| %.2e; first-step gradients max relative diff %.2e; losses max |diff| %.2e"
                 + " over %d steps (%.4f -> %.4f)%n", theirs.path("scoreDiff").asDouble(), theirs.path("gradientDiff").asDouble(),
                 theirs.path("lossDiff").asDouble(), steps, losses[0], losses[steps - 1]);
-        System.out.printf("tokens per step %.0f, per scoring batch %.0f; training tokens %d%n",
-                trainTokens / (double) train.size(), scoreTokens / (double) score.size(), timedTrainTokens);
+        System.out.printf("tokens per step %.0f, per scoring batch %.0f; ELM scores %.1f inputs/s (4 choices each)%n",
+                trainTokens / (double) train.size(), scoreTokens / (double) score.size(),
+                SCORE_INPUTS * SCORE_BATCHES / scoreSeconds);
         encoder.close();
     }
 

@@ -60,22 +60,34 @@ public final class DecoderBlocks {
      * holds 0 on and below the diagonal and {@link #MASKED} above (see {@link #causalMask(int)}).
      */
     public SDVariable causalSelfAttention(SDVariable x, SDVariable causalMask, String prefix) {
-        SDVariable normed = layerNorm(x, prefix + ".norm");
-        SDVariable attended = attention(normed, normed, normed, causalMask, prefix, hiddenShape, headShape, headShape);
-        return x.add(attended);
+        SDVariable rows = tokens(layerNorm(x, prefix + ".norm"));
+        SDVariable q = split(linear(rows, prefix + ".query", dim, dim), headShape);
+        SDVariable k = split(linear(rows, prefix + ".key", dim, dim), headShape);
+        SDVariable v = split(linear(rows, prefix + ".value", dim, dim), headShape);
+        return x.add(attend(q, k, v, causalMask, prefix));
     }
 
     /**
-     * x + CrossAttention(LN(x), memory): queries from the decoder, keys and values from the encoder
-     * states {@code memory} [B, S, D]; {@code memoryBias} [B, 1, 1, S] is 0 for real tokens, {@link #MASKED} for padding.
+     * x + CrossAttention(LN(x), memory): queries from the decoder rows x [R, T, D], keys and values from
+     * the encoder states {@code memory} [I, S, D] of I inputs, each serving F consecutive rows (R = I·F;
+     * {@code fanout} is zeros [1, F, 1, 1]): keys and values are projected once per input and broadcast
+     * to its rows, not once per row. {@code memoryBias} [R, 1, 1, S] is 0 for real tokens, {@link #MASKED}
+     * for padding.
      */
-    public SDVariable crossAttention(SDVariable x, SDVariable memory, SDVariable memoryBias, String prefix) {
+    public SDVariable crossAttention(SDVariable x, SDVariable memory, SDVariable memoryBias, SDVariable fanout, String prefix) {
         SDVariable memoryBatchAndLength = sd.slice(sd.shape(memory), new int[] {0}, 2);
         SDVariable memoryHeads = sd.concat(0, memoryBatchAndLength,
                 sd.constant(Nd4j.createFromArray(new long[] {heads, dim / heads}).castTo(memoryBatchAndLength.dataType())));
-        SDVariable attended = attention(layerNorm(x, prefix + ".norm"), memory, memory, memoryBias, prefix, hiddenShape,
-                headShape, memoryHeads);
-        return x.add(attended);
+        SDVariable rowHeads = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1, heads}).castTo(memoryBatchAndLength.dataType())),
+                sd.slice(memoryBatchAndLength, new int[] {1}, 1),
+                sd.constant(Nd4j.createFromArray(new long[] {dim / heads}).castTo(memoryBatchAndLength.dataType())));
+        SDVariable perRow = sd.expandDims(fanout, 4); // [1, F, 1, 1, 1]
+        SDVariable q = split(linear(tokens(layerNorm(x, prefix + ".norm")), prefix + ".query", dim, dim), headShape);
+        SDVariable k = sd.reshape(sd.expandDims(split(linear(tokens(memory), prefix + ".key", dim, dim), memoryHeads), 1).add(perRow),
+                rowHeads);
+        SDVariable v = sd.reshape(sd.expandDims(split(linear(tokens(memory), prefix + ".value", dim, dim), memoryHeads), 1).add(perRow),
+                rowHeads);
+        return x.add(attend(q, k, v, memoryBias, prefix));
     }
 
     /** x + W2 · GELU(W1 · LN(x)) with an inner width of {@code inner}. */
@@ -104,15 +116,12 @@ public final class DecoderBlocks {
         return mask;
     }
 
-    private SDVariable attention(SDVariable queries, SDVariable keys, SDVariable values, SDVariable bias, String prefix,
-            SDVariable outShape, SDVariable queryHeads, SDVariable keyHeads) {
-        SDVariable q = split(linear(tokens(queries), prefix + ".query", dim, dim), queryHeads);
-        SDVariable k = split(linear(tokens(keys), prefix + ".key", dim, dim), keyHeads);
-        SDVariable v = split(linear(tokens(values), prefix + ".value", dim, dim), keyHeads);
+    /** Scaled dot-product attention over heads [B, H, T|S, D/H], merged, projected, adapted: [B, T, D]. */
+    private SDVariable attend(SDVariable q, SDVariable k, SDVariable v, SDVariable bias, String prefix) {
         SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(dim / (double) heads)).add(bias);
         SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);
         SDVariable merged = tokens(sd.permute(context, 0, 2, 1, 3));
-        return sd.reshape(adapted(linear(merged, prefix + ".output", dim, dim), prefix), outShape);
+        return sd.reshape(adapted(linear(merged, prefix + ".output", dim, dim), prefix), hiddenShape);
     }
 
     /** [N, D] rows → [B, H, T, D/H]. */

@@ -133,18 +133,16 @@ public final class DecoderLm {
         }
         SDVariable table = sd.constant("decoder.embeddings", Nd4j.create(rows, new long[] {c.vocabulary().length, c.dim()}, 'c').castTo(type));
 
-        // The states are per input [I, S, D]; "fanout" (zeros [1, F, 1, 1]) repeats each input's states for
-        // its F consecutive rows (its answer choices) by broadcasting, after the encoder's adapted top layers
-        // have run once per input. Broadcasting, unlike a gather, has a backward pass that works in M2.1.
+        // The states are per input [I, S, D]; "fanout" (zeros [1, F, 1, 1]) serves each input to its F
+        // consecutive rows (its answer choices) by broadcasting: the encoder's adapted top layers and the
+        // cross-attention keys and values run once per input. Broadcasting, unlike a gather, has a backward
+        // pass that works in M2.1.
         SDVariable memory = sd.placeHolder("memory", type, -1, -1, c.dim());
         SDVariable memoryBias = sd.placeHolder("memory_bias", type, -1, 1, 1, -1);
         SDVariable fanout = sd.placeHolder("fanout", type, 1, -1, 1, 1);
         if (memoryLayers(plan) < ENCODER_LAYERS) {
             memory = EncoderLayers.top(sd, memory, memoryBias, encoderWeights, memoryLayers(plan), plan, type);
         }
-        SDVariable rowsShape = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1})),
-                sd.slice(sd.shape(memory), new int[] {1}, 2));
-        memory = sd.reshape(sd.expandDims(memory, 1).add(fanout), rowsShape);
         SDVariable biasShape = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1, 1, 1})),
                 sd.slice(sd.shape(memoryBias), new int[] {3}, 1));
         memoryBias = sd.reshape(sd.expandDims(memoryBias, 1).add(sd.expandDims(fanout, 4)), biasShape);
@@ -160,7 +158,7 @@ public final class DecoderLm {
         for (int layer = 0; layer < c.layers(); layer++) {
             String p = "decoder.layer." + layer;
             x = blocks.causalSelfAttention(x, causal, p + ".self");
-            x = blocks.crossAttention(x, memory, memoryBias, p + ".cross");
+            x = blocks.crossAttention(x, memory, memoryBias, fanout, p + ".cross");
             x = blocks.feedForward(x, c.inner(), p + ".ffn");
         }
         x = blocks.layerNorm(x, "decoder.final.norm");

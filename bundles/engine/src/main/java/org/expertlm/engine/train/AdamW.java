@@ -152,6 +152,7 @@ public final class AdamW {
             w.subi(scratch.muli(lr / correction1)).muli(1 - lr * config.weightDecay());
             g.close();
         }
+        ClosingMemoryManager.freeGradientRun(sd);
         return value;
     }
 

@@ -35,11 +35,12 @@ public class DecoderBlocksTest {
         SDVariable memory = sd.placeHolder("memory", D, -1, -1, DIM);
         SDVariable causal = sd.placeHolder("causal", D, -1, -1);
         SDVariable memoryBias = sd.placeHolder("memory_bias", D, -1, 1, 1, -1);
+        SDVariable fanout = sd.placeHolder("fanout", D, 1, -1, 1, 1);
         SDVariable target = sd.placeHolder("target", D, -1, -1, DIM);
         DecoderBlocks blocks = new DecoderBlocks(sd, p, x, DIM, 2);
         SDVariable y = blocks.causalSelfAttention(x, causal, "self");
         y.rename("after_self");
-        y = blocks.crossAttention(y, memory, memoryBias, "cross");
+        y = blocks.crossAttention(y, memory, memoryBias, fanout, "cross");
         y = blocks.feedForward(y, 6, "ffn");
         y.rename("y");
         SDVariable diff = y.sub(target);
@@ -56,6 +57,7 @@ public class DecoderBlocksTest {
         INDArray bias = Nd4j.zeros(D, B, 1, 1, S);
         bias.putScalar(new long[] {1, 0, 0, S - 1}, DecoderBlocks.MASKED); // the second sequence has one padded position
         in.put("memory_bias", bias);
+        in.put("fanout", Nd4j.zeros(D, 1, 1, 1, 1)); // one row per input
         in.put("target", Nd4j.randn(3, new long[] {B, T, DIM}).castTo(D));
         return in;
     }
@@ -83,6 +85,27 @@ public class DecoderBlocksTest {
         INDArray earlierAfter = after.get(NDArrayIndex.all(), NDArrayIndex.interval(0, T - 1), NDArrayIndex.all());
         assertTrue("earlier positions unchanged", earlierBefore.equalsWithEps(earlierAfter, 1e-12));
         assertFalse("the changed position changed", before.equalsWithEps(after, 1e-6));
+    }
+
+    /** One input serving both rows: keys and values projected once, broadcast to the rows. */
+    private static Map<String, INDArray> sharedInput() {
+        Map<String, INDArray> in = inputs();
+        in.put("memory", in.get("memory").get(NDArrayIndex.interval(0, 1), NDArrayIndex.all(), NDArrayIndex.all()).dup());
+        in.put("memory_bias", Nd4j.zeros(D, B, 1, 1, S));
+        in.put("fanout", Nd4j.zeros(D, 1, B, 1, 1));
+        return in;
+    }
+
+    @Test
+    public void anInputServingSeveralRowsEqualsItsStatesRepeatedAndItsGradientsMatch() {
+        SameDiff sd = graph();
+        Map<String, INDArray> shared = sharedInput();
+        Map<String, INDArray> repeated = new HashMap<>(shared);
+        repeated.put("memory", Nd4j.concat(0, shared.get("memory"), shared.get("memory")));
+        repeated.put("fanout", Nd4j.zeros(D, 1, 1, 1, 1));
+        INDArray y = sd.output(shared, "y").get("y").dup();
+        assertTrue(y.equalsWithEps(sd.output(repeated, "y").get("y"), 1e-12));
+        GradientCheck.assertGradientsMatch(sd, shared, GradientCheck.trainable(sd));
     }
 
     @Test
