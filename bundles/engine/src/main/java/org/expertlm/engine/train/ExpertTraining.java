@@ -46,7 +46,8 @@ public final class ExpertTraining {
      * @param loraAlpha LoRA scale numerator
      * @param encoderLayers the encoder's top layers that get LoRA on their query and value projections (0 for none)
      * @param epochs the most epochs
-     * @param batchSize inputs of two choices per step (inputs with more choices come fewer, the same rows in all)
+     * @param batchSize inputs of two choices and up to 96 tokens per step (inputs with more choices or more
+     *     tokens come fewer: a step's rows and activations stay the same)
      * @param learningRate peak learning rate
      * @param warmupSteps linear warm-up steps
      * @param weightDecay AdamW's decoupled weight decay
@@ -113,6 +114,9 @@ public final class ExpertTraining {
     /** An example as the model sees it: the encoder's states of its input, its choices as output pieces. */
     private record Encoded(float[][] states, List<int[]> choices, int gold) {
     }
+
+    /** The input length (encoder tokens) that batchSize counts in: longer inputs come fewer to a step. */
+    private static final int STEP_INPUT_LENGTH = 96;
 
     /** Decoder rows (inputs × choices) scored at once. */
     private static final int SCORE_ROWS = 64;
@@ -196,8 +200,16 @@ public final class ExpertTraining {
         int right = 0;
         for (List<Encoded> same : byChoices.values()) {
             int inputs = Math.max(1, SCORE_ROWS / same.get(0).choices().size());
-            for (int from = 0; from < same.size(); from += inputs) {
-                List<Encoded> part = same.subList(from, Math.min(same.size(), from + inputs));
+            for (int from = 0, to; from < same.size(); from = to) {
+                // At most SCORE_ROWS rows, and long inputs fewer (as in training batches).
+                int longest = 0;
+                for (to = from; to < same.size() && to - from < inputs; to++) {
+                    longest = Math.max(longest, same.get(to).states().length);
+                    if (to > from && (long) (to - from + 1) * longest > (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH) {
+                        break;
+                    }
+                }
+                List<Encoded> part = same.subList(from, to);
                 Map<String, INDArray> placeholders = lm.classificationBatch(part.stream().map(Encoded::states).toList(),
                         part.stream().map(Encoded::choices).toList(), null);
                 ClosingMemoryManager.installForThisThread(lm.graph());
@@ -240,8 +252,16 @@ public final class ExpertTraining {
             for (int from = 0; from < all.size(); from += group) {
                 List<Encoded> sorted = new ArrayList<>(all.subList(from, Math.min(all.size(), from + group)));
                 sorted.sort(Comparator.comparingInt(e -> e.states().length));
-                for (int b = 0; b < sorted.size(); b += inputs) {
-                    batches.add(sorted.subList(b, Math.min(sorted.size(), b + inputs)));
+                // Long inputs come fewer to a step, so that a step's activations stay within what
+                // batchSize inputs of STEP_INPUT_LENGTH tokens would hold (its memory follows them).
+                int start = 0;
+                for (int b = 1; b <= sorted.size(); b++) {
+                    boolean full = b - start == inputs || b < sorted.size()
+                            && (long) (b - start + 1) * sorted.get(b).states().length > (long) s.batchSize() * STEP_INPUT_LENGTH;
+                    if (full || b == sorted.size()) {
+                        batches.add(sorted.subList(start, b));
+                        start = b;
+                    }
                 }
             }
         }
