@@ -1,6 +1,5 @@
 package org.expertlm.bench;
 
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -41,14 +40,8 @@ public final class EncoderBench {
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         Nd4j.factory().blas().setMaxThreads(1);
 
-        WordPieceTokenizer tokenizer;
-        byte[] onnx;
-        try (InputStream in = EncoderBench.class.getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
-            tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
-        }
-        try (InputStream in = EncoderBench.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-            onnx = in.readAllBytes();
-        }
+        WordPieceTokenizer tokenizer = MiniLmFiles.tokenizer();
+        byte[] onnx = MiniLmFiles.onnx();
         MiniLmEncoder ours = MiniLmEncoder.build(OnnxWeights.read(onnx), threads);
 
         Random random = new Random(42);

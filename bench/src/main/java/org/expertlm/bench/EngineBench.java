@@ -2,7 +2,6 @@ package org.expertlm.bench;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +22,6 @@ import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
-import org.expertlm.engine.tokenize.WordPieceTokenizer;
 import org.expertlm.engine.train.AdamW;
 import org.expertlm.engine.train.ExpertTraining;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -270,22 +268,14 @@ public final class EngineBench {
         int exit = process.waitFor();
         if (exit != 0 || last == null) {
             throw new IllegalStateException("the PyTorch reference (" + python + " bench/engine_reference.py) failed with exit "
-                    + exit + "; it needs Debian's python3-torch (apt-get install python3-torch), or PYTHON set to a Python with torch");
+                    + exit + "; it needs Debian's python3-torch and an optimised BLAS (apt-get install python3-torch libopenblas0-openmp), or PYTHON set to a Python with torch");
         }
         return JSON.readTree(last);
     }
 
     private static MiniLmModel encoder(int threads) throws IOException {
-        WordPieceTokenizer tokenizer;
-        byte[] onnx;
-        try (InputStream in = EngineBench.class.getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
-            tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
-        }
-        try (InputStream in = EngineBench.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-            onnx = in.readAllBytes();
-        }
-        Map<String, FloatTensor> weights = OnnxWeights.read(onnx);
-        return new MiniLmModel(tokenizer, MiniLmEncoder.build(weights, threads), MiniLmModel.NAME, weights);
+        Map<String, FloatTensor> weights = OnnxWeights.read(MiniLmFiles.onnx());
+        return new MiniLmModel(MiniLmFiles.tokenizer(), MiniLmEncoder.build(weights, threads), MiniLmModel.NAME, weights);
     }
 
     private static FloatTensor tensor(INDArray a) {
