@@ -1,9 +1,11 @@
 package org.expertlm.bench;
 
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.OnnxReference;
 
 import org.expertlm.engine.encoder.MiniLmEncoder;
@@ -40,8 +42,14 @@ public final class EncoderBench {
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         Nd4j.factory().blas().setMaxThreads(1);
 
-        WordPieceTokenizer tokenizer = MiniLmFiles.tokenizer();
-        byte[] onnx = MiniLmFiles.onnx();
+        WordPieceTokenizer tokenizer;
+        byte[] onnx;
+        try (InputStream in = MiniLmFiles.open(MiniLmFiles.TOKENIZER)) {
+            tokenizer = WordPieceTokenizer.read(in, WordPieceTokenizer.DEFAULT_MAX_LENGTH);
+        }
+        try (InputStream in = MiniLmFiles.open(MiniLmFiles.ONNX)) {
+            onnx = in.readAllBytes();
+        }
         MiniLmEncoder ours = MiniLmEncoder.build(OnnxWeights.read(onnx), threads);
 
         Random random = new Random(42);

@@ -13,13 +13,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
-import org.expertlm.engine.encoder.MiniLmEncoder;
+import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
-import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.expertlm.engine.train.AdamW;
@@ -75,7 +74,7 @@ public final class EngineBench {
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
 
-        MiniLmModel encoder = encoder(threads);
+        MiniLmModel encoder = MiniLmFiles.model(threads);
         BaseModel base = BaseModel.read(basePath);
         AdapterPlan plan = new AdapterPlan(Set.of("self", "cross", "ffn"), 32, Set.of(), 8, 16, 2, 7);
         SameDiff sd = SameDiff.create();
@@ -271,11 +270,6 @@ public final class EngineBench {
                     + exit + "; it needs Debian's python3-torch and an optimised BLAS (apt-get install python3-torch libopenblas0-openmp), or PYTHON set to a Python with torch");
         }
         return JSON.readTree(last);
-    }
-
-    private static MiniLmModel encoder(int threads) throws IOException {
-        Map<String, FloatTensor> weights = OnnxWeights.read(MiniLmFiles.onnx());
-        return new MiniLmModel(MiniLmFiles.tokenizer(), MiniLmEncoder.build(weights, threads), MiniLmModel.NAME, weights);
     }
 
     private static FloatTensor tensor(INDArray a) {
