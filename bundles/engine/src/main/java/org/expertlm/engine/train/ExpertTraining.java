@@ -112,11 +112,11 @@ public final class ExpertTraining {
     }
 
     /** An example as the model sees it: the encoder's states of its input, its choices as output pieces. */
-    private record Encoded(float[][] states, List<int[]> choices, int gold) {
+    record Encoded(float[][] states, List<int[]> choices, int gold) {
     }
 
     /** The input length (encoder tokens) that batchSize counts in: longer inputs come fewer to a step. */
-    private static final int STEP_INPUT_LENGTH = 96;
+    static final int STEP_INPUT_LENGTH = 96;
 
     /** Decoder rows (inputs × choices) scored at once. */
     private static final int SCORE_ROWS = 64;
@@ -236,7 +236,7 @@ public final class ExpertTraining {
      * of choices, sorted by input length within groups of batches (little padding), and the batches
      * shuffled again so that lengths and choice counts mix over the epoch.
      */
-    private static List<List<Encoded>> batches(List<Encoded> examples, Settings s, int epoch) {
+    static List<List<Encoded>> batches(List<Encoded> examples, Settings s, int epoch) {
         Random random = new Random(s.seed() * 1_000_003L + epoch);
         List<Encoded> shuffled = new ArrayList<>(examples);
         Collections.shuffle(shuffled, random);

@@ -8,6 +8,8 @@ import static org.junit.Assert.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -148,4 +150,32 @@ public class ExpertTrainingTest {
                 .houlsby().stream().sorted().toArray());
     }
 
+    @Test
+    public void aStepHoldsFewerInputsWhenTheyAreLongOrHaveMoreChoicesAndEveryExampleOncePerEpoch() {
+        ExpertTraining.Settings s = new ExpertTraining.Settings(false, Set.of("self"), 32, Set.of(), 8, 16, 0, 1, 8, 1e-3, 0,
+                0, 1, 7, 1, 1000);
+        List<ExpertTraining.Encoded> examples = new ArrayList<>();
+        Random random = new Random(3);
+        for (int i = 0; i < 300; i++) {
+            int choices = i % 3 == 0 ? 4 : 2;
+            examples.add(new ExpertTraining.Encoded(new float[5 + random.nextInt(250)][1],
+                    Collections.nCopies(choices, new int[] {1}), 0));
+        }
+        List<List<ExpertTraining.Encoded>> batches = ExpertTraining.batches(examples, s, 1);
+        Set<ExpertTraining.Encoded> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        boolean someCut = false;
+        for (List<ExpertTraining.Encoded> batch : batches) {
+            int choices = batch.get(0).choices().size();
+            int longest = batch.stream().mapToInt(e -> e.states().length).max().orElseThrow();
+            assertTrue("one number of choices per batch", batch.stream().allMatch(e -> e.choices().size() == choices));
+            assertTrue("rows stay within batchSize inputs of two choices", batch.size() * choices <= 8 * 2);
+            assertTrue("tokens stay within batchSize inputs of 96 tokens, unless one input is longer",
+                    batch.size() == 1 || (long) batch.size() * longest <= 8L * ExpertTraining.STEP_INPUT_LENGTH);
+            someCut |= batch.size() < 16 / choices && longest > ExpertTraining.STEP_INPUT_LENGTH;
+            seen.addAll(batch);
+        }
+        assertEquals("every example once", examples.size(), seen.size());
+        assertEquals(examples.size(), batches.stream().mapToInt(List::size).sum());
+        assertTrue("long inputs made some batches smaller", someCut);
+    }
 }
