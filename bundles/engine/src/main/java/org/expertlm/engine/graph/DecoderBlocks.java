@@ -76,17 +76,17 @@ public final class DecoderBlocks {
      */
     public SDVariable crossAttention(SDVariable x, SDVariable memory, SDVariable memoryBias, SDVariable fanout, String prefix) {
         SDVariable memoryBatchAndLength = sd.slice(sd.shape(memory), new int[] {0}, 2);
+        DataType shapeType = memoryBatchAndLength.dataType();
         SDVariable memoryHeads = sd.concat(0, memoryBatchAndLength,
-                sd.constant(Nd4j.createFromArray(new long[] {heads, dim / heads}).castTo(memoryBatchAndLength.dataType())));
-        SDVariable rowHeads = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1, heads}).castTo(memoryBatchAndLength.dataType())),
+                sd.constant(Nd4j.createFromArray(new long[] {heads, dim / heads}).castTo(shapeType)));
+        SDVariable rowHeads = sd.concat(0, sd.constant(Nd4j.createFromArray(new long[] {-1, heads}).castTo(shapeType)),
                 sd.slice(memoryBatchAndLength, new int[] {1}, 1),
-                sd.constant(Nd4j.createFromArray(new long[] {dim / heads}).castTo(memoryBatchAndLength.dataType())));
+                sd.constant(Nd4j.createFromArray(new long[] {dim / heads}).castTo(shapeType)));
         SDVariable perRow = sd.expandDims(fanout, 4); // [1, F, 1, 1, 1]
+        SDVariable memoryRows = tokens(memory);
         SDVariable q = split(linear(tokens(layerNorm(x, prefix + ".norm")), prefix + ".query", dim, dim), headShape);
-        SDVariable k = sd.reshape(sd.expandDims(split(linear(tokens(memory), prefix + ".key", dim, dim), memoryHeads), 1).add(perRow),
-                rowHeads);
-        SDVariable v = sd.reshape(sd.expandDims(split(linear(tokens(memory), prefix + ".value", dim, dim), memoryHeads), 1).add(perRow),
-                rowHeads);
+        SDVariable k = toRows(split(linear(memoryRows, prefix + ".key", dim, dim), memoryHeads), perRow, rowHeads);
+        SDVariable v = toRows(split(linear(memoryRows, prefix + ".value", dim, dim), memoryHeads), perRow, rowHeads);
         return x.add(attend(q, k, v, memoryBias, prefix));
     }
 
@@ -122,6 +122,11 @@ public final class DecoderBlocks {
         SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), v);
         SDVariable merged = tokens(sd.permute(context, 0, 2, 1, 3));
         return sd.reshape(adapted(linear(merged, prefix + ".output", dim, dim), prefix), hiddenShape);
+    }
+
+    /** Per input [I, H, S, D/H] → per row [I·F, H, S, D/H], each input repeated for its F rows by broadcasting. */
+    private SDVariable toRows(SDVariable perInput, SDVariable perRow, SDVariable rowHeads) {
+        return sd.reshape(sd.expandDims(perInput, 1).add(perRow), rowHeads);
     }
 
     /** [N, D] rows → [B, H, T, D/H]. */
