@@ -29,6 +29,7 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.console.wire.ConsoleWire;
 import org.expertlm.console.wire.ConsoleWire.Frame;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.service.component.annotations.Activate;
@@ -149,7 +150,9 @@ public final class ConsoleServer {
             worker.interrupt();
         }, timeoutMillis, TimeUnit.MILLISECONDS);
         LOG.info("Console runs: {}", script.strip());
-        int status = new ScriptRunner(processor).run(script, new ByteArrayInputStream(new byte[0]), stdout, stderr);
+        int status = awaitFrameworkStarted()
+                ? new ScriptRunner(processor).run(script, new ByteArrayInputStream(new byte[0]), stdout, stderr)
+                : ConsoleWire.TIMED_OUT;
         alarm.cancel(false);
         Thread.interrupted();
         if (timedOut.get()) {
@@ -157,6 +160,24 @@ public final class ConsoleServer {
             return ConsoleWire.TIMED_OUT;
         }
         return status;
+    }
+
+    /**
+     * Waits until the framework has started every bundle: the socket opens as soon as Gogo's command
+     * processor exists, but the shell's built-in commands (echo and the like) start last, and on a
+     * loaded machine a script could arrive before them. Returns false if the wait was interrupted
+     * (the request's timeout).
+     */
+    private boolean awaitFrameworkStarted() {
+        Bundle system = context.getBundle(0);
+        while (system.getState() == Bundle.STARTING) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void stopContainer() {
