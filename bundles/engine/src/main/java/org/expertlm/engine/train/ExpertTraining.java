@@ -200,16 +200,7 @@ public final class ExpertTraining {
         int right = 0;
         for (List<Encoded> same : byChoices.values()) {
             int inputs = Math.max(1, SCORE_ROWS / same.get(0).choices().size());
-            for (int from = 0, to; from < same.size(); from = to) {
-                // At most SCORE_ROWS rows, and long inputs fewer (as in training batches).
-                int longest = 0;
-                for (to = from; to < same.size() && to - from < inputs; to++) {
-                    longest = Math.max(longest, same.get(to).states().length);
-                    if (to > from && (long) (to - from + 1) * longest > (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH) {
-                        break;
-                    }
-                }
-                List<Encoded> part = same.subList(from, to);
+            for (List<Encoded> part : cut(same, inputs, (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH)) {
                 Map<String, INDArray> placeholders = lm.classificationBatch(part.stream().map(Encoded::states).toList(),
                         part.stream().map(Encoded::choices).toList(), null);
                 ClosingMemoryManager.installForThisThread(lm.graph());
@@ -252,21 +243,35 @@ public final class ExpertTraining {
             for (int from = 0; from < all.size(); from += group) {
                 List<Encoded> sorted = new ArrayList<>(all.subList(from, Math.min(all.size(), from + group)));
                 sorted.sort(Comparator.comparingInt(e -> e.states().length));
-                // Long inputs come fewer to a step, so that a step's activations stay within what
-                // batchSize inputs of STEP_INPUT_LENGTH tokens would hold (its memory follows them).
-                int start = 0;
-                for (int b = 1; b <= sorted.size(); b++) {
-                    boolean full = b - start == inputs || b < sorted.size()
-                            && (long) (b - start + 1) * sorted.get(b).states().length > (long) s.batchSize() * STEP_INPUT_LENGTH;
-                    if (full || b == sorted.size()) {
-                        batches.add(sorted.subList(start, b));
-                        start = b;
-                    }
-                }
+                batches.addAll(cut(sorted, inputs, (long) s.batchSize() * STEP_INPUT_LENGTH));
             }
         }
         Collections.shuffle(batches, random);
         return batches;
+    }
+
+    /**
+     * Consecutive runs of {@code examples} of at most {@code inputs} examples each, and fewer when they
+     * are long: a run's examples times its longest input stay within {@code tokens} (an input longer
+     * than that goes alone). A step's activations, and so its memory, follow that product.
+     */
+    private static List<List<Encoded>> cut(List<Encoded> examples, int inputs, long tokens) {
+        List<List<Encoded>> runs = new ArrayList<>();
+        int start = 0;
+        int longest = 0;
+        for (int i = 0; i < examples.size(); i++) {
+            int length = examples.get(i).states().length;
+            if (i > start && (i - start == inputs || (long) (i - start + 1) * Math.max(longest, length) > tokens)) {
+                runs.add(examples.subList(start, i));
+                start = i;
+                longest = 0;
+            }
+            longest = Math.max(longest, length);
+        }
+        if (start < examples.size()) {
+            runs.add(examples.subList(start, examples.size()));
+        }
+        return runs;
     }
 
     /** The encoder's states of every input, computed once (batches of similar length on the encoder's workers). */
