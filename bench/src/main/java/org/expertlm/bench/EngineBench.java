@@ -185,7 +185,7 @@ public final class EngineBench {
     /** Where the time of scoring and of training goes, operation by operation (after the timed runs). */
     private static void profile(SameDiff sd, DecoderLm lm, AdamW optimiser, List<Map<String, INDArray>> train,
             List<Map<String, INDArray>> score) {
-        OpProfile profile = new OpProfile();
+        OpProfile profile = new OpProfile("shapes".equals(System.getenv("ELM_BENCH_PROFILE")));
         profile.attach(sd);
         long clock = System.nanoTime();
         score.forEach(p -> sequenceLogProbs(lm, p));

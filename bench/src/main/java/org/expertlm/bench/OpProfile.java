@@ -1,6 +1,7 @@
 package org.expertlm.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,13 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 final class OpProfile extends BaseListener {
 
     private final Map<String, long[]> byOp = new HashMap<>();
+    private final boolean byShape;
     private long started;
+
+    /** By operation kind, or by kind and input shapes when {@code byShape}. */
+    OpProfile(boolean byShape) {
+        this.byShape = byShape;
+    }
 
     /** Listens to {@code sd} and to its gradient function, if it has one. */
     void attach(SameDiff sd) {
@@ -48,7 +55,11 @@ final class OpProfile extends BaseListener {
 
     @Override
     public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext context, INDArray[] outputs) {
-        long[] entry = byOp.computeIfAbsent(op.getOp().opName(), k -> new long[2]);
+        StringBuilder key = new StringBuilder(op.getOp().opName());
+        for (int i = 0; byShape && context != null && i < context.numInputArguments(); i++) {
+            key.append(' ').append(Arrays.toString(context.getInputArray(i).shape()));
+        }
+        long[] entry = byOp.computeIfAbsent(key.toString(), k -> new long[2]);
         entry[0] += System.nanoTime() - started;
         entry[1]++;
     }
@@ -62,8 +73,9 @@ final class OpProfile extends BaseListener {
         System.out.printf("profile of %s: %.3f s per run, %.3f s of it inside %d operations (%.0f µs between operations each)%n",
                 phase, wallSeconds / repeats, inside / 1e9 / repeats, count / repeats,
                 (wallSeconds * 1e9 - inside) / 1e3 / count);
-        for (Map.Entry<String, long[]> e : entries.subList(0, Math.min(15, entries.size()))) {
-            System.out.printf("  %-28s %7.1f ms per run  %5d calls  %7.1f µs each%n", e.getKey(), e.getValue()[0] / 1e6 / repeats,
+        for (Map.Entry<String, long[]> e : entries.subList(0, Math.min(byShape ? 40 : 15, entries.size()))) {
+            String row = "  %-" + (byShape ? 60 : 28) + "s %7.1f ms per run  %5d calls  %7.1f µs each%n";
+            System.out.printf(row, e.getKey(), e.getValue()[0] / 1e6 / repeats,
                     e.getValue()[1] / repeats, e.getValue()[0] / 1e3 / e.getValue()[1]);
         }
     }

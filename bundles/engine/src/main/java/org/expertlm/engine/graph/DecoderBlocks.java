@@ -98,11 +98,7 @@ public final class DecoderBlocks {
 
     /** Layer norm over the last dimension (epsilon 1e-5). */
     public SDVariable layerNorm(SDVariable x, String name) {
-        SDVariable mean = sd.mean(x, true, 2);
-        SDVariable centred = x.sub(mean);
-        SDVariable variance = sd.mean(centred.mul(centred), true, 2);
-        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(1e-5)));
-        return normed.mul(p.get(name + ".weight", dim)).add(p.get(name + ".bias", dim));
+        return GraphOps.layerNorm(sd, x, p.get(name + ".weight", dim), p.get(name + ".bias", dim), 1e-5);
     }
 
     /** 0 on and below the diagonal, {@link #MASKED} above: the mask of {@link #causalSelfAttention}. */

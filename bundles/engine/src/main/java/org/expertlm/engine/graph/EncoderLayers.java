@@ -71,10 +71,6 @@ public final class EncoderLayers {
     }
 
     private static SDVariable layerNorm(SameDiff sd, SDVariable x, Parameters frozen, String name, int dim) {
-        SDVariable mean = sd.mean(x, true, 2);
-        SDVariable centred = x.sub(mean);
-        SDVariable variance = sd.mean(centred.mul(centred), true, 2);
-        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(LAYER_NORM_EPSILON)));
-        return normed.mul(frozen.get(name + ".weight", dim)).add(frozen.get(name + ".bias", dim));
+        return GraphOps.layerNorm(sd, x, frozen.get(name + ".weight", dim), frozen.get(name + ".bias", dim), LAYER_NORM_EPSILON);
     }
 }
