@@ -1,0 +1,92 @@
+package org.expertlm.console.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.expertlm.api.Split;
+import org.expertlm.api.TaskCatalog;
+import org.expertlm.api.TaskExample;
+import org.expertlm.api.TaskInfo;
+import org.junit.Test;
+
+/** Which templates and examples a Prompt Expert, a Dataset Expert and the MT baseline are trained on. */
+public class ExpertDataTest {
+
+    private static final int EXAMPLES = 60;
+
+    /** Two training datasets (one with a generation template) and a held-out one, 60 examples per split. */
+    private static final TaskCatalog CATALOG = new TaskCatalog() {
+        @Override
+        public List<TaskInfo> tasks() {
+            return List.of(task("sentiment", false, choices("sentiment/positive-or-negative"), choices("sentiment/yes-no"),
+                    new TaskInfo.Template("sentiment/write-review", "generation", List.of())),
+                    task("topic", false, choices("topic/which-topic")),
+                    task("acceptability", true, choices("acceptability/acceptable-or-not")));
+        }
+
+        @Override
+        public List<TaskExample> examples(String templateId, Split split, int limit) {
+            List<TaskExample> out = new ArrayList<>();
+            for (int i = 0; i < Math.min(limit, EXAMPLES); i++) {
+                out.add(new TaskExample(templateId, templateId + "#" + i, split, "input " + i, "a", List.of("a", "b")));
+            }
+            return out;
+        }
+
+        @Override
+        public List<String> lmCorpus() {
+            return List.of();
+        }
+    };
+
+    private static TaskInfo task(String dataset, boolean heldOut, TaskInfo.Template... templates) {
+        return new TaskInfo(dataset, dataset, heldOut, dataset, List.of(), List.of(templates), Map.of(), "ready");
+    }
+
+    private static TaskInfo.Template choices(String id) {
+        return new TaskInfo.Template(id, "choices", List.of("a", "b"));
+    }
+
+    @Test
+    public void aPromptExpertLearnsOneTemplate() {
+        ExpertData data = ExpertData.of(CATALOG, "topic/which-topic");
+        assertEquals("topic.which-topic", data.id());
+        assertEquals(List.of("topic/which-topic"), data.templates());
+        assertEquals(EXAMPLES, data.train().size());
+        assertEquals(EXAMPLES, data.validation().size());
+    }
+
+    @Test
+    public void aDatasetExpertLearnsEveryClassificationTemplateOfItsDatasetInTurn() {
+        ExpertData data = ExpertData.of(CATALOG, "sentiment");
+        assertEquals("sentiment.dataset", data.id());
+        assertEquals(List.of("sentiment/positive-or-negative", "sentiment/yes-no"), data.templates());
+        assertEquals(2 * EXAMPLES, data.train().size());
+        assertEquals(List.of("sentiment/positive-or-negative#0", "sentiment/yes-no#0", "sentiment/positive-or-negative#1"),
+                data.train().subList(0, 3).stream().map(TaskExample::id).toList());
+    }
+
+    @Test
+    public void theMultitaskBaselineLearnsEveryTrainingClassificationTemplateAndChoosesItsEpochOnFewerExamples() {
+        ExpertData data = ExpertData.of(CATALOG, "multitask");
+        assertEquals("multitask", data.id());
+        assertEquals(List.of("sentiment/positive-or-negative", "sentiment/yes-no", "topic/which-topic"), data.templates());
+        assertEquals(3 * EXAMPLES, data.train().size());
+        assertEquals(3 * ExpertData.MULTITASK_VALIDATION_CAP, data.validation().size());
+    }
+
+    @Test
+    public void heldOutGenerationAndUnknownNamesAreRefusedWithTheReason() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ExpertData.of(CATALOG, "acceptability"))
+                .getMessage().contains("held-out cluster"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ExpertData.of(CATALOG, "sentiment/write-review"))
+                .getMessage().contains("generation template"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ExpertData.of(CATALOG, "nothing"))
+                .getMessage().contains("see elm:tasks"));
+    }
+}
