@@ -1,6 +1,12 @@
 package org.expertlm.engine.graph;
 
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -11,19 +17,30 @@ import org.nd4j.autodiff.samediff.internal.AbstractSession;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.memory.AbstractMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.BaseNDArray;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A SameDiff session memory manager that frees an intermediate array as soon as the session releases
- * it. SameDiff's default keeps released arrays in a cache of up to a quarter of the off-heap limit
- * per session, and SameDiff keeps a session per graph and thread: an expert's training (encoder
- * workers, the scoring graph, the training graph and its gradient function) held 6 GB that way.
- * What the default does not cache is left to the garbage collector; that memory is off the Java heap,
- * so a small heap rarely collects, and a training run grew to the physical-memory cap that way.
+ * A SameDiff session memory manager that keeps a bounded set of released arrays for the session's next
+ * outputs of the same type and shape, and frees the rest as soon as the session releases them.
+ * SameDiff's default keeps released arrays in a cache of up to a quarter of the off-heap limit per
+ * session, and SameDiff keeps a session per graph and thread: an expert's training (encoder workers,
+ * the scoring graph, the training graph and its gradient function) held 6 GB that way. What the
+ * default does not cache is left to the garbage collector; that memory is off the Java heap, so a
+ * small heap rarely collects, and a training run grew to the physical-memory cap that way. Keeping
+ * none at all costs time instead: a fresh array costs about as much as one pass over it (ND4J
+ * allocates and fills its buffer), and a training step makes about a thousand.
  */
 public final class ClosingMemoryManager extends AbstractMemoryMgr {
+
+    /** At most this many bytes of released arrays are kept for reuse, per session. */
+    static final long SPARE_BYTES = 256L << 20;
+
+    private final Map<String, ArrayDeque<INDArray>> spare = new HashMap<>();
+    private final Set<INDArray> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    private long spareBytes;
 
     /**
      * Gives the calling thread's sessions of {@code sd} and of its gradient function this manager,
@@ -58,11 +75,16 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
         if (session == null) {
             return;
         }
+        ClosingMemoryManager manager = session.getMmgr() instanceof ClosingMemoryManager m ? m : null;
         for (Map.Entry<AbstractSession.VarId, SDValue> e : session.getNodeValueOutputs().entrySet()) {
             SDVariable variable = sd.getVariable(e.getKey().getVariable());
             if (variable != null && variable.getVariableType() == VariableType.ARRAY && e.getValue() != null
                     && e.getValue().getSdValueType() == SDValueType.TENSOR) {
-                free(e.getValue().getTensorValue());
+                if (manager != null) {
+                    manager.release(e.getValue().getTensorValue());
+                } else {
+                    free(e.getValue().getTensorValue());
+                }
             }
         }
         session.getNodeValueOutputs().clear();
@@ -77,12 +99,53 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
 
     @Override
     public INDArray allocate(boolean detached, DataType dataType, long... shape) {
-        return Nd4j.createUninitialized(dataType, shape);
+        INDArray reused = reuse(key(dataType, 'c', shape));
+        return reused != null ? reused : Nd4j.createUninitialized(dataType, shape);
     }
 
     @Override
     public INDArray allocate(boolean detached, LongShapeDescriptor descriptor) {
-        return Nd4j.create(descriptor, false);
+        INDArray reused = reuse(key(descriptor.dataType(), descriptor.getOrder(), descriptor.getShape()));
+        return reused != null ? reused : Nd4j.create(descriptor, false);
+    }
+
+    /**
+     * Keeps {@code array} for a later output of its type and shape while the spare bytes allow, else
+     * frees it. Only arrays that own their whole buffer are kept (never a view, whose buffer is another
+     * array's), and each at most once.
+     */
+    @Override
+    public void release(INDArray array) {
+        if (array == null || array.wasClosed() || kept.contains(array)) {
+            return;
+        }
+        long bytes = array.length() * array.dataType().width();
+        boolean reusable = array.closeable() && !array.isView() && array.data().length() == array.length()
+                && array.dataType().isNumerical() && (array.ordering() == 'c' || array.ordering() == 'f');
+        if (!reusable || spareBytes + bytes > SPARE_BYTES) {
+            free(array);
+            return;
+        }
+        spare.computeIfAbsent(key(array.dataType(), array.ordering(), array.shape()), k -> new ArrayDeque<>()).push(array);
+        kept.add(array);
+        spareBytes += bytes;
+    }
+
+    private INDArray reuse(String key) {
+        ArrayDeque<INDArray> arrays = spare.get(key);
+        INDArray array = arrays == null ? null : arrays.poll();
+        if (array == null) {
+            return null;
+        }
+        kept.remove(array);
+        spareBytes -= array.length() * array.dataType().width();
+        // A new identity, as SameDiff's own cache gives: the session tracks arrays by id.
+        ((BaseNDArray) array).assignNewId();
+        return array;
+    }
+
+    private static String key(DataType type, char order, long[] shape) {
+        return type + "/" + order + Arrays.toString(shape);
     }
 
     private static void free(INDArray array) {
@@ -91,12 +154,12 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
         }
     }
 
-    @Override
-    public void release(INDArray array) {
-        free(array);
-    }
-
+    /** Frees the arrays kept for reuse. */
     @Override
     public void close() {
+        spare.values().forEach(arrays -> arrays.forEach(ClosingMemoryManager::free));
+        spare.clear();
+        kept.clear();
+        spareBytes = 0;
     }
 }
