@@ -38,9 +38,22 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
     /** At most this many bytes of released arrays are kept for reuse, per session. */
     static final long SPARE_BYTES = 256L << 20;
 
+    private final long bound;
+
     private final Map<String, ArrayDeque<INDArray>> spare = new HashMap<>();
     private final Set<INDArray> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The kept arrays, the most recently released first: the oldest go first when the bound is reached. */
+    private final ArrayDeque<INDArray> recency = new ArrayDeque<>();
     private long spareBytes;
+
+    public ClosingMemoryManager() {
+        this(SPARE_BYTES);
+    }
+
+    /** A manager keeping at most {@code bound} bytes of released arrays. */
+    ClosingMemoryManager(long bound) {
+        this.bound = bound;
+    }
 
     /**
      * Gives the calling thread's sessions of {@code sd} and of its gradient function this manager,
@@ -110,9 +123,10 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
     }
 
     /**
-     * Keeps {@code array} for a later output of its type and shape while the spare bytes allow, else
-     * frees it. Only arrays that own their whole buffer are kept (never a view, whose buffer is another
-     * array's), and each at most once.
+     * Keeps {@code array} for a later output of its type and shape, freeing the arrays kept longest
+     * when the spare bytes would pass the bound (shapes change from batch to batch, and the
+     * latest are the likeliest to come again). Only arrays that own their whole buffer are kept (never a
+     * view, whose buffer is another array's), and each at most once.
      */
     @Override
     public void release(INDArray array) {
@@ -122,11 +136,18 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
         long bytes = array.length() * array.dataType().width();
         boolean reusable = array.closeable() && !array.isView() && array.data().length() == array.length()
                 && array.dataType().isNumerical() && (array.ordering() == 'c' || array.ordering() == 'f');
-        if (!reusable || spareBytes + bytes > SPARE_BYTES) {
+        if (!reusable || bytes > bound) {
             free(array);
             return;
         }
-        spare.computeIfAbsent(key(array.dataType(), array.ordering(), array.shape()), k -> new ArrayDeque<>()).push(array);
+        while (spareBytes + bytes > bound) {
+            INDArray oldest = recency.pollLast();
+            spare.get(key(oldest)).removeIf(a -> a == oldest);
+            forget(oldest);
+            free(oldest);
+        }
+        spare.computeIfAbsent(key(array), k -> new ArrayDeque<>()).push(array);
+        recency.push(array);
         kept.add(array);
         spareBytes += bytes;
     }
@@ -137,11 +158,20 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
         if (array == null) {
             return null;
         }
-        kept.remove(array);
-        spareBytes -= array.length() * array.dataType().width();
+        recency.removeIf(a -> a == array);
+        forget(array);
         // A new identity, as SameDiff's own cache gives: the session tracks arrays by id.
         ((BaseNDArray) array).assignNewId();
         return array;
+    }
+
+    private void forget(INDArray array) {
+        kept.remove(array);
+        spareBytes -= array.length() * array.dataType().width();
+    }
+
+    private static String key(INDArray array) {
+        return key(array.dataType(), array.ordering(), array.shape());
     }
 
     private static String key(DataType type, char order, long[] shape) {
@@ -159,6 +189,7 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
     public void close() {
         spare.values().forEach(arrays -> arrays.forEach(ClosingMemoryManager::free));
         spare.clear();
+        recency.clear();
         kept.clear();
         spareBytes = 0;
     }

@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Released arrays kept for reuse within a bound, views never; graphs computing the same with reuse. */
+/** Released arrays kept for reuse within a bound, the oldest freed first, views never; graphs computing the same with reuse. */
 public class ClosingMemoryManagerTest {
 
     @Test
@@ -37,11 +37,22 @@ public class ClosingMemoryManagerTest {
         INDArray view = base.getRow(1);
         manager.release(view);
         assertTrue("a view is left to its owner", !view.wasClosed() && !base.wasClosed());
-        long tooMany = ClosingMemoryManager.SPARE_BYTES / 4 + 1;
-        INDArray large = manager.allocate(false, DataType.FLOAT, tooMany);
-        manager.release(large);
-        assertTrue("an array beyond the bound is freed", large.wasClosed());
         manager.close();
+        ClosingMemoryManager small = new ClosingMemoryManager(400);
+        INDArray large = small.allocate(false, DataType.FLOAT, 101);
+        small.release(large);
+        assertTrue("an array beyond the bound is freed", large.wasClosed());
+    }
+
+    @Test
+    public void theArraysKeptLongestAreFreedFirstWhenTheBoundIsReached() {
+        ClosingMemoryManager manager = new ClosingMemoryManager(400);
+        INDArray older = manager.allocate(false, DataType.FLOAT, 60);
+        INDArray newer = manager.allocate(false, DataType.FLOAT, 50);
+        manager.release(older);
+        manager.release(newer);
+        assertTrue("240 + 200 bytes pass the bound of 400: the older goes", older.wasClosed());
+        assertSame(newer, manager.allocate(false, DataType.FLOAT, 50));
     }
 
     @Test
