@@ -36,7 +36,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ClosingMemoryManager extends AbstractMemoryMgr {
 
     /** At most this many bytes of released arrays are kept for reuse, per session. */
-    static final long SPARE_BYTES = 256L << 20;
+    private static final long SPARE_BYTES = 256L << 20;
 
     private final long bound;
 
@@ -69,12 +69,13 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
     }
 
     /**
-     * Frees the operation outputs that the calling thread's session of {@code sd}'s gradient function
-     * still holds after a training step. A session releases an array to its manager only once every
-     * operation reading it has run, and most of what a gradient run computes is never released that
-     * way: it waited for the garbage collector (a step left about a GB behind, and steps slowed up to
-     * 5x while it piled up). Call it once the step's loss and gradients have been read; the arrays it
-     * returned are freed too. Variables, constants and placeholders are not touched.
+     * Releases the operation outputs that the calling thread's session of {@code sd}'s gradient function
+     * still holds after a training step (kept for the next step up to the bound, freed beyond it). A
+     * session releases an array to its manager only once every operation reading it has run, and most
+     * of what a gradient run computes is never released that way: it waited for the garbage collector
+     * (a step left about a GB behind, and steps slowed up to 5x while it piled up). Call it once the
+     * step's loss and gradients have been read; the arrays it returned are released too. Variables,
+     * constants and placeholders are not touched.
      */
     public static void freeGradientRun(SameDiff sd) {
         SameDiff gradients = sd.getFunction("grad");
