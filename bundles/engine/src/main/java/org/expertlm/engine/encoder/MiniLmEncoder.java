@@ -239,7 +239,8 @@ public final class MiniLmEncoder implements AutoCloseable {
             }
         }
         try {
-            ClosingMemoryManager.installForThisThread(sd);
+            // Nothing kept for reuse: the workers' graphs live as long as the engine and sit idle between uses.
+            ClosingMemoryManager.installForThisThread(sd, 0);
             return sd.output(inputs, output).get(output);
         } finally {
             idleGraphs.add(sd);

@@ -35,8 +35,11 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class ClosingMemoryManager extends AbstractMemoryMgr {
 
-    /** At most this many bytes of released arrays are kept for reuse, per session. */
-    private static final long SPARE_BYTES = 256L << 20;
+    /**
+     * At most this many bytes of released arrays are kept for reuse by a session of
+     * {@link #installForThisThread(SameDiff)}: a graph's session keeps them while the graph lives.
+     */
+    private static final long SPARE_BYTES = 128L << 20;
 
     private final long bound;
 
@@ -61,10 +64,18 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
      * Call it before running a graph; cheap when the manager is already there.
      */
     public static void installForThisThread(SameDiff sd) {
-        installIn(sd);
+        installForThisThread(sd, SPARE_BYTES);
+    }
+
+    /**
+     * The same with at most {@code spareBytes} kept for reuse per session; 0 frees every released array
+     * at once (for graphs that sit idle between uses, such as the encoder's workers).
+     */
+    public static void installForThisThread(SameDiff sd, long spareBytes) {
+        installIn(sd, spareBytes);
         SameDiff gradients = sd.getFunction("grad");
         if (gradients != null) {
-            installIn(gradients);
+            installIn(gradients, spareBytes);
         }
     }
 
@@ -104,10 +115,10 @@ public final class ClosingMemoryManager extends AbstractMemoryMgr {
         session.getNodeValueOutputs().clear();
     }
 
-    private static void installIn(SameDiff sd) {
+    private static void installIn(SameDiff sd, long spareBytes) {
         InferenceSession session = sd.getSessions().computeIfAbsent(Thread.currentThread().getId(), id -> new InferenceSession(sd));
         if (!(session.getMmgr() instanceof ClosingMemoryManager)) {
-            session.setMmgr(new ClosingMemoryManager());
+            session.setMmgr(new ClosingMemoryManager(spareBytes));
         }
     }
 
