@@ -239,8 +239,7 @@ public final class MiniLmEncoder implements AutoCloseable {
             }
         }
         try {
-            // Nothing kept for reuse: the workers' graphs live as long as the engine and sit idle between uses.
-            ClosingMemoryManager.installForThisThread(sd, 0);
+            ClosingMemoryManager.installForThisThread(sd);
             return sd.output(inputs, output).get(output);
         } finally {
             idleGraphs.add(sd);
