@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import org.expertlm.engine.graph.ClosingMemoryManager;
+import org.expertlm.engine.graph.GraphOps;
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -288,11 +289,7 @@ public final class MiniLmEncoder implements AutoCloseable {
     }
 
     private static SDVariable layerNorm(SameDiff sd, SDVariable x, Weights w, String name) {
-        SDVariable mean = sd.mean(x, true, 1);
-        SDVariable centred = x.sub(mean);
-        SDVariable variance = sd.mean(centred.mul(centred), true, 1);
-        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(LAYER_NORM_EPSILON)));
-        return normed.mul(w.get(name + ".weight")).add(w.get(name + ".bias"));
+        return GraphOps.layerNorm(sd, x, 1, w.get(name + ".weight"), w.get(name + ".bias"), LAYER_NORM_EPSILON);
     }
 
     /** The weights as constants of one graph, over arrays shared by every graph; a missing name is an error naming it. */

@@ -98,7 +98,7 @@ public final class DecoderBlocks {
 
     /** Layer norm over the last dimension (epsilon 1e-5). */
     public SDVariable layerNorm(SDVariable x, String name) {
-        return GraphOps.layerNorm(sd, x, p.get(name + ".weight", dim), p.get(name + ".bias", dim), 1e-5);
+        return GraphOps.layerNorm(sd, x, 2, p.get(name + ".weight", dim), p.get(name + ".bias", dim), 1e-5);
     }
 
     /** 0 on and below the diagonal, {@link #MASKED} above: the mask of {@link #causalSelfAttention}. */

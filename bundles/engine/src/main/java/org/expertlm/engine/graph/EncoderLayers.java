@@ -71,6 +71,7 @@ public final class EncoderLayers {
     }
 
     private static SDVariable layerNorm(SameDiff sd, SDVariable x, Parameters frozen, String name, int dim) {
-        return GraphOps.layerNorm(sd, x, frozen.get(name + ".weight", dim), frozen.get(name + ".bias", dim), LAYER_NORM_EPSILON);
+        return GraphOps.layerNorm(sd, x, 2, frozen.get(name + ".weight", dim), frozen.get(name + ".bias", dim),
+                LAYER_NORM_EPSILON);
     }
 }

@@ -10,7 +10,8 @@ public final class GraphOps {
     }
 
     /**
-     * Layer norm over the last dimension of x [B, T, D]: (x - mean) / sqrt(variance + epsilon) · gain + bias.
+     * Layer norm over {@code lastDimension}, the last dimension of x ([N, D] rows: 1; [B, T, D]: 2):
+     * (x - mean) / sqrt(variance + epsilon) · gain + bias.
      *
      * <p>Written with divisions and a bias addition rather than multiplications: in ND4J 1.0.0-M2.1 the
      * backward pass of a broadcast multiplication ({@code multiply_bp}) is several times slower than that
@@ -19,10 +20,11 @@ public final class GraphOps {
      * infinite divisor and still a zero output). ND4J's fused {@code layer_norm} is no faster here and
      * has no epsilon under its square root.
      */
-    public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, double epsilon) {
-        SDVariable mean = sd.mean(x, true, 2);
+    public static SDVariable layerNorm(SameDiff sd, SDVariable x, int lastDimension, SDVariable gain, SDVariable bias,
+            double epsilon) {
+        SDVariable mean = sd.mean(x, true, lastDimension);
         SDVariable centred = x.sub(mean);
-        SDVariable deviation = sd.math.sqrt(sd.mean(centred.mul(centred), true, 2).add(epsilon));
+        SDVariable deviation = sd.math.sqrt(sd.mean(centred.mul(centred), true, lastDimension).add(epsilon));
         return sd.nn.biasAdd(centred.div(deviation).div(sd.math.reciprocal(gain)), bias, false);
     }
 

@@ -23,7 +23,7 @@ public class GraphOpsTest {
         INDArray gain = Nd4j.createFromArray(0.5, -1.5, 0.0, 2.0, 1.0);
         INDArray bias = Nd4j.createFromArray(0.1, 0.2, 0.3, -0.4, 0.0);
         SameDiff sd = SameDiff.create();
-        GraphOps.layerNorm(sd, sd.placeHolder("x", D, -1, -1, 5), sd.constant(gain), sd.constant(bias), 1e-5).rename("y");
+        GraphOps.layerNorm(sd, sd.placeHolder("x", D, -1, -1, 5), 2, sd.constant(gain), sd.constant(bias), 1e-5).rename("y");
         INDArray y = sd.output(Map.of("x", x), "y").get("y");
         for (int b = 0; b < 2; b++) {
             for (int t = 0; t < 3; t++) {
@@ -50,7 +50,7 @@ public class GraphOpsTest {
         SDVariable gain = sd.var("gain", Nd4j.createFromArray(0.5, -1.5, 1.2, 2.0));
         SDVariable bias = sd.var("bias", Nd4j.createFromArray(0.1, 0.2, 0.3, -0.4));
         SDVariable weights = sd.constant(Nd4j.randn(3, new long[] {2, 3, 4}).castTo(D));
-        sd.sum(GraphOps.layerNorm(sd, x, gain, bias, 1e-5).mul(weights)).rename("loss");
+        sd.sum(GraphOps.layerNorm(sd, x, 2, gain, bias, 1e-5).mul(weights)).rename("loss");
         GradientCheck.assertGradientsMatch(sd, Map.of(), List.of("x", "gain", "bias"));
     }
 }
