@@ -143,7 +143,7 @@ public final class ElmCommands {
     @Descriptor("train a model: 'elm:train base' LM-adapts the base model's decoder on the corpus of the data cache; "
             + "'elm:train expert <template|dataset|multitask>' trains a Prompt Expert (one template), a Dataset Expert "
             + "(every classification template of a dataset) or the multitask baseline (every training template); "
-            + "prints progress; a base run resumes from its output folder's checkpoint")
+            + "prints progress; a run resumes from its output folder's checkpoint")
     public Object train(
             @Descriptor("the training configuration (default configs/train/base.json or configs/train/expert.json; "
                     + "configs/train/base-smoke.json is the ten-minute base)") @Parameter(names = "--config", absentValue = "") String config,

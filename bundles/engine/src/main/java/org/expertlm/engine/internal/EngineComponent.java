@@ -157,7 +157,14 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
             LOG.info("Expert {}: {}", id, line);
             progress.accept(line);
         };
-        ExpertTraining.Result r = ExpertTraining.train(parsed, baseModel, model(), examples(train), examples(validation), report);
+        // Inside the expert's folder while it trains; a run started again into the same folder resumes.
+        Path checkpoints = output.resolve("checkpoints");
+        ExpertTraining.Result r;
+        try {
+            r = ExpertTraining.train(parsed, baseModel, model(), examples(train), examples(validation), checkpoints, report);
+        } catch (IOException e) {
+            throw new UncheckedIOException("training expert " + id + " failed: " + e.getMessage(), e);
+        }
         ObjectNode provenance = JSON.createObjectNode();
         provenance.set("settings", JSON.valueToTree(parsed));
         provenance.put("trainExamples", Math.min(parsed.maxTrainExamples(), train.size()));
@@ -170,6 +177,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder {
         provenance.set("history", JSON.valueToTree(r.history()));
         try {
             Expert.write(output, id, task, baseModel, parsed.plan(), r.tensors(), provenance);
+            ExpertTraining.removeCheckpoints(checkpoints);
         } catch (IOException e) {
             throw new UncheckedIOException("writing expert " + id + " to " + output + " failed: " + e.getMessage(), e);
         }

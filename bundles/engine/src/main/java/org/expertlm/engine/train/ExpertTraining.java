@@ -1,16 +1,21 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
@@ -18,10 +23,14 @@ import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.HalfMatrix;
 import org.expertlm.engine.tokenize.WordPieceTokenizer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 
 /**
@@ -55,15 +64,17 @@ public final class ExpertTraining {
      * @param seed of the adapters' initial weights and the order of examples
      * @param patience epochs without a better validation accuracy before stopping
      * @param maxTrainExamples examples taken from the training split (its first ones, in the catalog's order)
+     * @param checkpointEvery steps between checkpoints (each with a progress line); there is one after every epoch too
      */
     public record Settings(boolean fullDecoder, Set<String> houlsby, int reduction, Set<String> lora, int loraRank,
             double loraAlpha, int encoderLayers, int epochs, int batchSize, double learningRate, int warmupSteps, double weightDecay,
-            double clipNorm, long seed, int patience, int maxTrainExamples) {
+            double clipNorm, long seed, int patience, int maxTrainExamples, int checkpointEvery) {
 
         public Settings {
             houlsby = Set.copyOf(houlsby);
             lora = Set.copyOf(lora);
-            if (epochs < 1 || batchSize < 1 || patience < 1 || maxTrainExamples < 1 || learningRate <= 0) {
+            if (epochs < 1 || batchSize < 1 || patience < 1 || maxTrainExamples < 1 || checkpointEvery < 1
+                    || learningRate <= 0) {
                 throw new IllegalArgumentException("invalid expert training settings: " + this);
             }
         }
@@ -111,12 +122,21 @@ public final class ExpertTraining {
             List<String> history) {
     }
 
-    /** An example as the model sees it: the encoder's states of its input, its choices as output pieces. */
-    record Encoded(float[][] states, List<int[]> choices, int gold) {
+    /**
+     * An example as the model sees it: the encoder's states of its input (in half precision: an MT run
+     * caches thousands of inputs), its choices as output pieces.
+     */
+    record Encoded(HalfMatrix states, List<int[]> choices, int gold) {
+
+        int tokens() {
+            return states.rows();
+        }
     }
 
     /** The input length (encoder tokens) that batchSize counts in: longer inputs come fewer to a step. */
     static final int STEP_INPUT_LENGTH = 96;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Decoder rows (inputs × choices) scored at once. */
     private static final int SCORE_ROWS = 64;
@@ -124,65 +144,145 @@ public final class ExpertTraining {
     private ExpertTraining() {
     }
 
-    /** Trains on {@code train}, measuring {@code validation} after every epoch. */
+    /**
+     * Trains on {@code train}, measuring {@code validation} after every epoch. Checkpoints go to
+     * {@code checkpoints} every {@code checkpointEvery} steps and after every epoch; a run started again
+     * with the same settings, base model and examples resumes from the latest one and ends as an
+     * uninterrupted run would. The caller removes them ({@link #removeCheckpoints}) once the expert is kept.
+     *
+     * @throws IOException when a checkpoint cannot be written or read, or belongs to another run
+     */
     public static Result train(Settings s, BaseModel base, MiniLmModel encoder, List<Example> train, List<Example> validation,
-            Consumer<String> progress) {
+            Path checkpoints, Consumer<String> progress) throws IOException {
         if (train.isEmpty() || validation.isEmpty()) {
             throw new IllegalArgumentException(train.size() + " training and " + validation.size()
                     + " validation examples; an expert needs both");
         }
-        return TrainingRuntime.onAllCores(() -> run(s, base, encoder, train, validation, progress));
+        try {
+            return TrainingRuntime.onAllCores(() -> {
+                try {
+                    return run(s, base, encoder, train.subList(0, Math.min(s.maxTrainExamples(), train.size())), validation,
+                            checkpoints, progress);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Deletes the checkpoints of a training run. */
+    public static void removeCheckpoints(Path checkpoints) throws IOException {
+        ExpertCheckpoint.delete(checkpoints);
     }
 
     private static Result run(Settings s, BaseModel base, MiniLmModel encoder, List<Example> trainExamples,
-            List<Example> validationExamples, Consumer<String> progress) {
+            List<Example> validationExamples, Path checkpoints, Consumer<String> progress) throws IOException {
         long started = System.nanoTime();
         SameDiff sd = SameDiff.create();
         DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
         int layers = DecoderLm.memoryLayers(s.plan());
-        List<Encoded> train = encode(encoder, lm, layers,
-                trainExamples.subList(0, Math.min(s.maxTrainExamples(), trainExamples.size())));
+        List<Encoded> train = encode(encoder, lm, layers, trainExamples);
         List<Encoded> validation = encode(encoder, lm, layers, validationExamples);
-        progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, memory %d MB)", train.size(),
-                validation.size(), (System.nanoTime() - started) / 1e9, TrainingRuntime.memoryMb()));
+        long cached = Stream.concat(train.stream(), validation.stream()).mapToLong(e -> e.states().bytes()).sum();
+        progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, states %d MB, memory %d MB)",
+                train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, TrainingRuntime.memoryMb()));
 
         List<String> variables = AdamW.trainableVariables(sd);
         int stepsPerEpoch = batches(train, s, 0).size();
         AdamW optimiser = new AdamW(sd, variables, "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8,
                 s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
-        Map<String, FloatTensor> best = snapshot(sd, variables);
-        double bestAccuracy = accuracy(lm, validation);
-        int bestEpoch = 0;
-        List<String> history = new ArrayList<>();
-        history.add(String.format("epoch 0 (untrained)  validation accuracy %.4f", bestAccuracy));
-        progress.accept(history.get(0) + "  memory " + TrainingRuntime.memoryMb() + " MB");
-        for (int epoch = 1; epoch <= s.epochs(); epoch++) {
-            long clock = System.nanoTime();
-            double lossSum = 0;
-            List<List<Encoded>> batches = batches(train, s, epoch);
-            for (List<Encoded> batch : batches) {
-                Map<String, INDArray> placeholders = lm.classificationBatch(batch.stream().map(Encoded::states).toList(),
+        ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
+        ExpertCheckpoint state = ExpertCheckpoint.latest(checkpoints, run, optimiser);
+        if (state == null) {
+            state = new ExpertCheckpoint();
+            state.best = snapshot(sd, variables);
+            state.bestAccuracy = accuracy(lm, validation);
+            state.history.add(String.format("epoch 0 (untrained)  validation accuracy %.4f", state.bestAccuracy));
+            progress.accept(state.history.get(0) + "  memory " + TrainingRuntime.memoryMb() + " MB");
+        } else {
+            progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
+                    : String.format("resuming from step %d (epoch %d, batch %d)", optimiser.stepsTaken(), state.epoch, state.batch));
+        }
+        while (!state.finished) {
+            List<List<Encoded>> batches = batches(train, s, state.epoch);
+            long epochClock = System.nanoTime();
+            long clock = epochClock;
+            long tokens = 0;
+            int stepsSinceLine = 0;
+            while (state.batch < batches.size()) {
+                List<Encoded> batch = batches.get(state.batch);
+                Map<String, INDArray> placeholders = lm.classificationBatch(states(batch),
                         batch.stream().map(Encoded::choices).toList(), batch.stream().mapToInt(Encoded::gold).toArray());
-                lossSum += optimiser.step(placeholders);
+                state.lossSum += optimiser.step(placeholders);
                 placeholders.values().forEach(INDArray::close);
                 TrainingRuntime.boundMemory();
+                state.batch++;
+                tokens += tokens(batch);
+                stepsSinceLine++;
+                if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
+                    state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                    double seconds = (System.nanoTime() - clock) / 1e9;
+                    progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
+                            + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
+                            state.lossSum / state.batch, tokens / seconds, TrainingRuntime.memoryMb(),
+                            seconds / stepsSinceLine * (batches.size() - state.batch) / 60));
+                    clock = System.nanoTime();
+                    tokens = 0;
+                    stepsSinceLine = 0;
+                }
             }
             double accuracy = accuracy(lm, validation);
-            String line = String.format("epoch %d/%d  loss %.4f  validation accuracy %.4f  %.1f s  memory %d MB", epoch,
-                    s.epochs(), lossSum / batches.size(), accuracy, (System.nanoTime() - clock) / 1e9, TrainingRuntime.memoryMb());
-            history.add(line);
+            String line = String.format("epoch %d/%d  loss %.4f  validation accuracy %.4f  %.1f s  memory %d MB", state.epoch,
+                    s.epochs(), state.lossSum / batches.size(), accuracy, (System.nanoTime() - epochClock) / 1e9,
+                    TrainingRuntime.memoryMb());
+            state.history.add(line);
             progress.accept(line);
-            if (accuracy > bestAccuracy || bestEpoch == 0) {
-                bestAccuracy = accuracy;
-                bestEpoch = epoch;
-                best = snapshot(sd, variables);
-            } else if (epoch - bestEpoch >= s.patience()) {
-                progress.accept("no better validation accuracy for " + s.patience() + " epochs: stopping, keeping epoch " + bestEpoch);
-                break;
+            if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
+                state.bestAccuracy = accuracy;
+                state.bestEpoch = state.epoch;
+                state.best = snapshot(sd, variables);
+            } else if (state.epoch - state.bestEpoch >= s.patience()) {
+                progress.accept("no better validation accuracy for " + s.patience() + " epochs: stopping, keeping epoch "
+                        + state.bestEpoch);
+                state.finished = true;
             }
+            state.finished |= state.epoch == s.epochs();
+            state.epoch++;
+            state.batch = 0;
+            state.lossSum = 0;
+            state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
         }
-        return new Result(best, bestAccuracy, bestEpoch, optimiser.stepsTaken(), (System.nanoTime() - started) / 1e9, history);
+        return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
+                state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history));
+    }
+
+    /** What a checkpoint must match to be resumed: the settings, the base model, the encoder and the examples. */
+    private static ObjectNode runDescription(Settings s, BaseModel base, MiniLmModel encoder, List<Example> train,
+            List<Example> validation) {
+        ObjectNode run = JSON.createObjectNode();
+        run.set("settings", JSON.valueToTree(s));
+        run.put("base", base.id());
+        run.put("encoder", encoder.id());
+        run.put("trainSha256", digest(train));
+        run.put("validationSha256", digest(validation));
+        return run;
+    }
+
+    private static String digest(List<Example> examples) {
+        MessageDigest digest = TrainingRuntime.sha256();
+        for (Example e : examples) {
+            digest.update((e.input() + "\u0000" + String.join("\u0001", e.choices()) + "\u0000" + e.gold() + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** The tokens a step computes: its inputs' tokens through the adapted encoder layers and its choices' through the decoder. */
+    private static long tokens(List<Encoded> batch) {
+        return batch.stream().mapToLong(e -> e.tokens() + e.choices().stream().mapToLong(c -> c.length).sum()).sum();
     }
 
     /**
@@ -201,7 +301,7 @@ public final class ExpertTraining {
         for (List<Encoded> same : byChoices.values()) {
             int inputs = Math.max(1, SCORE_ROWS / same.get(0).choices().size());
             for (List<Encoded> part : cut(same, inputs, (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH)) {
-                Map<String, INDArray> placeholders = lm.classificationBatch(part.stream().map(Encoded::states).toList(),
+                Map<String, INDArray> placeholders = lm.classificationBatch(states(part),
                         part.stream().map(Encoded::choices).toList(), null);
                 ClosingMemoryManager.installForThisThread(lm.graph());
                 INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
@@ -242,7 +342,7 @@ public final class ExpertTraining {
             List<Encoded> all = same.getValue();
             for (int from = 0; from < all.size(); from += group) {
                 List<Encoded> sorted = new ArrayList<>(all.subList(from, Math.min(all.size(), from + group)));
-                sorted.sort(Comparator.comparingInt(e -> e.states().length));
+                sorted.sort(Comparator.comparingInt(Encoded::tokens));
                 batches.addAll(cut(sorted, inputs, (long) s.batchSize() * STEP_INPUT_LENGTH));
             }
         }
@@ -260,7 +360,7 @@ public final class ExpertTraining {
         int start = 0;
         int longest = 0;
         for (int i = 0; i < examples.size(); i++) {
-            int length = examples.get(i).states().length;
+            int length = examples.get(i).tokens();
             if (i > start && (i - start == inputs || (long) (i - start + 1) * Math.max(longest, length) > tokens)) {
                 runs.add(examples.subList(start, i));
                 start = i;
@@ -280,10 +380,14 @@ public final class ExpertTraining {
         List<Encoded> out = new ArrayList<>();
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);
-            out.add(new Encoded(states.get(i), e.choices().stream().map(c -> answer(encoder.tokenizer(), lm, c)).toList(),
+            out.add(new Encoded(HalfMatrix.of(states.get(i)), e.choices().stream().map(c -> answer(encoder.tokenizer(), lm, c)).toList(),
                     e.gold()));
         }
         return out;
+    }
+
+    private static List<float[][]> states(List<Encoded> examples) {
+        return examples.stream().map(e -> e.states().toFloats()).toList();
     }
 
     /**

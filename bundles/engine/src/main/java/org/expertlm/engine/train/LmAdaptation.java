@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -129,7 +128,7 @@ public final class LmAdaptation {
         this.settings = settings;
         this.encoder = encoder;
         this.tokenizer = encoder.tokenizer();
-        MessageDigest digest = sha256();
+        MessageDigest digest = TrainingRuntime.sha256();
         for (String text : corpus) {
             digest.update(text.getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
@@ -368,13 +367,5 @@ public final class LmAdaptation {
         h ^= h >>> 33;
         h *= 0xFF51AFD7ED558CCDL;
         return h ^ (h >>> 33);
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
     }
 }

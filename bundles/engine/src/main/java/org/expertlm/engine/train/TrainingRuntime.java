@@ -2,6 +2,8 @@ package org.expertlm.engine.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.function.Supplier;
 
 import org.bytedeco.javacpp.Pointer;
@@ -64,6 +66,14 @@ final class TrainingRuntime {
         } catch (JsonProcessingException e) {
             throw new IOException(file + " is not a valid training configuration: " + e.getOriginalMessage()
                     + " (see " + example + " for every field)", e);
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
         }
     }
 

@@ -2,10 +2,13 @@ package org.expertlm.engine.train;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,6 +27,7 @@ import org.expertlm.engine.graph.EncoderLayers;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.Expert;
 import org.expertlm.engine.lm.LoadedModel;
+import org.expertlm.engine.tensor.HalfMatrix;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.ClassRule;
@@ -70,24 +74,13 @@ public class ExpertTrainingTest {
 
     @Test
     public void anExpertOverTheEncodersTopLayerLearnsASmallSentimentTaskAndScoresAsItWasValidated() throws IOException {
-        String[] good = {"a wonderful, moving film", "great acting and a lovely story", "I loved this delightful movie",
-            "a brilliant and joyful picture", "superb, charming and funny"};
-        String[] bad = {"a dull, boring film", "awful acting and a stupid story", "I hated this tedious movie",
-            "a terrible and painful picture", "dreadful, ugly and lifeless"};
-        List<ExpertTraining.Example> train = new ArrayList<>();
-        List<ExpertTraining.Example> validation = new ArrayList<>();
-        for (int i = 0; i < good.length; i++) {
-            for (String frame : List.of("Review: %s. Is it positive or negative?", "%s -- positive or negative?",
-                    "Sentiment of \"%s\"?")) {
-                List<ExpertTraining.Example> to = i < 4 ? train : validation;
-                to.add(new ExpertTraining.Example(String.format(frame, good[i]), List.of("positive", "negative"), 0));
-                to.add(new ExpertTraining.Example(String.format(frame, bad[i]), List.of("positive", "negative"), 1));
-            }
-        }
+        List<ExpertTraining.Example> train = sentiment(false);
+        List<ExpertTraining.Example> validation = sentiment(true);
         ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
-                30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000);
+                30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
         List<String> lines = new ArrayList<>();
-        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation, lines::add);
+        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
+                folder.getRoot().toPath().resolve("sentiment-checkpoints"), lines::add);
 
         assertTrue(lines.toString(), result.validationAccuracy() >= 0.95);
         assertTrue("only adapter tensors are trained: " + result.tensors().keySet(), result.tensors().keySet().stream()
@@ -105,6 +98,71 @@ public class ExpertTrainingTest {
         }
         assertEquals("the written expert scores as it did in validation", result.validationAccuracy(),
                 right / (double) validation.size(), 1e-9);
+    }
+
+    /** A small sentiment task: four reviews of each kind in three frames to train on, one of each to validate. */
+    private static List<ExpertTraining.Example> sentiment(boolean validation) {
+        String[] good = {"a wonderful, moving film", "great acting and a lovely story", "I loved this delightful movie",
+            "a brilliant and joyful picture", "superb, charming and funny"};
+        String[] bad = {"a dull, boring film", "awful acting and a stupid story", "I hated this tedious movie",
+            "a terrible and painful picture", "dreadful, ugly and lifeless"};
+        List<ExpertTraining.Example> examples = new ArrayList<>();
+        for (int i = validation ? 4 : 0; i < (validation ? 5 : 4); i++) {
+            for (String frame : List.of("Review: %s. Is it positive or negative?", "%s -- positive or negative?",
+                    "Sentiment of \"%s\"?")) {
+                examples.add(new ExpertTraining.Example(String.format(frame, good[i]), List.of("positive", "negative"), 0));
+                examples.add(new ExpertTraining.Example(String.format(frame, bad[i]), List.of("positive", "negative"), 1));
+            }
+        }
+        return examples;
+    }
+
+    @Test
+    public void anInterruptedRunResumesToTheSameExpertAsAnUninterruptedOne() throws IOException {
+        List<ExpertTraining.Example> train = sentiment(false);
+        List<ExpertTraining.Example> validation = sentiment(true);
+        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
+                1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);
+        Path root = folder.getRoot().toPath();
+        ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole"),
+                line -> { });
+
+        Path interrupted = root.resolve("interrupted");
+        try {
+            ExpertTraining.train(settings, base, encoder, train, validation, interrupted, line -> {
+                if (line.startsWith("epoch 2/3  step ")) {
+                    throw new IllegalStateException("stopped");
+                }
+            });
+            fail("the run was not interrupted");
+        } catch (IllegalStateException e) {
+            assertEquals("stopped", e.getMessage());
+        }
+        List<String> lines = new ArrayList<>();
+        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add);
+        assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.matches("resuming from step \\d+ \\(epoch 2, batch \\d+\\)")));
+        assertEquals("the same tensors", whole.tensors(), resumed.tensors());
+        assertEquals(whole.steps(), resumed.steps());
+        assertEquals(whole.bestEpoch(), resumed.bestEpoch());
+        assertEquals(whole.validationAccuracy(), resumed.validationAccuracy(), 0);
+        assertEquals("the same losses and accuracies", withoutTimings(whole.history()), withoutTimings(resumed.history()));
+
+        lines.clear();
+        assertEquals("a run that had ended gives its result again", whole.tensors(),
+                ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add).tensors());
+        assertTrue(lines.toString(), lines.contains("resuming a run whose training had ended (best epoch " + whole.bestEpoch() + ")"));
+
+        ExpertTraining.Settings otherSeed = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
+                1e-2, 2, 0.0, 1.0, 6, 3, 1000, 2);
+        IOException refused = assertThrows(IOException.class,
+                () -> ExpertTraining.train(otherSeed, base, encoder, train, validation, interrupted, line -> { }));
+        assertTrue(refused.getMessage(), refused.getMessage().contains("checkpoint of another training run"));
+        ExpertTraining.removeCheckpoints(interrupted);
+        assertFalse(Files.exists(interrupted));
+    }
+
+    private static List<String> withoutTimings(List<String> history) {
+        return history.stream().map(line -> line.replaceAll("  [0-9.]+ s  memory \\d+ MB", "")).toList();
     }
 
     @Test
@@ -153,12 +211,12 @@ public class ExpertTrainingTest {
     @Test
     public void aStepHoldsFewerInputsWhenTheyAreLongOrHaveMoreChoicesAndEveryExampleOncePerEpoch() {
         ExpertTraining.Settings s = new ExpertTraining.Settings(false, Set.of("self"), 32, Set.of(), 8, 16, 0, 1, 8, 1e-3, 0,
-                0, 1, 7, 1, 1000);
+                0, 1, 7, 1, 1000, 100);
         List<ExpertTraining.Encoded> examples = new ArrayList<>();
         Random random = new Random(3);
         for (int i = 0; i < 300; i++) {
             int choices = i % 3 == 0 ? 4 : 2;
-            examples.add(new ExpertTraining.Encoded(new float[5 + random.nextInt(250)][1],
+            examples.add(new ExpertTraining.Encoded(HalfMatrix.of(new float[5 + random.nextInt(250)][1]),
                     Collections.nCopies(choices, new int[] {1}), 0));
         }
         List<List<ExpertTraining.Encoded>> batches = ExpertTraining.batches(examples, s, 1);
@@ -166,7 +224,7 @@ public class ExpertTrainingTest {
         boolean someCut = false;
         for (List<ExpertTraining.Encoded> batch : batches) {
             int choices = batch.get(0).choices().size();
-            int longest = batch.stream().mapToInt(e -> e.states().length).max().orElseThrow();
+            int longest = batch.stream().mapToInt(ExpertTraining.Encoded::tokens).max().orElseThrow();
             assertTrue("one number of choices per batch", batch.stream().allMatch(e -> e.choices().size() == choices));
             assertTrue("rows stay within batchSize inputs of two choices", batch.size() * choices <= 8 * 2);
             assertTrue("tokens stay within batchSize inputs of 96 tokens, unless one input is longer",
