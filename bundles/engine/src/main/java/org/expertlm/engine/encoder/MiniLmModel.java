@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -31,6 +32,8 @@ public final class MiniLmModel implements AutoCloseable {
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
     /** Sentences encoded in one graph run. */
     public static final int BATCH = 32;
+    /** Bytes of recent texts' token states that {@link #cachedTokenStates} keeps. */
+    static final long STATES_CACHE_BYTES = 64L << 20;
     /** The name of the word embedding table among the encoder's weights. */
     public static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
 
@@ -38,6 +41,7 @@ public final class MiniLmModel implements AutoCloseable {
     private final MiniLmEncoder encoder;
     private final String id;
     private final Map<String, FloatTensor> weights;
+    private final StatesCache statesCache = new StatesCache(STATES_CACHE_BYTES);
 
     public MiniLmModel(WordPieceTokenizer tokenizer, MiniLmEncoder encoder, String id, Map<String, FloatTensor> weights) {
         this.tokenizer = tokenizer;
@@ -98,6 +102,37 @@ public final class MiniLmModel implements AutoCloseable {
     /** The token states of texts after {@code layers} encoder layers, in order; batched by length as {@link #embed}. */
     public List<float[][]> tokenStates(List<String> texts, int layers) {
         return byLength(texts, batches -> encoder.tokenStatesBatches(batches, layers));
+    }
+
+    /**
+     * As {@link #tokenStates}, through a cache of recent texts' states ({@value #STATES_CACHE_BYTES}
+     * bytes): an input scored under several models that take over at the same depth (experts adapting
+     * the same top layers, or none) is encoded once. The arrays are shared: do not change them.
+     */
+    public List<float[][]> cachedTokenStates(List<String> texts, int layers) {
+        List<float[][]> out = new ArrayList<>(texts.size());
+        List<String> missing = new ArrayList<>();
+        for (String text : texts) {
+            float[][] states = statesCache.get(text, layers);
+            out.add(states);
+            if (states == null) {
+                missing.add(text);
+            }
+        }
+        if (!missing.isEmpty()) {
+            Iterator<float[][]> computed = tokenStates(missing, layers).iterator();
+            for (int i = 0; i < out.size(); i++) {
+                if (out.get(i) == null) {
+                    out.set(i, computed.next());
+                    statesCache.put(texts.get(i), layers, out.get(i));
+                }
+            }
+        }
+        return out;
+    }
+
+    StatesCache statesCache() {
+        return statesCache;
     }
 
     /** Runs the texts' token ids in batches of similar length on the encoder's workers; results in the texts' order. */

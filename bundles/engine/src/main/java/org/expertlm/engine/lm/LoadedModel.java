@@ -72,8 +72,8 @@ public final class LoadedModel {
         return encoder.tokenizer().decode(best.tokens());
     }
 
-    /** The encoder's states of the input up to where this model's own graph takes over. */
+    /** The encoder's states of the input up to where this model's own graph takes over (shared by every model taking over there). */
     private float[][] states(String input) {
-        return encoder.encoder().tokenStates(List.of(encoder.tokenizer().encode(input)), memoryLayers).get(0);
+        return encoder.cachedTokenStates(List.of(input), memoryLayers).get(0);
     }
 }

@@ -184,8 +184,9 @@ public final class ExpertTraining {
         DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
         int layers = DecoderLm.memoryLayers(s.plan());
-        List<Encoded> train = encode(encoder, lm, layers, trainExamples);
-        List<Encoded> validation = encode(encoder, lm, layers, validationExamples);
+        List<Encoded> train = encode(encoder, lm, encoder.tokenStates(inputs(trainExamples), layers), trainExamples);
+        List<Encoded> validation = encode(encoder, lm, encoder.tokenStates(inputs(validationExamples), layers),
+                validationExamples);
         long cached = Stream.concat(train.stream(), validation.stream()).mapToLong(e -> e.states().bytes()).sum();
         progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, states %d MB, memory %d MB)",
                 train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, TrainingRuntime.memoryMb()));
@@ -287,10 +288,11 @@ public final class ExpertTraining {
 
     /**
      * The rank-classification accuracy of a model on examples, their inputs encoded up to
-     * {@code layers} encoder layers (where the model's own graph takes over).
+     * {@code layers} encoder layers (where the model's own graph takes over; the encoder's cache of
+     * recent states serves every model that takes over there).
      */
     public static double accuracy(DecoderLm lm, MiniLmModel encoder, int layers, List<Example> examples) {
-        return accuracy(lm, encode(encoder, lm, layers, examples));
+        return accuracy(lm, encode(encoder, lm, encoder.cachedTokenStates(inputs(examples), layers), examples));
     }
 
     /** Rank-classification accuracy: the choice with the largest summed log-probability wins. */
@@ -374,16 +376,19 @@ public final class ExpertTraining {
         return runs;
     }
 
-    /** The encoder's states of every input, computed once (batches of similar length on the encoder's workers). */
-    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples) {
-        List<float[][]> states = encoder.tokenStates(examples.stream().map(Example::input).toList(), layers);
+    /** Examples with their inputs' encoder states (in the examples' order) and their choices as the decoder scores them. */
+    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, List<float[][]> states, List<Example> examples) {
         List<Encoded> out = new ArrayList<>();
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);
-            out.add(new Encoded(HalfMatrix.of(states.get(i)), e.choices().stream().map(c -> answer(encoder.tokenizer(), lm, c)).toList(),
-                    e.gold()));
+            List<int[]> choices = e.choices().stream().map(c -> answer(encoder.tokenizer(), lm, c)).toList();
+            out.add(new Encoded(HalfMatrix.of(states.get(i)), choices, e.gold()));
         }
         return out;
+    }
+
+    private static List<String> inputs(List<Example> examples) {
+        return examples.stream().map(Example::input).toList();
     }
 
     private static List<float[][]> states(List<Encoded> examples) {
