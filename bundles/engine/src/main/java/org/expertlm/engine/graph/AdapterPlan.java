@@ -1,5 +1,6 @@
 package org.expertlm.engine.graph;
 
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -32,8 +33,8 @@ public record AdapterPlan(Set<String> houlsby, int reduction, Set<String> lora, 
     private static final Set<String> ATTENTION = Set.of("self", "cross");
 
     public AdapterPlan {
-        houlsby = Set.copyOf(new TreeSet<>(houlsby));
-        lora = Set.copyOf(new TreeSet<>(lora));
+        houlsby = Collections.unmodifiableSortedSet(new TreeSet<>(houlsby));
+        lora = Collections.unmodifiableSortedSet(new TreeSet<>(lora));
         if (!SUBLAYERS.containsAll(houlsby) || !ATTENTION.containsAll(lora)) {
             throw new IllegalArgumentException("adapter places " + houlsby + " / LoRA " + lora
                     + ": expected Houlsby after self, cross or ffn, and LoRA on self or cross");

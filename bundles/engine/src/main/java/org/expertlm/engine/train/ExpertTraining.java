@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -71,8 +72,9 @@ public final class ExpertTraining {
             double clipNorm, long seed, int patience, int maxTrainExamples, int checkpointEvery) {
 
         public Settings {
-            houlsby = Set.copyOf(houlsby);
-            lora = Set.copyOf(lora);
+            // Sorted: a checkpoint is matched by the settings' JSON, and Set.copyOf's order changes from one JVM to the next.
+            houlsby = Collections.unmodifiableSortedSet(new TreeSet<>(houlsby));
+            lora = Collections.unmodifiableSortedSet(new TreeSet<>(lora));
             if (epochs < 1 || batchSize < 1 || patience < 1 || maxTrainExamples < 1 || checkpointEvery < 1
                     || learningRate <= 0) {
                 throw new IllegalArgumentException("invalid expert training settings: " + this);

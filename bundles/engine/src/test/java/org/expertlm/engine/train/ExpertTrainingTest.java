@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -38,6 +39,9 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** An expert learns a small task over a small base model; the encoder's trainable top layers equal the encoder. */
 public class ExpertTrainingTest {
@@ -159,6 +163,16 @@ public class ExpertTrainingTest {
         assertTrue(refused.getMessage(), refused.getMessage().contains("checkpoint of another training run"));
         ExpertTraining.removeCheckpoints(interrupted);
         assertFalse(Files.exists(interrupted));
+    }
+
+    @Test
+    public void settingsWriteTheirAdapterPlacesInOneOrder() {
+        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, new LinkedHashSet<>(List.of("self", "ffn", "cross")),
+                32, Set.of("self", "cross"), 8, 16, 1, 3, 4, 1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);
+        JsonNode json = new ObjectMapper().valueToTree(settings);
+        assertEquals("a resumed run in another JVM must describe itself alike", "[\"cross\",\"ffn\",\"self\"]",
+                json.path("houlsby").toString());
+        assertEquals("[\"cross\",\"self\"]", json.path("lora").toString());
     }
 
     private static List<String> withoutTimings(List<String> history) {
