@@ -36,12 +36,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Trains an expert: adapters over a frozen base model (or, for the full-decoder multitask baseline,
- * the decoder itself) on prompted examples. The encoder's states of every input are computed once
- * and reused in every epoch. A classification batch holds inputs with the same number of choices;
+ * the decoder itself) on prompted examples. The encoder's states of every input are computed once,
+ * kept in half precision and reused in every epoch. A classification batch holds inputs with the same number of choices;
  * its loss is the LM loss of the gold answer plus the rank-classification loss over the choices'
  * summed log-probabilities. After each epoch the validation accuracy (rank classification) is
  * measured; the best epoch's tensors are kept, and training stops after {@code patience} epochs
- * without improvement.
+ * without improvement. Checkpoints let an interrupted run resume to the same result.
  */
 public final class ExpertTraining {
 
