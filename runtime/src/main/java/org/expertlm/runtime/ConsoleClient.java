@@ -17,8 +17,8 @@ import java.util.Timer;
 import java.util.TimerTask;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.expertlm.console.wire.ConsoleWire;
-import org.expertlm.console.wire.ConsoleWire.Frame;
+import org.expertlm.launch.ConsoleWire;
+import org.expertlm.launch.ConsoleWire.Frame;
 
 /** The client side of the console socket: sends one request and relays the answer. */
 final class ConsoleClient {

@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
-import org.expertlm.console.wire.ConsoleWire;
-import org.expertlm.tasks.data.DataCommand;
+import org.expertlm.launch.ConsoleWire;
+import org.expertlm.launch.LauncherTool;
 
 /**
  * {@code elm start | exec | stop}: the entry point behind the {@code ./elm} script.
@@ -75,9 +75,17 @@ public final class Elm {
             case "stop":
                 return elm.stop();
             case "data":
-                return DataCommand.run(elm.arguments(), elm.settings.data(), elm.settings.home(), System.out, System.err);
+                return tool("data").run(elm.arguments(), elm.settings.home(), elm.settings.data(), System.out, System.err);
             default:
                 throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop or data", 2, null);
+        }
+    }
+
+    private static LauncherTool tool(String name) throws ElmException {
+        try {
+            return LauncherTool.find(name, Elm.class.getClassLoader());
+        } catch (IllegalArgumentException e) {
+            throw new ElmException(e.getMessage(), 2, null);
         }
     }
 

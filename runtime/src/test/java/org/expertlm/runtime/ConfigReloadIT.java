@@ -76,8 +76,10 @@ public class ConfigReloadIT {
                 DeployFolderIT.await(() -> monitor.scanIntervalMillis() == 400 ? Boolean.TRUE : null, 3_000));
         assertEquals("the component was modified, not restarted", serviceId, serviceId());
 
+        TestLog log = TestLog.marked();
         TestBundles.write(configs(), PID + ".cfg", "scan.interval.ms = soon\n");
-        Thread.sleep(1_500); // three polls: the bad value has reached the component
+        assertNotNull("the component never saw the value that is not a number",
+                log.awaitAfterMark(3_000, "scan.interval.ms in configuration " + PID, "keeping 400 ms"));
         assertEquals("a value that is not a number keeps the interval in force", 400, monitor.scanIntervalMillis());
         TestBundles.write(configs(), PID + ".cfg", "scan.interval.ms = 400\n");
 
@@ -96,8 +98,10 @@ public class ConfigReloadIT {
         assertNotNull("the .cfg.json file did not reach the component",
                 DeployFolderIT.await(() -> monitor.scanIntervalMillis() == 300 ? Boolean.TRUE : null, 3_000));
 
+        TestLog log = TestLog.marked();
         TestBundles.write(configs(), PID + ".cfg.json", "{ \"scan.interval.ms\": 300, oops }");
-        Thread.sleep(1_500); // three polls: FileInstall has seen the broken file
+        assertNotNull("the broken file was never read",
+                log.awaitAfterMark(3_000, PID + ".cfg.json", "line 1"));
         assertEquals("a broken file must leave the configuration in force", 300, monitor.scanIntervalMillis());
 
         TestBundles.write(configs(), PID + ".cfg.json", "{ \"scan.interval.ms\": 350 }");

@@ -80,6 +80,7 @@ public class DeployFolderIT {
 
     @Test
     public void aCorruptJarIsReportedAndTheContainerKeepsWorking() throws Exception {
+        TestLog log = TestLog.marked();
         Files.write(deploy().resolve("broken.jar"), "this is not a zip file".getBytes(StandardCharsets.UTF_8));
         DeploymentProblem problem = await(() -> monitor.problems().stream()
                 .filter(p -> p.artifact().equals("broken.jar")).findFirst().orElse(null), 5_000);
@@ -92,21 +93,17 @@ public class DeployFolderIT {
         String json = run("elm:status --json");
         assertTrue(json, json.contains("\"artifact\" : \"broken.jar\""));
 
-        Path log = Paths.get(System.getProperty("elm.it.log"));
-        String logged = await(() -> {
-            try {
-                String text = Files.readString(log);
-                return text.contains("broken.jar") && text.contains("not a readable jar") ? text : null;
-            } catch (java.io.IOException e) {
-                return null;
-            }
-        }, 3_000);
-        assertNotNull("the corrupt jar was not logged in " + log, logged);
+        assertNotNull("the corrupt jar was not logged in " + log.file(),
+                log.awaitAfterMark(3_000, "Deploy problem", "broken.jar", "not a readable jar"));
 
         // The container goes on: a good bundle still deploys, and removing the bad file clears the problem.
         TestBundles.deploy(deploy(), "good.jar", "org.expertlm.it.good", "1.0.0");
         assertNotNull(await(() -> activeBundle("org.expertlm.it.good"), 3_000));
+        // The monitor's own record of what it reported must let the problem go (problems() reads the folder live).
+        log.mark();
         Files.delete(deploy().resolve("broken.jar"));
+        assertNotNull("the monitor did not notice that the corrupt jar was removed",
+                log.awaitAfterMark(3_000, "Deploy problem gone: broken.jar"));
         assertTrue(monitor.problems().stream().noneMatch(p -> p.artifact().equals("broken.jar")));
     }
 

@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.expertlm.api.ContainerProperties;
-import org.expertlm.console.wire.ConsoleWire;
-import org.expertlm.console.wire.ConsoleWire.Frame;
+import org.expertlm.launch.ConsoleWire;
+import org.expertlm.launch.ConsoleWire.Frame;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;

@@ -9,7 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.expertlm.console.wire.ConsoleWire;
+import org.expertlm.launch.ConsoleWire;
 
 /**
  * Sends a connection's frames from one writer thread of its own.

@@ -6,25 +6,35 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.expertlm.launch.LauncherTool;
 import org.expertlm.tasks.catalog.DatasetDefinition;
 import org.expertlm.tasks.catalog.builders.CatalogBuild;
 
 /**
  * {@code ./elm data fetch [source…]}: fills the data cache from the registries, writes the Bible
  * dumps, then builds the record file of every dataset whose sources are there; {@code ./elm data
- * cards} writes the data cards. Runs in the launcher's process, outside OSGi.
+ * cards} writes the data cards. Runs in the launcher's process, outside OSGi: the launcher finds it as
+ * the {@link LauncherTool} named {@code data} (listed in this jar's {@code META-INF/services}).
  */
-public final class DataCommand {
+public final class DataCommand implements LauncherTool {
 
-    public static final String USAGE = String.join("\n",
+    static final String USAGE = String.join("\n",
             "usage: elm data fetch [source...]   fetch every source (or the named ones) into the data cache and build the task records",
             "       elm data cards [folder]       write a data card per dataset (default docs/data-cards)");
 
-    private DataCommand() {
+    @Override
+    public String name() {
+        return "data";
+    }
+
+    @Override
+    public String usage() {
+        return USAGE;
     }
 
     /** Returns the exit status: 0 done, 1 a source failed, 2 bad usage. */
-    public static int run(List<String> args, Path cache, Path home, PrintStream out, PrintStream err) {
+    @Override
+    public int run(List<String> args, Path home, Path cache, PrintStream out, PrintStream err) {
         if (!args.isEmpty() && args.get(0).equals("cards") && args.size() <= 2) {
             Path folder = args.size() == 2 ? Path.of(args.get(1)).toAbsolutePath() : home.resolve("docs").resolve("data-cards");
             try {

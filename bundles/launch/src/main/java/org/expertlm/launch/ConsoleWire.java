@@ -1,4 +1,4 @@
-package org.expertlm.console.wire;
+package org.expertlm.launch;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
