@@ -19,10 +19,10 @@ import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.lm.RankClassifier;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.expertlm.engine.train.AdamW;
-import org.expertlm.engine.train.ExpertTraining;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -223,7 +223,7 @@ public final class EngineBench {
         List<List<int[]>> answers = new ArrayList<>();
         int[] golds = new int[inputs];
         for (int i = 0; i < inputs; i++) {
-            answers.add(choices.stream().map(c -> ExpertTraining.answer(encoder.tokenizer(), lm, c)).toList());
+            answers.add(choices.stream().map(c -> RankClassifier.answer(encoder.tokenizer(), lm, c)).toList());
             golds[i] = random.nextInt(choices.size());
         }
         Map<String, INDArray> placeholders = lm.classificationBatch(states, answers, gold ? golds : null);

@@ -87,6 +87,7 @@ final class Container {
         config.put(ContainerProperties.CONFIGS_DIR, settings.configs().toString());
         config.put(ContainerProperties.DATA_DIR, settings.data().toString());
         config.put(ContainerProperties.MODELS_DIR, settings.bundles().resolveSibling("models").toString());
+        config.put(ContainerProperties.USER_MODELS_DIR, settings.models().toString());
         // JavaCPP and ND4J, inside the engine bundle, reach for sun.misc.Unsafe and friends.
         config.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.internal.*");
         if (socket != null) {

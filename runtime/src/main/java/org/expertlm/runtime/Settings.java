@@ -19,13 +19,14 @@ import java.util.Map;
  * @param deploy the hot-deploy folder FileInstall watches
  * @param configs the Config Admin folder FileInstall watches ({@code .cfg}, {@code .cfg.json})
  * @param data the data cache that {@code elm data fetch} fills and the task catalog reads
+ * @param models the models trained here (base models and experts), outside the build's output
  * @param pollMillis how often FileInstall checks both folders
  * @param timeout how long {@code exec} and {@code stop} may take in all
  * @param clean whether framework storage is wiped at start
  * @param daemon whether {@code start} runs the container in the background
  * @param arguments the operands after the options (for {@code exec}, the commands)
  */
-record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, Path data, long pollMillis,
+record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, Path data, Path models, long pollMillis,
         Duration timeout, boolean clean, boolean daemon, List<String> arguments) {
 
     static final String USAGE = String.join("\n",
@@ -40,6 +41,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             "  --deploy DIR    hot-deploy folder watched for bundles [ELM_DEPLOY]",
             "  --configs DIR   configuration folder (.cfg, .cfg.json) [ELM_CONFIGS]",
             "  --data DIR      data cache of fetched datasets (default data/) [ELM_DATA]",
+            "  --models DIR    models trained here, base models and experts (default work/models/) [ELM_MODELS]",
             "  --poll MS       how often both folders are checked, at most 500 (default 500) [ELM_POLL_MS]",
             "  --timeout S     seconds exec or stop may take before giving up (default 120) [ELM_TIMEOUT]",
             "  --clean         start from empty framework storage (bundles from deploy/ are installed again)");
@@ -59,6 +61,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
         String deploy = env.get("ELM_DEPLOY");
         String configs = env.get("ELM_CONFIGS");
         String data = env.get("ELM_DATA");
+        String models = env.get("ELM_MODELS");
         String poll = env.getOrDefault("ELM_POLL_MS", "500");
         String timeout = env.getOrDefault("ELM_TIMEOUT", "120");
         boolean clean = false;
@@ -76,6 +79,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
                 case "--deploy" -> deploy = value(args, ++i, a);
                 case "--configs" -> configs = value(args, ++i, a);
                 case "--data" -> data = value(args, ++i, a);
+                case "--models" -> models = value(args, ++i, a);
                 case "--poll" -> poll = value(args, ++i, a);
                 case "--timeout" -> timeout = value(args, ++i, a);
                 case "--clean" -> clean = true;
@@ -93,11 +97,12 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
         if (seconds < 1) {
             throw new ElmException("--timeout " + seconds + " is out of range; expected at least 1 second", 2, null);
         }
-        return new Settings(homePath, launcherLib.getParent().resolve("bundles"),
-                work != null ? absolute(work) : homePath.resolve("work"),
+        Path workPath = work != null ? absolute(work) : homePath.resolve("work");
+        return new Settings(homePath, launcherLib.getParent().resolve("bundles"), workPath,
                 deploy != null ? absolute(deploy) : homePath.resolve("deploy"),
                 configs != null ? absolute(configs) : homePath.resolve("configs"),
                 data != null ? absolute(data) : homePath.resolve("data"),
+                models != null ? absolute(models) : workPath.resolve("models"),
                 pollMillis, Duration.ofSeconds(seconds), clean, daemon, List.copyOf(rest));
     }
 
@@ -116,12 +121,12 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             throw new ElmException("no platform bundles at " + bundles
                     + "; expected the distribution's bundles/ folder. Build it with: mvn -q -B install -DskipTests");
         }
-        for (Path folder : List.of(work, deploy, configs, logs())) {
+        for (Path folder : List.of(work, deploy, configs, models, logs())) {
             try {
                 Files.createDirectories(folder);
             } catch (java.io.IOException e) {
                 throw new ElmException("cannot create folder " + folder + ": " + e.getMessage()
-                        + "; choose another with --work, --deploy or --configs");
+                        + "; choose another with --work, --deploy, --configs or --models");
             }
         }
     }

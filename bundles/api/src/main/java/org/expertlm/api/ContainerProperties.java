@@ -16,8 +16,13 @@ public final class ContainerProperties {
     public static final String CONFIGS_DIR = "elm.configs.dir";
     /** The data cache that {@code elm data fetch} fills. */
     public static final String DATA_DIR = "elm.data.dir";
-    /** The distribution's models/ folder. */
+    /** The distribution's models/ folder: what the build ships (the sentence encoder, the default base model); rebuilt by mvn install. */
     public static final String MODELS_DIR = "elm.models.dir";
+    /**
+     * The folder of models trained here ({@code base/}, {@code experts/}), outside the build's output so
+     * that a rebuild never deletes them.
+     */
+    public static final String USER_MODELS_DIR = "elm.user.models.dir";
     /** The Unix socket the console is served on. */
     public static final String CONSOLE_SOCKET = "elm.console.socket";
 

@@ -1,57 +1,46 @@
 package org.expertlm.api;
 
-import java.nio.file.Path;
-import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
 
 import org.osgi.annotation.versioning.ProviderType;
 
-/** The neural engine itself: what it runs on and which models it has loaded. */
+/**
+ * The neural engine: opens models to score and generate with, and measures the probe an expert must
+ * beat. Models are opened from a base-model reference, plus an expert's descriptor and tensors for an
+ * expert; loaded models are cached by content digest and the least recently used ones are evicted
+ * under a memory budget (Config Admin PID {@code org.expertlm.engine}, {@code models.max.bytes}).
+ *
+ * <pre>{@code
+ * try (ModelHandle m = engine.open(store.expert("spam.yes-no"), store.tensors(store.expert("spam.yes-no")))) {
+ *     double[] s = m.score(List.of(new ScoringInput("win a prize now", List.of("yes", "no"))), false).get(0);
+ * }
+ * }</pre>
+ */
 @ProviderType
 public interface NeuralEngine {
 
     EngineStatus status();
 
     /**
-     * Trains the base model's decoder over the frozen encoder ("LM adaptation") as the JSON training
-     * configuration {@code settings} describes, on {@code corpus}, and writes it to {@code output};
-     * resumes from a checkpoint of the same run there. {@code answerWords} are put into the output
-     * vocabulary whatever their frequency. Progress lines go to {@code progress}.
+     * Opens a base model.
      *
-     * @throws IllegalArgumentException when the configuration is invalid (the message names the field)
-     * @throws IllegalStateException when training fails (the message says why and what to change)
+     * @throws IllegalArgumentException when no such base model is installed (the message lists those there are)
+     * @throws IllegalStateException when its files are not what they should be (the message says what to do)
      */
-    BaseModelInfo trainBase(Path settings, Path output, List<String> corpus, Collection<String> answerWords,
-            Consumer<String> progress);
+    ModelHandle open(BaseModelRef base);
 
     /**
-     * Trains an expert (adapters over the base model in {@code base}, or a full-decoder fine-tune, as
-     * the JSON training configuration {@code settings} says) on classification examples, and writes it
-     * to {@code output}.
+     * Opens an expert over the base model it names.
      *
-     * @param id the expert's id
-     * @param task what it learns: a template id, a dataset id, or {@code multitask}
-     * @throws IllegalArgumentException when the configuration or the examples are unusable (the message says why)
+     * @throws IllegalArgumentException when its base model is not installed, or its tensors are not the
+     *     ones its adapter configuration makes (names and shapes; the message names the first wrong one)
      */
-    ExpertInfo trainExpert(Path settings, Path base, Path output, String id, String task, List<TaskExample> train,
-            List<TaskExample> validation, Consumer<String> progress);
+    ModelHandle open(ExpertDescriptor expert, AdapterTensors tensors);
 
     /**
-     * Rank classification: each choice's summed token log-probability given the input, under the model
-     * in {@code model} (a base-model folder, or an expert folder over the base model in {@code base}).
+     * The validation accuracy of a logistic-regression probe fitted on the frozen encoder's sentence
+     * vectors of the training inputs, the classes being their targets. Progress lines go to {@code progress}.
      */
-    double[] score(Path model, Path base, String input, List<String> choices, boolean lengthNormalised);
-
-    /** The rank-classification accuracy of the model in {@code model} on classification examples. */
-    double accuracy(Path model, Path base, List<TaskExample> examples);
-
-    /** The text the model in {@code model} generates for the input (greedy for beam 1, else beam search). */
-    String generate(Path model, Path base, String input, int beam, int maxTokens);
-
-    /**
-     * The validation accuracy of a logistic-regression probe trained on the frozen encoder's sentence
-     * vectors of the training inputs, the classes being their targets: the floor an expert must reach.
-     */
-    double probeAccuracy(List<TaskExample> train, List<TaskExample> validation);
+    ProbeReport probe(String task, List<TaskExample> train, List<TaskExample> validation, Consumer<String> progress);
 }

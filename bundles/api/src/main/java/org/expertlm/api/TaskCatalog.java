@@ -1,6 +1,7 @@
 package org.expertlm.api;
 
 import java.util.List;
+import java.util.SortedSet;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -28,6 +29,21 @@ public interface TaskCatalog {
      * @throws IllegalStateException when the dataset's data has not been fetched (the message says how)
      */
     List<TaskExample> examples(String templateId, Split split, int limit);
+
+    /**
+     * The examples an expert learns from: one template (a Prompt Expert), every classification template
+     * of a dataset (a Dataset Expert), or every classification template of the training clusters
+     * ({@code multitask}, the MT baseline).
+     *
+     * @param what a template id, a dataset id, or {@code multitask}
+     * @throws IllegalArgumentException when it names none of those, a held-out dataset, or a template no
+     *     expert can learn (the message says why and lists what exists)
+     * @throws IllegalStateException when the data has not been fetched (the message says how)
+     */
+    TrainingSet trainingSet(String what);
+
+    /** Every fixed answer choice of every template: the words a base model's output vocabulary must hold. */
+    SortedSet<String> answerWords();
 
     /**
      * The plain English documents on which the base model is LM-adapted, in a fixed order: none of

@@ -5,23 +5,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.function.Consumer;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
-import org.expertlm.api.BaseModelInfo;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
-import org.expertlm.api.ExpertInfo;
+import org.expertlm.api.Evaluation;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ModelFormatException;
+import org.expertlm.api.ModelHandle;
+import org.expertlm.api.ModelStore;
 import org.expertlm.api.NeuralEngine;
+import org.expertlm.api.ProbeReport;
+import org.expertlm.api.ScoringInput;
 import org.expertlm.api.SentenceEncoder;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskExample;
+import org.expertlm.api.Trainer;
+import org.expertlm.api.TrainingJob;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
@@ -48,10 +52,15 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=score",
         "osgi.command.function=generate",
         "osgi.command.function=probe",
-        "osgi.command.function=evaluate"})
+        "osgi.command.function=evaluate",
+        "osgi.command.function=models",
+        "osgi.command.function=jobs"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
+    private static final String DEFAULT_BASE = "elm-base";
+    /** Validation examples a template is measured on: as many as an expert chooses its epoch on. */
+    private static final int VALIDATION_EXAMPLES = 500;
 
     private BundleContext context;
 
@@ -78,6 +87,14 @@ public final class ElmCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile NeuralEngine engine;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ModelStore store;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Trainer trainer;
 
     @Activate
     void activate(BundleContext context) {
@@ -140,119 +157,167 @@ public final class ElmCommands {
         return json ? Json.write(status) : status;
     }
 
-    @Descriptor("train a model: 'elm:train base' LM-adapts the base model's decoder on the corpus of the data cache; "
-            + "'elm:train expert <template|dataset|multitask>' trains a Prompt Expert (one template), a Dataset Expert "
-            + "(every classification template of a dataset) or the multitask baseline (every training template); "
-            + "prints progress; a run resumes from its output folder's checkpoint")
+    @Descriptor("train a model as a job: 'elm:train base' LM-adapts a base model's decoder on the corpus of the data "
+            + "cache; 'elm:train expert <template|dataset|multitask>' trains a Prompt Expert (one template), a Dataset "
+            + "Expert (every classification template of a dataset) or the multitask baseline (every training template). "
+            + "Progress lines go to standard error; interrupted (Ctrl-C, or exec's timeout) the job stops after its step "
+            + "and leaves a checkpoint, from which the same command resumes")
     public Object train(
             @Descriptor("the training configuration (default configs/train/base.json or configs/train/expert.json; "
                     + "configs/train/base-smoke.json is the ten-minute base)") @Parameter(names = "--config", absentValue = "") String config,
-            @Descriptor("where the model is written (default models/base/<configuration name> or models/experts/<id>)")
-            @Parameter(names = "--out", absentValue = "") String out,
-            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
-            @Parameter(names = "--base", absentValue = "") String base,
+            @Descriptor("the base model an expert adapts, by name or id (default elm-base; see elm:models)")
+            @Parameter(names = "--base", absentValue = DEFAULT_BASE) String base,
+            @Descriptor("the version the expert gets (default 1.0.0)") @Parameter(names = "--version", absentValue = "1.0.0") String version,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("what to train: base, or expert followed by a template id, a dataset id or multitask") String... what) {
-        PrintStream console = System.out;
-        Consumer<String> progress = line -> {
-            if (!json) {
-                console.println(line);
-                console.flush();
-            }
-        };
+            @Descriptor("what to train: base, or expert followed by a template id, a dataset id or multitask") String... what)
+            throws InterruptedException {
+        Trainer t = required(trainer, "trainer");
+        TrainingJob<?> job;
         if (what.length == 1 && "base".equals(what[0])) {
             Path settings = configuration(config, "configs/train/base.json");
-            String name = settings.getFileName().toString().replaceFirst("\\.json$", "");
-            Path output = out.isEmpty() ? modelsDir().resolve("base").resolve(name) : home().resolve(out).normalize();
             TaskCatalog tasks = catalog();
-            Set<String> answerWords = new TreeSet<>();
-            tasks.tasks().forEach(t -> t.templates().forEach(template -> answerWords.addAll(template.choices())));
-            BaseModelInfo info = required(engine, "neural engine").trainBase(settings, output, tasks.lmCorpus(), answerWords,
-                    progress);
-            return json ? Json.write(info) : "base model " + info.id() + " written to " + info.folder();
-        }
-        if (what.length == 2 && "expert".equals(what[0])) {
+            job = t.trainBase(new Trainer.BaseRequest(read(settings), settings.toString(), tasks.lmCorpus(), tasks.answerWords()));
+        } else if (what.length == 2 && "expert".equals(what[0])) {
             Path settings = configuration(config, "configs/train/expert.json");
-            ExpertData data = ExpertData.of(catalog(), what[1]);
-            String id = data.id();
-            Path output = out.isEmpty() ? modelsDir().resolve("experts").resolve(id) : home().resolve(out).normalize();
-            progress.accept(String.format("%s: %d training and %d validation examples from %s", id, data.train().size(),
-                    data.validation().size(), String.join(", ", data.templates())));
-            ExpertInfo info = required(engine, "neural engine").trainExpert(settings, baseFolder(base), output, id, what[1],
-                    data.train(), data.validation(), progress);
-            return json ? Json.write(info) : String.format("expert %s written to %s: validation accuracy %.4f (epoch %d, %.0f s)",
-                    info.id(), info.folder(), info.validationAccuracy(), info.bestEpoch(), info.seconds());
+            job = t.trainExpert(new Trainer.ExpertRequest(read(settings), settings.toString(), store().baseModel(base),
+                    catalog().trainingSet(what[1]), version));
+        } else {
+            throw new IllegalArgumentException("elm:train " + String.join(" ", what)
+                    + ": expected 'base' or 'expert <template|dataset|multitask>' (see elm:tasks for the ids)");
         }
-        throw new IllegalArgumentException("elm:train " + String.join(" ", what)
-                + ": expected 'base' or 'expert <template|dataset|multitask>' (see elm:tasks for the ids)");
+        Object result = await(job);
+        return json ? Json.write(result) : result;
     }
 
-    @Descriptor("rank classification: score each answer choice of an input under a model (a base-model folder or an "
-            + "expert folder): the summed log-probability of its tokens, the best one marked")
-    public Object score(
-            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
-            @Parameter(names = "--base", absentValue = "") String base,
-            @Descriptor("divide each score by the choice's length in tokens")
-            @Parameter(names = "--normalise", presentValue = "true", absentValue = "false") boolean normalise,
-            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("the model folder") String model,
-            @Descriptor("the input (quote it when it has spaces)") String input,
-            @Descriptor("two or more answer choices") String... choices) {
-        if (choices.length < 2) {
-            throw new IllegalArgumentException("elm:score needs at least two choices, e.g. elm:score models/base/elm-base "
-                    + "'the film was great' positive negative");
-        }
-        double[] scores = required(engine, "neural engine").score(modelFolder(model), baseFolder(base), input,
-                List.of(choices), normalise);
-        ScoreReport report = ScoreReport.of(input, List.of(choices), scores);
+    @Descriptor("list the trainer's jobs of this container's lifetime, newest first, with their state")
+    public Object jobs(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        JobsReport report = new JobsReport(required(trainer, "trainer").jobs().stream()
+                .map(j -> new JobsReport.Job(j.what(), j.state().name().toLowerCase(java.util.Locale.ROOT))).toList());
         return json ? Json.write(report) : report;
     }
 
-    @Descriptor("generate a continuation of an input with a model (a base-model folder or an expert folder)")
+    @Descriptor("list the model store: base models, and the experts trained here")
+    public Object models(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        ModelStore s = store();
+        ModelsReport report = new ModelsReport(property(ContainerProperties.USER_MODELS_DIR, "models"), s.baseModels(),
+                s.experts().stream().map(ModelsReport.ExpertSummary::of).toList());
+        return json ? Json.write(report) : report;
+    }
+
+    @Descriptor("rank classification: score each answer choice of an input under a model (a base model or an expert, "
+            + "by name; see elm:models): the summed log-probability of its tokens, the best one marked")
+    public Object score(
+            @Descriptor("divide each score by the choice's length in tokens")
+            @Parameter(names = "--normalise", presentValue = "true", absentValue = "false") boolean normalise,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the model: a base model's name or id, or an expert's id or id@version") String model,
+            @Descriptor("the input (quote it when it has spaces)") String input,
+            @Descriptor("two or more answer choices") String... choices) {
+        if (choices.length < 2) {
+            throw new IllegalArgumentException("elm:score needs at least two choices, e.g. elm:score elm-base "
+                    + "'the film was great' positive negative");
+        }
+        try (ModelHandle handle = open(model)) {
+            double[] scores = handle.score(List.of(new ScoringInput(input, List.of(choices))), normalise).get(0);
+            ScoreReport report = ScoreReport.of(handle.modelName(), input, List.of(choices), scores);
+            return json ? Json.write(report) : report;
+        }
+    }
+
+    @Descriptor("generate a continuation of an input with a model (a base model or an expert, by name)")
     public Object generate(
-            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
-            @Parameter(names = "--base", absentValue = "") String base,
             @Descriptor("beam width (default 1: greedy)") @Parameter(names = "--beam", absentValue = "1") int beam,
             @Descriptor("the most tokens to generate (default 32)") @Parameter(names = "--max", absentValue = "32") int max,
-            @Descriptor("the model folder") String model,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the model: a base model's name or id, or an expert's id or id@version") String model,
             @Descriptor("the input; several words are joined with spaces") String... words) {
         if (words.length == 0) {
-            throw new IllegalArgumentException("elm:generate needs an input, e.g. elm:generate models/base/elm-base the war");
+            throw new IllegalArgumentException("elm:generate needs an input, e.g. elm:generate elm-base the war");
         }
-        return required(engine, "neural engine").generate(modelFolder(model), baseFolder(base),
-                String.join(" ", words), beam, max);
+        String input = String.join(" ", words);
+        try (ModelHandle handle = open(model)) {
+            GenerationReport report = new GenerationReport(handle.modelName(), input, beam, handle.generate(input, beam, max));
+            return json ? Json.write(report) : report;
+        }
     }
 
     @Descriptor("the floor of an expert: validation accuracy of a logistic-regression probe on the frozen encoder's "
-            + "sentence vectors of a classification template's training examples")
+            + "sentence vectors of a classification template's training examples; progress on standard error")
     public Object probe(
             @Descriptor("training examples used (default 2000)") @Parameter(names = "--max", absentValue = "2000") int max,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("the template, as dataset/template") String template) {
         TaskCatalog tasks = catalog();
-        List<TaskExample> train = tasks.examples(template, Split.TRAIN, max);
-        List<TaskExample> validation = tasks.examples(template, Split.VALIDATION, ExpertData.VALIDATION_CAP);
-        double accuracy = required(engine, "neural engine").probeAccuracy(train, validation);
-        return String.format("%s: logistic-regression probe on sentence vectors, %d training examples: validation accuracy %.4f "
-                + "(%d examples)", template, train.size(), accuracy, validation.size());
+        PrintStream err = System.err;
+        ProbeReport report = required(engine, "neural engine").probe(template, tasks.examples(template, Split.TRAIN, max),
+                tasks.examples(template, Split.VALIDATION, VALIDATION_EXAMPLES), line -> println(err, line));
+        return json ? Json.write(report) : report;
     }
 
-    @Descriptor("the rank-classification accuracy of a model (a base-model or expert folder) on a classification "
-            + "template's validation (or test) split")
+    @Descriptor("the rank-classification accuracy of a model (a base model or an expert, by name) on a classification "
+            + "template's validation (or test) split, and how fast it scored")
     public Object evaluate(
-            @Descriptor("the base model folder an expert adapts (default models/base/elm-base)")
-            @Parameter(names = "--base", absentValue = "") String base,
             @Descriptor("validation or test (default validation)") @Parameter(names = "--split", absentValue = "validation") String split,
-            @Descriptor("the model folder") String model,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the model: a base model's name or id, or an expert's id or id@version") String model,
             @Descriptor("the template, as dataset/template") String template) {
         Split which = Split.parse(split);
-        List<TaskExample> examples = catalog().examples(template, which, ExpertData.VALIDATION_CAP);
+        List<TaskExample> examples = catalog().examples(template, which, VALIDATION_EXAMPLES);
+        try (ModelHandle handle = open(model)) {
+            println(System.err, String.format("%s: scoring %d %s examples of %s", handle.modelName(), examples.size(), which.id(),
+                    template));
+            Evaluation report = handle.evaluate(examples);
+            return json ? Json.write(report) : report;
+        }
+    }
+
+    /** Waits for a job, its progress on this command's standard error; an interrupt cancels it (it leaves a checkpoint). */
+    private static Object await(TrainingJob<?> job) throws InterruptedException {
+        PrintStream err = System.err;
+        job.onProgress(line -> println(err, line));
+        try {
+            return job.await();
+        } catch (InterruptedException e) {
+            job.cancel();
+            job.awaitStopped();
+            Thread.currentThread().interrupt();
+            throw new InterruptedException(job.what() + " was interrupted and is cancelled; its checkpoint is kept: "
+                    + "run the same command again to resume");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(job.what() + " failed: " + cause.getMessage(), cause);
+        }
+    }
+
+    private static void println(PrintStream stream, String line) {
+        stream.println(line);
+        stream.flush();
+    }
+
+    /** A model by name: an expert trained here when one has it, else a base model. */
+    private ModelHandle open(String model) {
         NeuralEngine e = required(engine, "neural engine");
-        e.accuracy(modelFolder(model), baseFolder(base), examples.subList(0, Math.min(8, examples.size()))); // load, warm up
-        long start = System.nanoTime();
-        double accuracy = e.accuracy(modelFolder(model), baseFolder(base), examples);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        return String.format("%s on %s (%s, %d examples): accuracy %.4f, scored at %.1f examples/s", model, template,
-                which.id(), examples.size(), accuracy, examples.size() / seconds);
+        ModelStore s = store();
+        boolean expert = s.experts().stream().anyMatch(d -> d.id().equals(model) || d.name().equals(model));
+        if (!expert) {
+            try {
+                return e.open(s.baseModel(model));
+            } catch (IllegalArgumentException noBase) {
+                throw new IllegalArgumentException("no model '" + model + "': " + noBase.getMessage() + "; experts: "
+                        + String.join(", ", s.experts().stream().map(ExpertDescriptor::name).toList()) + " (see elm:models)");
+            }
+        }
+        ExpertDescriptor d = s.expert(model);
+        try {
+            return e.open(d, s.tensors(d));
+        } catch (ModelFormatException bad) {
+            throw new IllegalStateException(bad.getMessage(), bad);
+        }
     }
 
     private Path configuration(String given, String fallback) {
@@ -264,31 +329,25 @@ public final class ElmCommands {
         return settings;
     }
 
-    private Path baseFolder(String given) {
-        return given.isEmpty() ? modelsDir().resolve("base").resolve("elm-base") : modelFolder(given);
-    }
-
-    /**
-     * A model folder as the user names it: absolute, or relative to the home folder, or else relative to
-     * the folder that holds {@code models/} (the distribution's, which in the source tree is not the home).
-     */
-    private Path modelFolder(String given) {
-        Path path = home().resolve(given).normalize();
-        Path distribution = modelsDir().toAbsolutePath().getParent();
-        return Files.exists(path) || distribution == null ? path : distribution.resolve(given).normalize();
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private Path home() {
         return Paths.get(property(ContainerProperties.HOME, "."));
     }
 
-    private Path modelsDir() {
-        return Paths.get(property(ContainerProperties.MODELS_DIR, "models"));
-    }
-
     private String property(String name, String fallback) {
         String value = context.getProperty(name);
         return value == null ? fallback : value;
+    }
+
+    private ModelStore store() {
+        return required(store, "model store");
     }
 
     private static <T> T required(T service, String what) {

@@ -4,8 +4,14 @@ import java.util.Formatter;
 import java.util.Map;
 
 import org.apache.felix.service.command.Converter;
+import org.expertlm.api.BaseModelInfo;
+import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.DeploymentProblem;
 import org.expertlm.api.EngineStatus;
+import org.expertlm.api.Evaluation;
+import org.expertlm.api.LoadedModelInfo;
+import org.expertlm.api.ProbeReport;
+import org.expertlm.api.TrainingReport;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.TaskInfo;
 import org.osgi.service.component.annotations.Component;
@@ -17,7 +23,9 @@ import org.osgi.service.component.annotations.Component;
 @Component(property = "osgi.converter.classes=org.expertlm.console.internal.StatusReport,"
         + "org.expertlm.console.internal.TasksReport,org.expertlm.console.internal.ExamplesReport,"
         + "org.expertlm.console.internal.EmbedReport,org.expertlm.console.internal.ScoreReport,"
-        + "org.expertlm.api.EngineStatus")
+        + "org.expertlm.console.internal.GenerationReport,org.expertlm.console.internal.ModelsReport,"
+        + "org.expertlm.console.internal.JobsReport,org.expertlm.api.EngineStatus,org.expertlm.api.TrainingReport,"
+        + "org.expertlm.api.BaseModelInfo,org.expertlm.api.Evaluation,org.expertlm.api.ProbeReport")
 public final class TextFormats implements Converter {
 
     @Override
@@ -44,6 +52,33 @@ public final class TextFormats implements Converter {
         }
         if (target instanceof EngineStatus status) {
             return engine(status);
+        }
+        if (target instanceof GenerationReport r) {
+            return r.output();
+        }
+        if (target instanceof ModelsReport r) {
+            return models(r);
+        }
+        if (target instanceof JobsReport r) {
+            return r.jobs().isEmpty() ? "no training jobs yet" : String.join("\n",
+                    r.jobs().stream().map(j -> String.format("%-10s %s", j.state(), j.what())).toList());
+        }
+        if (target instanceof TrainingReport r) {
+            return String.format("expert %s written: validation accuracy %.4f on %d examples (epoch %d, %d steps, %.0f s)",
+                    r.expert().name(), r.validationAccuracy(), r.validationExamples(), r.bestEpoch(), r.steps(), r.seconds());
+        }
+        if (target instanceof BaseModelInfo r) {
+            return String.format("base model %s written: held-out loss %.3f, train loss %.3f, %d steps (%.0f s)",
+                    r.base().id(), r.heldOutLoss(), r.trainLoss(), r.steps(), r.seconds());
+        }
+        if (target instanceof Evaluation r) {
+            return String.format("%s on %s (%s, %d examples): accuracy %.4f, scored at %.1f examples/s", r.model(), r.task(),
+                    r.split(), r.examples(), r.accuracy(), r.examplesPerSecond());
+        }
+        if (target instanceof ProbeReport r) {
+            return String.format("%s: logistic-regression probe on sentence vectors, %d training examples, %d classes: "
+                    + "validation accuracy %.4f (%d examples; embedding %.0f s, fitting %.0f s)", r.task(), r.trainExamples(),
+                    r.classes(), r.accuracy(), r.validationExamples(), r.embedSeconds(), r.fitSeconds());
         }
         return null;
     }
@@ -152,7 +187,27 @@ public final class TextFormats implements Converter {
         f.format("Off-heap cap   %.1f GiB%n", s.maxBytes() / (double) (1L << 30));
         f.format("Physical cap   %.1f GiB%n", s.maxPhysicalBytes() / (double) (1L << 30));
         f.format("Native cache   %s%n", s.nativeCache());
-        f.format("Models         %s", s.models().isEmpty() ? "none loaded yet (loaded on first use)" : String.join(", ", s.models()));
-        return text.toString();
+        f.format("Encoder        %s%n", s.encoder().isEmpty() ? "not loaded yet (loaded on first use)" : s.encoder());
+        f.format("Models         %d loaded, %.1f of %.1f MB%n", s.loaded().size(), s.cacheBytes() / 1048576.0,
+                s.cacheMaxBytes() / 1048576.0);
+        for (LoadedModelInfo m : s.loaded()) {
+            f.format("  %-48s %8.1f MB  %d open  %s%n", m.name(), m.bytes() / 1048576.0, m.handles(), m.digest().substring(0,
+                    Math.min(16, m.digest().length())));
+        }
+        return text.toString().stripTrailing();
+    }
+
+    static String models(ModelsReport r) {
+        StringBuilder text = new StringBuilder();
+        Formatter f = new Formatter(text);
+        f.format("Base models (%d)%n", r.baseModels().size());
+        for (BaseModelRef b : r.baseModels()) {
+            f.format("  %s%n", b.id());
+        }
+        f.format("%nExperts trained here (%d), in %s%n", r.experts().size(), r.folder());
+        for (ModelsReport.ExpertSummary e : r.experts()) {
+            f.format("  %-44s %-9s %-40s over %s%n", e.name(), e.kind(), e.task(), e.base());
+        }
+        return text.toString().stripTrailing();
     }
 }

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.expertlm.api.AdapterConfig;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -48,6 +49,16 @@ public record AdapterPlan(Set<String> houlsby, int reduction, Set<String> lora, 
         if (!houlsby.isEmpty() && reduction < 1 || (!lora.isEmpty() || encoderLayers > 0) && loraRank < 1) {
             throw new IllegalArgumentException("reduction " + reduction + " and LoRA rank " + loraRank + " must be at least 1");
         }
+    }
+
+    /** The plan of an expert's adapter configuration, checked. */
+    public static AdapterPlan of(AdapterConfig c) {
+        return new AdapterPlan(c.houlsby(), c.reduction(), c.lora(), c.loraRank(), c.loraAlpha(), c.encoderLayers(), c.seed());
+    }
+
+    /** The plan as an expert's descriptor holds it. */
+    public AdapterConfig config() {
+        return new AdapterConfig(houlsby, reduction, lora, loraRank, loraAlpha, encoderLayers, seed);
     }
 
     /** The sublayer's output rows [N, dim] with a Houlsby adapter after them, if the plan puts one there. */

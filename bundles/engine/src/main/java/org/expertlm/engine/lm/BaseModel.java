@@ -3,27 +3,26 @@ package org.expertlm.engine.lm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.expertlm.api.BaseModelRef;
+import org.expertlm.api.ModelFormatException;
 import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.tensor.SafeTensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A trained base model on disk: a folder with {@code decoder.safetensors} (the decoder's tensors) and
- * {@code base.json} (its id, the encoder it was trained over, the decoder's shape and output
+ * {@code base.json} (its format, id, the encoder it was trained over, the decoder's shape and output
  * vocabulary, the digest of the tensor file, and how it was made). The id ends with the first 16 hex
- * digits of the tensor file's SHA-256, so two models with the same id have the same weights.
+ * digits of the tensor file's SHA-256, so two models with the same id have the same weights. Reading
+ * checks the format ({@value #FORMAT}), the digest and every tensor's name and shape.
  *
  * @param id {@code name@sha256:…}
  * @param encoderId the frozen encoder's id (its weights' digest included)
@@ -37,17 +36,22 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
 
     public static final String TENSORS = "decoder.safetensors";
     public static final String DESCRIPTION = "base.json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The format of {@code base.json} and its tensor file, written into the description and checked on read. */
+    public static final String FORMAT = "elm-base/1";
+    /** The tensor file's metadata format name. */
+    static final String TENSOR_FORMAT = "elm-decoder";
+    private static final ObjectMapper JSON = ModelFiles.JSON;
 
     /** Writes the tensors, then the description naming their digest; returns the model as written, with its id. */
     public static BaseModel write(Path folder, String name, String encoderId, DecoderConfig config,
             Map<String, FloatTensor> tensors, JsonNode provenance) throws IOException {
         Files.createDirectories(folder);
         Path file = folder.resolve(TENSORS);
-        SafeTensors.write(file, new TreeMap<>(tensors), Map.of("format", "elm-decoder"));
-        String sha256 = sha256(file);
+        SafeTensors.write(file, new TreeMap<>(tensors), Map.of("format", TENSOR_FORMAT));
+        String sha256 = ModelFiles.sha256(file);
         String id = name + "@sha256:" + sha256.substring(0, 16);
         ObjectNode json = JSON.createObjectNode();
+        json.put("format", FORMAT);
         json.put("id", id);
         json.put("encoder", encoderId);
         ObjectNode shape = json.putObject("decoder");
@@ -60,7 +64,7 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
         json.put("sha256", sha256);
         json.set("provenance", provenance);
         json.set("vocabulary", JSON.valueToTree(config.vocabulary()));
-        writeAtomically(folder.resolve(DESCRIPTION), json);
+        ModelFiles.writeAtomically(folder.resolve(DESCRIPTION), json);
         return new BaseModel(id, encoderId, config, tensors, sha256, provenance);
     }
 
@@ -74,6 +78,7 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
             throw new IOException(folder + " is not a base model: it has no " + DESCRIPTION);
         }
         JsonNode json = JSON.readTree(description.toFile());
+        ModelFormatException.check(description.toString(), json.path("format").asText(null), FORMAT);
         JsonNode shape = json.path("decoder");
         int[] vocabulary = JSON.treeToValue(json.path("vocabulary"), int[].class);
         if (vocabulary == null) {
@@ -83,12 +88,14 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
                 shape.path("heads").asInt(), shape.path("inner").asInt(), shape.path("maxLength").asInt(), vocabulary);
         Path file = folder.resolve(json.path("tensors").asText(TENSORS));
         String expected = json.path("sha256").asText();
-        String found = sha256(file);
+        String found = ModelFiles.sha256(file);
         if (!found.equals(expected)) {
-            throw new IOException(file + " has SHA-256 " + found + " but " + description + " names " + expected
+            throw new ModelFormatException(file + " has SHA-256 " + found + " but " + description + " names " + expected
                     + ": the tensors were changed or belong to another model; restore the folder as it was written");
         }
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>(SafeTensors.read(file, expectedShapes(config)).tensors());
+        SafeTensors.Contents contents = SafeTensors.read(file, expectedShapes(config));
+        ModelFormatException.check(file + " (its metadata)", contents.metadata().get("format"), TENSOR_FORMAT);
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>(contents.tensors());
         return new BaseModel(json.path("id").asText(), json.path("encoder").asText(), config, tensors, found,
                 json.path("provenance"));
     }
@@ -119,25 +126,8 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
         return shapes;
     }
 
-    /** Writes JSON beside {@code file}, then moves it into place: a reader never sees half a description. */
-    static void writeAtomically(Path file, JsonNode json) throws IOException {
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        JSON.writeValue(temporary.toFile(), json);
-        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    static String sha256(Path file) throws IOException {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            try (var in = Files.newInputStream(file)) {
-                byte[] buffer = new byte[1 << 16];
-                for (int n; (n = in.read(buffer)) > 0;) {
-                    digest.update(buffer, 0, n);
-                }
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
+    /** The model named by content. */
+    public BaseModelRef ref() {
+        return new BaseModelRef(id, sha256);
     }
 }

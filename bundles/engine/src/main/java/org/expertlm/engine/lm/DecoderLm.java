@@ -187,6 +187,34 @@ public final class DecoderLm {
         return sd;
     }
 
+    /** The bytes the graph's weights take (its constants and variables; every one is this graph's own copy). */
+    public long bytes() {
+        long bytes = 0;
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() == VariableType.CONSTANT || v.getVariableType() == VariableType.VARIABLE) {
+                INDArray a = v.getArr();
+                bytes += a == null ? 0 : a.length() * a.dataType().width();
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * Frees the graph's weights now rather than when the collector finds them: a long-running container
+     * opens and evicts many models. Each graph holds its own copies (see {@link Parameters}), so nothing
+     * shared is freed.
+     */
+    public void close() {
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() == VariableType.CONSTANT || v.getVariableType() == VariableType.VARIABLE) {
+                INDArray a = v.getArr();
+                if (a != null && !a.wasClosed() && a.closeable()) {
+                    a.close();
+                }
+            }
+        }
+    }
+
     public DecoderConfig config() {
         return config;
     }

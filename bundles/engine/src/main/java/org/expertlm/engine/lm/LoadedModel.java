@@ -1,79 +1,142 @@
 package org.expertlm.engine.lm;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ScoringInput;
+import org.expertlm.api.TaskExample;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.Parameters;
-import org.expertlm.engine.train.ExpertTraining;
+import org.expertlm.engine.tensor.SafeTensors;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * A base model, or an expert over its base model, ready to score answer choices and to generate:
- * the encoder's states of an input are computed once and shared by every choice.
+ * A base model, or an expert over its base model, loaded into a graph of its own, ready to score
+ * answer choices and to generate: the encoder's states of an input are computed once and shared by
+ * every choice (and, through the encoder's cache, by every model taking over at the same depth). One
+ * call at a time: a graph's session is not shared between threads.
  */
-public final class LoadedModel {
+public final class LoadedModel implements AutoCloseable {
 
-    private final String id;
+    private final String name;
     private final MiniLmModel encoder;
     private final DecoderLm lm;
     private final int memoryLayers;
+    private final long bytes;
+    private boolean closed;
 
-    private LoadedModel(String id, MiniLmModel encoder, DecoderLm lm, int memoryLayers) {
-        this.id = id;
+    private LoadedModel(String name, MiniLmModel encoder, DecoderLm lm, int memoryLayers) {
+        this.name = name;
         this.encoder = encoder;
         this.lm = lm;
         this.memoryLayers = memoryLayers;
+        this.bytes = lm.bytes();
     }
 
-    /** Loads {@code folder}: a base model, or an expert whose base model is {@code base}. */
-    public static LoadedModel load(Path folder, BaseModel base, MiniLmModel encoder) throws IOException {
-        if (!base.encoderId().equals(encoder.id())) {
-            throw new IOException("base model " + base.id() + " was trained over encoder " + base.encoderId() + ", not "
-                    + encoder.id());
-        }
+    /** Loads a base model. */
+    public static LoadedModel base(BaseModel base, MiniLmModel encoder) {
+        checkEncoder(base, encoder);
         SameDiff sd = SameDiff.create();
-        if (!Expert.isExpert(folder)) {
-            return new LoadedModel(base.id(), encoder, DecoderLm.build(base.config(), encoder.wordEmbeddings(), sd,
-                    Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT), DecoderLm.memoryLayers(null));
+        return new LoadedModel(base.id(), encoder, DecoderLm.build(base.config(), encoder.wordEmbeddings(), sd,
+                Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT), DecoderLm.memoryLayers(null));
+    }
+
+    /**
+     * Loads an expert over its base model.
+     *
+     * @throws IllegalArgumentException when the expert adapts another base model, or its tensors are not
+     *     the ones its adapter configuration makes (names and shapes)
+     */
+    public static LoadedModel expert(BaseModel base, ExpertDescriptor expert, AdapterTensors tensors, MiniLmModel encoder) {
+        checkEncoder(base, encoder);
+        if (!expert.base().equals(base.ref())) {
+            throw new IllegalArgumentException("expert " + expert.name() + " adapts base model " + expert.base().id()
+                    + " (sha256 " + expert.base().sha256() + "), not " + base.id() + " (sha256 " + base.sha256()
+                    + "); install the base model it was trained on, or train the expert again on this one");
         }
-        Expert expert = Expert.read(folder, base);
-        DecoderLm lm = expert.plan() == null ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
-                : DecoderLm.withAdapters(base, encoder.weights(), sd, expert.plan(), DataType.FLOAT);
-        lm.load(expert.tensors());
-        return new LoadedModel(expert.id(), encoder, lm, DecoderLm.memoryLayers(expert.plan()));
+        AdapterPlan plan = expert.adapter() == null ? null : AdapterPlan.of(expert.adapter());
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = plan == null ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
+                : DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.FLOAT);
+        try {
+            lm.load(SafeTensors.fromApi(tensors).tensors());
+        } catch (IllegalArgumentException e) {
+            lm.close();
+            throw new IllegalArgumentException("expert " + expert.name() + ": " + e.getMessage(), e);
+        }
+        return new LoadedModel(expert.name(), encoder, lm, DecoderLm.memoryLayers(plan));
     }
 
-    public String id() {
-        return id;
+    private static void checkEncoder(BaseModel base, MiniLmModel encoder) {
+        if (!base.encoderId().equals(encoder.id())) {
+            throw new IllegalArgumentException("base model " + base.id() + " was trained over encoder " + base.encoderId()
+                    + ", not " + encoder.id() + "; train it again over the installed encoder");
+        }
     }
 
-    /** Each choice's summed log-probability given the input (the paper's rule), optionally divided by its length. */
-    public double[] score(String input, List<String> choices, boolean lengthNormalised) {
-        float[][] states = states(input);
-        List<int[]> answers = new ArrayList<>();
-        choices.forEach(c -> answers.add(ExpertTraining.answer(encoder.tokenizer(), lm, c)));
-        return lm.score(states, answers, lengthNormalised);
+    /** A base model's id, or an expert's id@version. */
+    public String name() {
+        return name;
     }
 
-    /** Rank-classification accuracy on classification examples. */
-    public double accuracy(List<ExpertTraining.Example> examples) {
-        return ExpertTraining.accuracy(lm, encoder, memoryLayers, examples);
+    /** The bytes the model's weights take. */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Each input's choices' summed log-probabilities (the paper's rule), optionally divided by their lengths. */
+    public synchronized List<double[]> score(List<ScoringInput> inputs, boolean lengthNormalised) {
+        open();
+        List<String> texts = inputs.stream().map(ScoringInput::input).toList();
+        List<List<String>> choices = inputs.stream().map(ScoringInput::choices).toList();
+        return RankClassifier.scores(lm, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, null),
+                lengthNormalised);
+    }
+
+    /** Rank-classification accuracy on classification examples (the target must be one of the choices). */
+    public synchronized double accuracy(List<TaskExample> examples) {
+        open();
+        List<String> texts = new ArrayList<>();
+        List<List<String>> choices = new ArrayList<>();
+        int[] gold = new int[examples.size()];
+        for (int i = 0; i < examples.size(); i++) {
+            TaskExample e = examples.get(i);
+            gold[i] = e.choices().indexOf(e.target());
+            if (e.choices().size() < 2 || gold[i] < 0) {
+                throw new IllegalArgumentException("example " + e.task() + "#" + e.id() + " has no choices with its target "
+                        + "among them; accuracy is measured on classification examples");
+            }
+            texts.add(e.input());
+            choices.add(e.choices());
+        }
+        return RankClassifier.accuracy(lm, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, gold));
     }
 
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */
-    public String generate(String input, int beam, int maxTokens) {
-        float[][] states = states(input);
+    public synchronized String generate(String input, int beam, int maxTokens) {
+        open();
+        float[][] states = encoder.cachedTokenStates(List.of(input), memoryLayers).get(0);
         Generator generator = new Generator(lm, encoder.tokenizer().sepId());
         Generator.Hypothesis best = beam <= 1 ? generator.greedy(states, maxTokens) : generator.beam(states, beam, maxTokens).get(0);
         return encoder.tokenizer().decode(best.tokens());
     }
 
-    /** The encoder's states of the input up to where this model's own graph takes over (shared by every model taking over there). */
-    private float[][] states(String input) {
-        return encoder.cachedTokenStates(List.of(input), memoryLayers).get(0);
+    /** Frees the model's weights; later calls are refused. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            lm.close();
+        }
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("model " + name + " was closed (evicted from the engine's cache); open it again");
+        }
     }
 }

@@ -8,9 +8,12 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Stream;
 
+import org.expertlm.api.ModelFormatException;
 import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.tensor.SafeTensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,6 +34,8 @@ final class ExpertCheckpoint {
     private static final String BEST = "best.safetensors";
     private static final String STATE = "state.json";
     private static final String PREFIX = "step-";
+    /** The format of {@code state.json}; a checkpoint of another format is refused, never resumed. */
+    static final String FORMAT = "elm-expert-checkpoint/1";
 
     /** The epoch in progress, from 1 (past the last one once every epoch is done). */
     int epoch = 1;
@@ -53,6 +58,7 @@ final class ExpertCheckpoint {
      * A checkpoint of another run (its {@code run} description differs) is refused.
      */
     static ExpertCheckpoint latest(Path folder, JsonNode run, AdamW optimiser) throws IOException {
+        Objects.requireNonNull(run, "run");
         Path latest = null;
         if (Files.isDirectory(folder)) {
             try (Stream<Path> entries = Files.list(folder)) {
@@ -65,10 +71,11 @@ final class ExpertCheckpoint {
             return null;
         }
         JsonNode state = JSON.readTree(latest.resolve(STATE).toFile());
+        ModelFormatException.check(latest.resolve(STATE).toString(), state.path("format").asText(null), FORMAT);
         // Compared as text: a number read back may be another node type than the one written.
         if (!JSON.writeValueAsString(state.path("run")).equals(JSON.writeValueAsString(run))) {
             throw new IOException(folder + " holds a checkpoint of another training run (other settings, base model or "
-                    + "examples); delete that folder to start afresh, or train into another output folder with --out");
+                    + "examples); delete that folder to start afresh");
         }
         optimiser.restore(latest.resolve(OPTIMISER));
         ExpertCheckpoint c = new ExpertCheckpoint();
@@ -88,11 +95,12 @@ final class ExpertCheckpoint {
     void save(Path folder, JsonNode run, AdamW optimiser, double secondsSoFar) throws IOException {
         String name = PREFIX + optimiser.stepsTaken();
         Path partial = folder.resolve(name + ".partial");
-        delete(partial);
+        ModelFiles.delete(partial);
         Files.createDirectories(partial);
         optimiser.save(partial.resolve(OPTIMISER));
         SafeTensors.write(partial.resolve(BEST), best, Map.of("format", "elm-expert-checkpoint"));
         ObjectNode state = JSON.createObjectNode();
+        state.put("format", FORMAT);
         state.set("run", run);
         state.put("epoch", epoch);
         state.put("batch", batch);
@@ -104,23 +112,11 @@ final class ExpertCheckpoint {
         state.set("history", JSON.valueToTree(history));
         JSON.writeValue(partial.resolve(STATE).toFile(), state);
         Path target = folder.resolve(name);
-        delete(target);
+        ModelFiles.delete(target);
         Files.move(partial, target);
         try (Stream<Path> entries = Files.list(folder)) {
             for (Path other : entries.filter(p -> !p.equals(target)).toList()) {
-                delete(other);
-            }
-        }
-    }
-
-    /** Deletes a folder of checkpoints (once the expert they led to is written). */
-    static void delete(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(path)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+                ModelFiles.delete(other);
             }
         }
     }

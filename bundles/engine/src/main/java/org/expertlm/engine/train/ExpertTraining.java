@@ -8,24 +8,25 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
-import org.expertlm.engine.graph.ClosingMemoryManager;
+import org.expertlm.engine.graph.NativeMemory;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.lm.RankClassifier;
+import org.expertlm.engine.lm.RankClassifier.Encoded;
 import org.expertlm.engine.tensor.FloatTensor;
-import org.expertlm.engine.tensor.HalfMatrix;
-import org.expertlm.engine.tokenize.WordPieceTokenizer;
+import org.expertlm.engine.tensor.ModelFiles;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -90,6 +91,11 @@ public final class ExpertTraining {
         public static Settings read(Path file) throws IOException {
             return TrainingRuntime.readSettings(file, Settings.class, "configs/train/expert.json");
         }
+
+        /** Reads settings from a configuration's JSON text; {@code source} names it in errors. */
+        public static Settings read(String json, String source) throws IOException {
+            return TrainingRuntime.readSettings(json, source, Settings.class, "configs/train/expert.json");
+        }
     }
 
     /**
@@ -124,24 +130,10 @@ public final class ExpertTraining {
             List<String> history) {
     }
 
-    /**
-     * An example as the model sees it: the encoder's states of its input (in half precision: an MT run
-     * caches thousands of inputs), its choices as output pieces.
-     */
-    record Encoded(HalfMatrix states, List<int[]> choices, int gold) {
-
-        int tokens() {
-            return states.rows();
-        }
-    }
-
     /** The input length (encoder tokens) that batchSize counts in: longer inputs come fewer to a step. */
-    static final int STEP_INPUT_LENGTH = 96;
+    static final int STEP_INPUT_LENGTH = RankClassifier.STEP_INPUT_LENGTH;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Decoder rows (inputs × choices) scored at once. */
-    private static final int SCORE_ROWS = 64;
 
     private ExpertTraining() {
     }
@@ -151,11 +143,13 @@ public final class ExpertTraining {
      * {@code checkpoints} every {@code checkpointEvery} steps and after every epoch; a run started again
      * with the same settings, base model and examples resumes from the latest one and ends as an
      * uninterrupted run would. The caller removes them ({@link #removeCheckpoints}) once the expert is kept.
+     * When {@code cancelled} turns true the run writes a checkpoint after its current step and stops.
      *
      * @throws IOException when a checkpoint cannot be written or read, or belongs to another run
+     * @throws java.util.concurrent.CancellationException when it was cancelled (the checkpoint stays)
      */
     public static Result train(Settings s, BaseModel base, MiniLmModel encoder, List<Example> train, List<Example> validation,
-            Path checkpoints, Consumer<String> progress) throws IOException {
+            Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
         if (train.isEmpty() || validation.isEmpty()) {
             throw new IllegalArgumentException(train.size() + " training and " + validation.size()
                     + " validation examples; an expert needs both");
@@ -164,7 +158,7 @@ public final class ExpertTraining {
             return TrainingRuntime.onAllCores(() -> {
                 try {
                     return run(s, base, encoder, train.subList(0, Math.min(s.maxTrainExamples(), train.size())), validation,
-                            checkpoints, progress);
+                            checkpoints, progress, cancelled);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -176,22 +170,23 @@ public final class ExpertTraining {
 
     /** Deletes the checkpoints of a training run. */
     public static void removeCheckpoints(Path checkpoints) throws IOException {
-        ExpertCheckpoint.delete(checkpoints);
+        ModelFiles.delete(checkpoints);
     }
 
     private static Result run(Settings s, BaseModel base, MiniLmModel encoder, List<Example> trainExamples,
-            List<Example> validationExamples, Path checkpoints, Consumer<String> progress) throws IOException {
+            List<Example> validationExamples, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled)
+            throws IOException {
         long started = System.nanoTime();
         SameDiff sd = SameDiff.create();
         DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
         int layers = DecoderLm.memoryLayers(s.plan());
-        List<Encoded> train = encode(encoder, lm, encoder.tokenStates(inputs(trainExamples), layers), trainExamples);
-        List<Encoded> validation = encode(encoder, lm, encoder.tokenStates(inputs(validationExamples), layers),
-                validationExamples);
+        List<Encoded> train = encode(encoder, lm, layers, trainExamples);
+        List<Encoded> validation = encode(encoder, lm, layers, validationExamples);
+        TrainingRuntime.stopIfCancelled(cancelled, 0);
         long cached = Stream.concat(train.stream(), validation.stream()).mapToLong(e -> e.states().bytes()).sum();
         progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, states %d MB, memory %d MB)",
-                train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, TrainingRuntime.memoryMb()));
+                train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, NativeMemory.physicalMb()));
 
         List<String> variables = AdamW.trainableVariables(sd);
         int stepsPerEpoch = batches(train, s, 0).size();
@@ -202,9 +197,9 @@ public final class ExpertTraining {
         if (state == null) {
             state = new ExpertCheckpoint();
             state.best = snapshot(sd, variables);
-            state.bestAccuracy = accuracy(lm, validation);
+            state.bestAccuracy = RankClassifier.accuracy(lm, validation);
             state.history.add(String.format("epoch 0 (untrained)  validation accuracy %.4f", state.bestAccuracy));
-            progress.accept(state.history.get(0) + "  memory " + TrainingRuntime.memoryMb() + " MB");
+            progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
         } else {
             progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
                     : String.format("resuming from step %d (epoch %d, batch %d)", optimiser.stepsTaken(), state.epoch, state.batch));
@@ -217,30 +212,35 @@ public final class ExpertTraining {
             int stepsSinceLine = 0;
             while (state.batch < batches.size()) {
                 List<Encoded> batch = batches.get(state.batch);
-                Map<String, INDArray> placeholders = lm.classificationBatch(states(batch),
+                Map<String, INDArray> placeholders = lm.classificationBatch(RankClassifier.states(batch),
                         batch.stream().map(Encoded::choices).toList(), batch.stream().mapToInt(Encoded::gold).toArray());
                 state.lossSum += optimiser.step(placeholders);
                 placeholders.values().forEach(INDArray::close);
-                TrainingRuntime.boundMemory();
+                NativeMemory.afterStep();
                 state.batch++;
                 tokens += tokens(batch);
                 stepsSinceLine++;
+                boolean stop = cancelled.getAsBoolean();
+                if (stop && state.batch < batches.size()) {
+                    state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                    TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
+                }
                 if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
                     state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
                     double seconds = (System.nanoTime() - clock) / 1e9;
                     progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
                             + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
-                            state.lossSum / state.batch, tokens / seconds, TrainingRuntime.memoryMb(),
+                            state.lossSum / state.batch, tokens / seconds, NativeMemory.physicalMb(),
                             seconds / stepsSinceLine * (batches.size() - state.batch) / 60));
                     clock = System.nanoTime();
                     tokens = 0;
                     stepsSinceLine = 0;
                 }
             }
-            double accuracy = accuracy(lm, validation);
+            double accuracy = RankClassifier.accuracy(lm, validation);
             String line = String.format("epoch %d/%d  loss %.4f  validation accuracy %.4f  %.1f s  memory %d MB", state.epoch,
                     s.epochs(), state.lossSum / batches.size(), accuracy, (System.nanoTime() - epochClock) / 1e9,
-                    TrainingRuntime.memoryMb());
+                    NativeMemory.physicalMb());
             state.history.add(line);
             progress.accept(line);
             if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
@@ -257,6 +257,9 @@ public final class ExpertTraining {
             state.batch = 0;
             state.lossSum = 0;
             state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+            if (!state.finished) {
+                TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
+            }
         }
         return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
                 state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history));
@@ -275,55 +278,17 @@ public final class ExpertTraining {
     }
 
     private static String digest(List<Example> examples) {
-        MessageDigest digest = TrainingRuntime.sha256();
+        MessageDigest digest = ModelFiles.sha256();
         for (Example e : examples) {
             digest.update((e.input() + "\u0000" + String.join("\u0001", e.choices()) + "\u0000" + e.gold() + "\n")
                     .getBytes(StandardCharsets.UTF_8));
         }
-        return HexFormat.of().formatHex(digest.digest());
+        return ModelFiles.hex(digest);
     }
 
     /** The tokens a step computes: its inputs' tokens through the adapted encoder layers and its choices' through the decoder. */
     private static long tokens(List<Encoded> batch) {
         return batch.stream().mapToLong(e -> e.tokens() + e.choices().stream().mapToLong(c -> c.length).sum()).sum();
-    }
-
-    /**
-     * The rank-classification accuracy of a model on examples, their inputs encoded up to
-     * {@code layers} encoder layers (where the model's own graph takes over; the encoder's cache of
-     * recent states serves every model that takes over there).
-     */
-    public static double accuracy(DecoderLm lm, MiniLmModel encoder, int layers, List<Example> examples) {
-        return accuracy(lm, encode(encoder, lm, encoder.cachedTokenStates(inputs(examples), layers), examples));
-    }
-
-    /** Rank-classification accuracy: the choice with the largest summed log-probability wins. */
-    static double accuracy(DecoderLm lm, List<Encoded> examples) {
-        Map<Integer, List<Encoded>> byChoices = new LinkedHashMap<>();
-        examples.forEach(e -> byChoices.computeIfAbsent(e.choices().size(), k -> new ArrayList<>()).add(e));
-        int right = 0;
-        for (List<Encoded> same : byChoices.values()) {
-            int inputs = Math.max(1, SCORE_ROWS / same.get(0).choices().size());
-            for (List<Encoded> part : cut(same, inputs, (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH)) {
-                Map<String, INDArray> placeholders = lm.classificationBatch(states(part),
-                        part.stream().map(Encoded::choices).toList(), null);
-                ClosingMemoryManager.installForThisThread(lm.graph());
-                INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
-                int choices = part.get(0).choices().size();
-                for (int i = 0; i < part.size(); i++) {
-                    int argmax = 0;
-                    for (int c = 1; c < choices; c++) {
-                        if (sums.getDouble((long) i * choices + c) > sums.getDouble((long) i * choices + argmax)) {
-                            argmax = c;
-                        }
-                    }
-                    right += argmax == part.get(i).gold() ? 1 : 0;
-                }
-                placeholders.values().forEach(INDArray::close);
-                TrainingRuntime.boundMemory();
-            }
-        }
-        return right / (double) examples.size();
     }
 
     /**
@@ -347,69 +312,18 @@ public final class ExpertTraining {
             for (int from = 0; from < all.size(); from += group) {
                 List<Encoded> sorted = new ArrayList<>(all.subList(from, Math.min(all.size(), from + group)));
                 sorted.sort(Comparator.comparingInt(Encoded::tokens));
-                batches.addAll(cut(sorted, inputs, (long) s.batchSize() * STEP_INPUT_LENGTH));
+                batches.addAll(RankClassifier.cut(sorted, Encoded::tokens, inputs, (long) s.batchSize() * STEP_INPUT_LENGTH));
             }
         }
         Collections.shuffle(batches, random);
         return batches;
     }
 
-    /**
-     * Consecutive runs of {@code examples} of at most {@code inputs} examples each, and fewer when they
-     * are long: a run's examples times its longest input stay within {@code tokens} (an input longer
-     * than that goes alone). A step's activations, and so its memory, follow that product.
-     */
-    private static List<List<Encoded>> cut(List<Encoded> examples, int inputs, long tokens) {
-        List<List<Encoded>> runs = new ArrayList<>();
-        int start = 0;
-        int longest = 0;
-        for (int i = 0; i < examples.size(); i++) {
-            int length = examples.get(i).tokens();
-            if (i > start && (i - start == inputs || (long) (i - start + 1) * Math.max(longest, length) > tokens)) {
-                runs.add(examples.subList(start, i));
-                start = i;
-                longest = 0;
-            }
-            longest = Math.max(longest, length);
-        }
-        if (start < examples.size()) {
-            runs.add(examples.subList(start, examples.size()));
-        }
-        return runs;
-    }
-
-    /** Examples with their inputs' encoder states (in the examples' order) and their choices as the decoder scores them. */
-    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, List<float[][]> states, List<Example> examples) {
-        List<Encoded> out = new ArrayList<>();
-        for (int i = 0; i < examples.size(); i++) {
-            Example e = examples.get(i);
-            List<int[]> choices = e.choices().stream().map(c -> answer(encoder.tokenizer(), lm, c)).toList();
-            out.add(new Encoded(HalfMatrix.of(states.get(i)), choices, e.gold()));
-        }
-        return out;
-    }
-
-    private static List<String> inputs(List<Example> examples) {
-        return examples.stream().map(Example::input).toList();
-    }
-
-    private static List<float[][]> states(List<Encoded> examples) {
-        return examples.stream().map(e -> e.states().toFloats()).toList();
-    }
-
-    /**
-     * An answer as the decoder scores it: its pieces and the end token; a piece outside the output
-     * vocabulary becomes [UNK] (the base model's vocabulary holds every answer word of the catalog).
-     */
-    public static int[] answer(WordPieceTokenizer tokenizer, DecoderLm lm, String choice) {
-        int[] pieces = tokenizer.pieces(choice);
-        int[] out = new int[pieces.length + 1];
-        int unknown = tokenizer.tokenId("[UNK]");
-        for (int i = 0; i < pieces.length; i++) {
-            out[i] = lm.indexOf(pieces[i]) >= 0 ? pieces[i] : unknown;
-        }
-        out[pieces.length] = tokenizer.sepId();
-        return out;
+    /** Examples with their inputs' encoder states up to {@code layers} (computed once, for every epoch) and their choices. */
+    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples) {
+        List<float[][]> states = encoder.tokenStates(examples.stream().map(Example::input).toList(), layers);
+        return RankClassifier.encode(encoder.tokenizer(), lm, states, examples.stream().map(Example::choices).toList(),
+                examples.stream().mapToInt(Example::gold).toArray());
     }
 
     private static Map<String, FloatTensor> snapshot(SameDiff sd, List<String> variables) {

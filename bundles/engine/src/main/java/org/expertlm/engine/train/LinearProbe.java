@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The floor an expert must reach: multinomial logistic regression on frozen sentence vectors, the
@@ -15,6 +16,7 @@ public final class LinearProbe {
 
     private static final int ITERATIONS = 2000;
     private static final double STEP = 1.0;
+    private static final int PROGRESS_EVERY = 500;
 
     private final List<String> classes;
     private final double[][] weights;
@@ -28,6 +30,11 @@ public final class LinearProbe {
 
     /** Fits the probe on vectors and their labels. */
     public static LinearProbe fit(List<float[]> vectors, List<String> labels) {
+        return fit(vectors, labels, line -> { });
+    }
+
+    /** Fits the probe on vectors and their labels, with a progress line every {@value #PROGRESS_EVERY} iterations. */
+    public static LinearProbe fit(List<float[]> vectors, List<String> labels, Consumer<String> progress) {
         if (vectors.isEmpty() || vectors.size() != labels.size()) {
             throw new IllegalArgumentException(vectors.size() + " vectors and " + labels.size() + " labels; expected as many, at least one");
         }
@@ -42,7 +49,13 @@ public final class LinearProbe {
         double[][] gw = new double[k][d];
         double[] gb = new double[k];
         double[] p = new double[k];
+        long start = System.nanoTime();
         for (int iteration = 0; iteration < ITERATIONS; iteration++) {
+            if (iteration > 0 && iteration % PROGRESS_EVERY == 0) {
+                double seconds = (System.nanoTime() - start) / 1e9;
+                progress.accept(String.format("probe: iteration %d/%d  %.1f s  about %.0f s left", iteration, ITERATIONS,
+                        seconds, seconds / iteration * (ITERATIONS - iteration)));
+            }
             for (double[] row : gw) {
                 java.util.Arrays.fill(row, 0);
             }
@@ -66,6 +79,11 @@ public final class LinearProbe {
             }
         }
         return new LinearProbe(new ArrayList<>(index.keySet()), w, b);
+    }
+
+    /** The number of classes. */
+    public int classes() {
+        return classes.size();
     }
 
     /** The most probable class of a vector. */

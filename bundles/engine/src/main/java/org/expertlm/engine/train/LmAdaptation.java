@@ -11,27 +11,31 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
+import org.expertlm.api.ModelFormatException;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.ClosingMemoryManager;
+import org.expertlm.engine.graph.NativeMemory;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderConfig;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.OutputVocabulary;
 import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.tokenize.WordPieceTokenizer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -90,6 +94,11 @@ public final class LmAdaptation {
         public static Settings read(Path file) throws IOException {
             return TrainingRuntime.readSettings(file, Settings.class, "configs/train/base.json");
         }
+
+        /** Reads settings from a configuration's JSON text; {@code source} names it in errors. */
+        public static Settings read(String json, String source) throws IOException {
+            return TrainingRuntime.readSettings(json, source, Settings.class, "configs/train/base.json");
+        }
     }
 
     /**
@@ -108,6 +117,8 @@ public final class LmAdaptation {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String CHECKPOINT = "checkpoint.safetensors";
     private static final String CHECKPOINT_STATE = "checkpoint.json";
+    /** The format of {@code checkpoint.json}; a checkpoint of another format is refused, never resumed. */
+    static final String CHECKPOINT_FORMAT = "elm-base-checkpoint/1";
     private static final int SORT_GROUP_BATCHES = 20;
 
     /** A window: the document, where it starts in the document's pieces, and how many pieces go to the target. */
@@ -128,13 +139,13 @@ public final class LmAdaptation {
         this.settings = settings;
         this.encoder = encoder;
         this.tokenizer = encoder.tokenizer();
-        MessageDigest digest = TrainingRuntime.sha256();
+        MessageDigest digest = ModelFiles.sha256();
         for (String text : corpus) {
             digest.update(text.getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
             documents.add(tokenizer.pieces(text));
         }
-        this.corpusDigest = HexFormat.of().formatHex(digest.digest());
+        this.corpusDigest = ModelFiles.hex(digest);
         this.vocabulary = OutputVocabulary.fromPieces(documents, tokenizer, settings.vocabulary(), forcedWords);
         this.unknown = tokenizer.tokenId("[UNK]");
         int window = settings.prefixTokens() + settings.targetTokens();
@@ -154,10 +165,12 @@ public final class LmAdaptation {
     /**
      * Trains (or resumes) the base model described by {@code settings} over the frozen {@code encoder}
      * on {@code corpus}, and writes it to {@code output}. {@code forcedWords} (every answer word of the
-     * task catalog) are put into the output vocabulary whatever their frequency.
+     * task catalog) are put into the output vocabulary whatever their frequency. When {@code cancelled}
+     * turns true the run writes a checkpoint after its current step and stops
+     * ({@link java.util.concurrent.CancellationException}); the same call resumes from there.
      */
     public static Result run(Settings settings, MiniLmModel encoder, List<String> corpus, Collection<String> forcedWords,
-            Path output, Consumer<String> progress) throws IOException {
+            Path output, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
         long start = System.nanoTime();
         LmAdaptation run = new LmAdaptation(settings, encoder, corpus, forcedWords);
         progress.accept(String.format("corpus: %d documents, %,d pieces, %,d training and %,d held-out windows; "
@@ -167,7 +180,7 @@ public final class LmAdaptation {
         try {
             return TrainingRuntime.onAllCores(() -> {
                 try {
-                    return run.train(output, progress, start);
+                    return run.train(output, progress, cancelled, start);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -178,7 +191,7 @@ public final class LmAdaptation {
     }
 
 
-    private Result train(Path output, Consumer<String> progress, long started) throws IOException {
+    private Result train(Path output, Consumer<String> progress, BooleanSupplier cancelled, long started) throws IOException {
         Files.createDirectories(output);
         DecoderConfig config = new DecoderConfig(settings.layers(), MiniLmEncoder.HIDDEN, settings.heads(), settings.inner(),
                 settings.targetTokens() + 2, vocabulary.ids());
@@ -193,7 +206,9 @@ public final class LmAdaptation {
         Path checkpointState = output.resolve(CHECKPOINT_STATE);
         if (Files.isRegularFile(checkpoint) && Files.isRegularFile(checkpointState)) {
             // Compared as text: a number read back may be another node type than the one written.
-            String saved = JSON.writeValueAsString(JSON.readTree(checkpointState.toFile()).path("run"));
+            JsonNode savedState = JSON.readTree(checkpointState.toFile());
+            ModelFormatException.check(checkpointState.toString(), savedState.path("format").asText(null), CHECKPOINT_FORMAT);
+            String saved = JSON.writeValueAsString(savedState.path("run"));
             if (!saved.equals(JSON.writeValueAsString(state.path("run")))) {
                 throw new IOException(output + " holds a checkpoint of another run (other settings or corpus); "
                         + "choose another output folder or delete " + checkpoint);
@@ -218,7 +233,7 @@ public final class LmAdaptation {
             Map<String, INDArray> placeholders = placeholders(lm, batch);
             double loss = optimiser.step(placeholders);
             placeholders.values().forEach(INDArray::close);
-            TrainingRuntime.boundMemory();
+            NativeMemory.afterStep();
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("the loss became " + loss + " at step " + step
                         + "; lower the learning rate or raise the warm-up in the training configuration");
@@ -237,14 +252,18 @@ public final class LmAdaptation {
                 progress.accept(String.format("step %d/%d  loss %.3f  %.0f target tokens/s  %,d tokens seen  "
                         + "lr %.2e  memory %d MB  about %.0f min left", done, settings.steps(),
                         lossSum / lossCount, rate, tokens, AdamW.learningRate(optimiser.config(), step),
-                        TrainingRuntime.memoryMb(), eta));
+                        NativeMemory.physicalMb(), eta));
                 clock = System.nanoTime();
                 windowTokens = 0;
                 lossSum = 0;
                 lossCount = 0;
             }
-            if (done % settings.checkpointEvery() == 0 && done < settings.steps()) {
+            boolean stop = cancelled.getAsBoolean();
+            if ((stop || done % settings.checkpointEvery() == 0) && done < settings.steps()) {
                 saveCheckpoint(optimiser, state, checkpoint, checkpointState, done, tokens);
+            }
+            if (stop && done < settings.steps()) {
+                TrainingRuntime.stopIfCancelled(cancelled, done);
             }
         }
         double trainLoss = 0;
@@ -283,6 +302,7 @@ public final class LmAdaptation {
     /** What identifies this run: settings, encoder and corpus. A checkpoint resumes only the same run. */
     private ObjectNode runState() {
         ObjectNode state = JSON.createObjectNode();
+        state.put("format", CHECKPOINT_FORMAT);
         ObjectNode run = state.putObject("run");
         run.set("settings", JSON.valueToTree(settings));
         run.put("encoder", encoder.id());

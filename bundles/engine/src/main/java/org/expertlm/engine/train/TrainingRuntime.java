@@ -2,38 +2,26 @@ package org.expertlm.engine.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.factory.Nd4j;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** How a training run uses the machine: every core for its one graph, and a bound on native memory. */
+/** How a training run uses the machine (every core for its one graph), reads its settings, and is cancelled. */
 final class TrainingRuntime {
-
-    /** Above this much physical memory a collection is asked for after a step (see {@link #boundMemory()}). */
-    static final int MEMORY_SOFT_LIMIT_MB = 2560;
-
-    /**
-     * Steps between two collections at least. A run whose memory stays above the soft limit (an MT run
-     * caches 5,250 inputs' states) otherwise collected after every step: 80 ms each, 17% of its time.
-     */
-    static final int STEPS_BETWEEN_COLLECTIONS = 8;
-
-    private static final AtomicInteger STEPS_SINCE_COLLECTION = new AtomicInteger();
 
     private TrainingRuntime() {
     }
 
     /**
      * Runs {@code work} with ND4J operations on every core: a training step is one graph, while the
-     * engine otherwise runs single-threaded operations side by side. The previous setting is restored.
+     * engine otherwise runs single-threaded operations side by side (the encoder's workers). ND4J's
+     * thread counts are process-wide, so the engine's trainer runs one job at a time and this is the
+     * only place that changes them; the previous setting is restored.
      */
     static <T> T onAllCores(Supplier<T> work) {
         int threads = Nd4j.getEnvironment().maxThreads();
@@ -46,45 +34,29 @@ final class TrainingRuntime {
     }
 
     /**
-     * ND4J frees an array's native memory only when the garbage collector has found its Java object
-     * unreachable, and a training step leaves such arrays behind while their Java objects are small:
-     * without a collection a base run grew past 10 GB. Above {@value #MEMORY_SOFT_LIMIT_MB} MB of
-     * physical memory a collection is asked for, at most every {@value #STEPS_BETWEEN_COLLECTIONS}
-     * steps. (A limit relative to the level after the last collection ratchets upwards: the C
-     * allocator keeps freed memory, so the process's size rarely falls after a collection.)
-     */
-    static void boundMemory() {
-        if (STEPS_SINCE_COLLECTION.incrementAndGet() >= STEPS_BETWEEN_COLLECTIONS
-                && Pointer.physicalBytes() > (long) MEMORY_SOFT_LIMIT_MB << 20) {
-            STEPS_SINCE_COLLECTION.set(0);
-            System.gc();
-        }
-    }
-
-    /** The process's physical memory in MB, for progress lines. */
-    static long memoryMb() {
-        return Pointer.physicalBytes() >> 20;
-    }
-
-    /**
      * Reads a training configuration (a JSON file of one settings record); a missing, unknown or
      * mistyped field is an error that names it and the configuration to compare with.
      */
     static <T> T readSettings(Path file, Class<T> type, String example) throws IOException {
+        return readSettings(java.nio.file.Files.readString(file), file.toString(), type, example);
+    }
+
+    /** As {@link #readSettings(Path, Class, String)}, from the configuration's text; {@code source} names it. */
+    static <T> T readSettings(String json, String source, Class<T> type, String example) throws IOException {
         try {
             return new ObjectMapper().enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES,
-                    DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(file.toFile(), type);
+                    DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).readValue(json, type);
         } catch (JsonProcessingException e) {
-            throw new IOException(file + " is not a valid training configuration: " + e.getOriginalMessage()
+            throw new IOException(source + " is not a valid training configuration: " + e.getOriginalMessage()
                     + " (see " + example + " for every field)", e);
         }
     }
 
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
+    /** Throws when the run was asked to stop; its caller has just written a checkpoint. */
+    static void stopIfCancelled(BooleanSupplier cancelled, int step) {
+        if (cancelled.getAsBoolean()) {
+            throw new java.util.concurrent.CancellationException("training cancelled after step " + step
+                    + "; a checkpoint was written: run the same command again to resume");
         }
     }
 

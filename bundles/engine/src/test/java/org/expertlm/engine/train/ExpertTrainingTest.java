@@ -26,8 +26,14 @@ import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
 import org.expertlm.engine.graph.EncoderLayers;
 import org.expertlm.engine.lm.BaseModel;
-import org.expertlm.engine.lm.Expert;
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.AnswerFormat;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertKind;
+import org.expertlm.api.ScoringInput;
+import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.lm.LoadedModel;
+import org.expertlm.engine.lm.RankClassifier;
 import org.expertlm.engine.tensor.HalfMatrix;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -68,7 +74,7 @@ public class ExpertTrainingTest {
         LmAdaptation.Settings settings = new LmAdaptation.Settings("small", 1, 2, 32, 30, 8, 6, 4, 4, 3e-3, 1, 0.0, 1.0,
                 5, 4, 4, 4);
         base = LmAdaptation.run(settings, encoder, corpus, Set.of("positive", "negative"), folder.getRoot().toPath()
-                .resolve("base"), line -> { }).model();
+                .resolve("base"), line -> { }, () -> false).model();
     }
 
     @AfterClass
@@ -84,7 +90,7 @@ public class ExpertTrainingTest {
                 30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
         List<String> lines = new ArrayList<>();
         ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
-                folder.getRoot().toPath().resolve("sentiment-checkpoints"), lines::add);
+                folder.getRoot().toPath().resolve("sentiment-checkpoints"), lines::add, () -> false);
 
         assertTrue(lines.toString(), result.validationAccuracy() >= 0.95);
         assertTrue("only adapter tensors are trained: " + result.tensors().keySet(), result.tensors().keySet().stream()
@@ -92,13 +98,20 @@ public class ExpertTrainingTest {
         assertTrue(result.tensors().keySet().stream().anyMatch(n -> n.startsWith("encoder.layer.5.attention.self.query.lora")));
 
         Path out = folder.getRoot().toPath().resolve("expert");
-        Expert.write(out, "sentiment-test", "test/sentiment", base, settings.plan(), result.tensors(),
-                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
-        LoadedModel expert = LoadedModel.load(out, base, encoder);
+        AdapterTensors tensors = ExpertFiles.tensors(result.tensors());
+        ExpertDescriptor descriptor = new ExpertDescriptor("sentiment-test", "1.0.0", "test/sentiment", List.of("test/sentiment"),
+                ExpertKind.PROMPT, base.ref(), settings.plan().config(), AnswerFormat.choices(List.of("positive", "negative")),
+                tensors.sha256(), "{}");
+        ExpertFiles.write(out, descriptor, tensors);
+        ExpertFiles.Stored stored = ExpertFiles.read(out);
+        assertEquals("the description reads back as written", descriptor, stored.descriptor());
         int right = 0;
-        for (ExpertTraining.Example e : validation) {
-            double[] scores = expert.score(e.input(), e.choices(), false);
-            right += (scores[0] > scores[1] ? 0 : 1) == e.gold() ? 1 : 0;
+        try (LoadedModel expert = LoadedModel.expert(base, stored.descriptor(), stored.tensors(), encoder)) {
+            List<double[]> scores = expert.score(validation.stream()
+                    .map(e -> new ScoringInput(e.input(), e.choices())).toList(), false);
+            for (int i = 0; i < validation.size(); i++) {
+                right += RankClassifier.best(scores.get(i)) == validation.get(i).gold() ? 1 : 0;
+            }
         }
         assertEquals("the written expert scores as it did in validation", result.validationAccuracy(),
                 right / (double) validation.size(), 1e-9);
@@ -129,7 +142,7 @@ public class ExpertTrainingTest {
                 1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);
         Path root = folder.getRoot().toPath();
         ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole"),
-                line -> { });
+                line -> { }, () -> false);
 
         Path interrupted = root.resolve("interrupted");
         try {
@@ -137,13 +150,14 @@ public class ExpertTrainingTest {
                 if (line.startsWith("epoch 2/3  step ")) {
                     throw new IllegalStateException("stopped");
                 }
-            });
+            }, () -> false);
             fail("the run was not interrupted");
         } catch (IllegalStateException e) {
             assertEquals("stopped", e.getMessage());
         }
         List<String> lines = new ArrayList<>();
-        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add);
+        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add,
+                () -> false);
         assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.matches("resuming from step \\d+ \\(epoch 2, batch \\d+\\)")));
         assertEquals("the same tensors", whole.tensors(), resumed.tensors());
         assertEquals(whole.steps(), resumed.steps());
@@ -153,16 +167,42 @@ public class ExpertTrainingTest {
 
         lines.clear();
         assertEquals("a run that had ended gives its result again", whole.tensors(),
-                ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add).tensors());
+                ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add, () -> false).tensors());
         assertTrue(lines.toString(), lines.contains("resuming a run whose training had ended (best epoch " + whole.bestEpoch() + ")"));
 
         ExpertTraining.Settings otherSeed = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
                 1e-2, 2, 0.0, 1.0, 6, 3, 1000, 2);
         IOException refused = assertThrows(IOException.class,
-                () -> ExpertTraining.train(otherSeed, base, encoder, train, validation, interrupted, line -> { }));
+                () -> ExpertTraining.train(otherSeed, base, encoder, train, validation, interrupted, line -> { }, () -> false));
         assertTrue(refused.getMessage(), refused.getMessage().contains("checkpoint of another training run"));
         ExpertTraining.removeCheckpoints(interrupted);
         assertFalse(Files.exists(interrupted));
+    }
+
+    @Test
+    public void aCancelledRunStopsAfterItsStepWithACheckpointAndResumesToTheSameExpert() throws IOException {
+        List<ExpertTraining.Example> train = sentiment(false);
+        List<ExpertTraining.Example> validation = sentiment(true);
+        // A checkpoint every 1000 steps: the one a cancel leaves is the cancel's own.
+        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 2, 4,
+                1e-2, 2, 0.0, 1.0, 5, 2, 1000, 1000);
+        Path root = folder.getRoot().toPath();
+        ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole-2"),
+                line -> { }, () -> false);
+
+        Path cancelled = root.resolve("cancelled");
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CancellationException stopped = assertThrows(java.util.concurrent.CancellationException.class,
+                () -> ExpertTraining.train(settings, base, encoder, train, validation, cancelled, line -> { },
+                        () -> asked.incrementAndGet() > 3));
+        assertTrue(stopped.getMessage(), stopped.getMessage().contains("cancelled after step 3"));
+        assertTrue("the cancel left its checkpoint", Files.isDirectory(cancelled.resolve("step-3")));
+        List<String> lines = new ArrayList<>();
+        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, train, validation, cancelled, lines::add,
+                () -> false);
+        assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.startsWith("resuming from step 3 ")));
+        assertEquals("the same tensors", whole.tensors(), resumed.tensors());
+        assertEquals(whole.steps(), resumed.steps());
     }
 
     @Test
@@ -226,19 +266,19 @@ public class ExpertTrainingTest {
     public void aStepHoldsFewerInputsWhenTheyAreLongOrHaveMoreChoicesAndEveryExampleOncePerEpoch() {
         ExpertTraining.Settings s = new ExpertTraining.Settings(false, Set.of("self"), 32, Set.of(), 8, 16, 0, 1, 8, 1e-3, 0,
                 0, 1, 7, 1, 1000, 100);
-        List<ExpertTraining.Encoded> examples = new ArrayList<>();
+        List<RankClassifier.Encoded> examples = new ArrayList<>();
         Random random = new Random(3);
         for (int i = 0; i < 300; i++) {
             int choices = i % 3 == 0 ? 4 : 2;
-            examples.add(new ExpertTraining.Encoded(HalfMatrix.of(new float[5 + random.nextInt(250)][1]),
+            examples.add(new RankClassifier.Encoded(HalfMatrix.of(new float[5 + random.nextInt(250)][1]),
                     Collections.nCopies(choices, new int[] {1}), 0));
         }
-        List<List<ExpertTraining.Encoded>> batches = ExpertTraining.batches(examples, s, 1);
-        Set<ExpertTraining.Encoded> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<List<RankClassifier.Encoded>> batches = ExpertTraining.batches(examples, s, 1);
+        Set<RankClassifier.Encoded> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         boolean someCut = false;
-        for (List<ExpertTraining.Encoded> batch : batches) {
+        for (List<RankClassifier.Encoded> batch : batches) {
             int choices = batch.get(0).choices().size();
-            int longest = batch.stream().mapToInt(ExpertTraining.Encoded::tokens).max().orElseThrow();
+            int longest = batch.stream().mapToInt(RankClassifier.Encoded::tokens).max().orElseThrow();
             assertTrue("one number of choices per batch", batch.stream().allMatch(e -> e.choices().size() == choices));
             assertTrue("rows stay within batchSize inputs of two choices", batch.size() * choices <= 8 * 2);
             assertTrue("tokens stay within batchSize inputs of 96 tokens, unless one input is longer",

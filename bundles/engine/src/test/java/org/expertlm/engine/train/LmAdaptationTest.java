@@ -2,6 +2,7 @@ package org.expertlm.engine.train;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -58,7 +59,7 @@ public class LmAdaptationTest {
     public void learnsTheCorpusAndWritesAModelWhoseDigestItChecks() throws IOException {
         List<String> lines = new ArrayList<>();
         LmAdaptation.Result result = LmAdaptation.run(settings(12), encoder, corpus, Set.of("positive"),
-                folder.getRoot().toPath().resolve("a"), lines::add);
+                folder.getRoot().toPath().resolve("a"), lines::add, () -> false);
 
         assertTrue("the held-out loss is below that of a uniform guess over 40 tokens: " + result.heldOutLoss(),
                 result.heldOutLoss() < Math.log(40));
@@ -90,10 +91,10 @@ public class LmAdaptationTest {
     @Test
     public void anInterruptedRunResumesToTheSameModelAsAnUninterruptedOne() throws IOException {
         Path whole = folder.getRoot().toPath().resolve("whole");
-        String expected = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), whole, line -> { }).model().id();
+        String expected = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), whole, line -> { }, () -> false).model().id();
         assertEquals("the same settings and corpus give the same weights", expected,
                 LmAdaptation.run(settings(8), encoder, corpus, Set.of(), folder.getRoot().toPath().resolve("again"),
-                        line -> { }).model().id());
+                        line -> { }, () -> false).model().id());
 
         Path interrupted = folder.getRoot().toPath().resolve("interrupted");
         try {
@@ -101,16 +102,32 @@ public class LmAdaptationTest {
                 if (line.startsWith("step 5/")) {
                     throw new IllegalStateException("stopped");
                 }
-            });
+            }, () -> false);
             fail("the run was not interrupted");
         } catch (IllegalStateException e) {
             assertEquals("stopped", e.getMessage());
         }
         assertTrue(Files.exists(interrupted.resolve("checkpoint.safetensors")));
         List<String> lines = new ArrayList<>();
-        String resumed = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), interrupted, lines::add).model().id();
+        String resumed = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), interrupted, lines::add, () -> false)
+                .model().id();
         assertTrue(lines.toString(), lines.contains("resuming from step 4 of 8"));
         assertEquals(expected, resumed);
+
+        // Cancelled after step 3 (between checkpoints): it writes one there, and the same call resumes from it.
+        Path cancelled = folder.getRoot().toPath().resolve("cancelled");
+        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CancellationException stopped = assertThrows(java.util.concurrent.CancellationException.class,
+                () -> LmAdaptation.run(settings(8), encoder, corpus, Set.of(), cancelled, line -> {
+                    if (line.startsWith("step 3/")) {
+                        cancel.set(true);
+                    }
+                }, cancel::get));
+        assertTrue(stopped.getMessage(), stopped.getMessage().contains("cancelled after step 3"));
+        lines.clear();
+        assertEquals(expected, LmAdaptation.run(settings(8), encoder, corpus, Set.of(), cancelled, lines::add, () -> false)
+                .model().id());
+        assertTrue(lines.toString(), lines.contains("resuming from step 3 of 8"));
     }
 
     @Test
@@ -121,12 +138,12 @@ public class LmAdaptationTest {
                 if (line.startsWith("step 3/")) {
                     throw new IllegalStateException("stopped");
                 }
-            });
+            }, () -> false);
         } catch (IllegalStateException expected) {
             // leaves the checkpoint of step 2
         }
         try {
-            LmAdaptation.run(settings(9), encoder, corpus, Set.of(), out, line -> { });
+            LmAdaptation.run(settings(9), encoder, corpus, Set.of(), out, line -> { }, () -> false);
             fail("resumed another run's checkpoint");
         } catch (IOException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("another run"));

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.expertlm.api.ContainerProperties;
@@ -16,6 +18,7 @@ import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.TaskInfo;
+import org.expertlm.api.TrainingSet;
 import org.expertlm.tasks.catalog.DatasetDefinition;
 import org.expertlm.tasks.catalog.Record;
 import org.expertlm.tasks.catalog.RecordStore;
@@ -133,6 +136,18 @@ public final class TaskCatalogService implements TaskCatalog {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public TrainingSet trainingSet(String what) {
+        return TrainingSets.of(this, what);
+    }
+
+    @Override
+    public SortedSet<String> answerWords() {
+        SortedSet<String> words = new TreeSet<>();
+        definitions.forEach(d -> d.templates().forEach(t -> words.addAll(t.choices())));
+        return words;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package org.expertlm.console.internal;
+package org.expertlm.tasks.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
@@ -8,14 +8,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+import org.expertlm.api.ExpertKind;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.TaskInfo;
+import org.expertlm.api.TrainingSet;
 import org.junit.Test;
 
 /** Which templates and examples a Prompt Expert, a Dataset Expert and the MT baseline are trained on. */
-public class ExpertDataTest {
+public class TrainingSetsTest {
 
     private static final int EXAMPLES = 60;
 
@@ -39,6 +44,16 @@ public class ExpertDataTest {
         }
 
         @Override
+        public TrainingSet trainingSet(String what) {
+            return TrainingSets.of(this, what);
+        }
+
+        @Override
+        public SortedSet<String> answerWords() {
+            return new TreeSet<>();
+        }
+
+        @Override
         public List<String> lmCorpus() {
             return List.of();
         }
@@ -54,8 +69,9 @@ public class ExpertDataTest {
 
     @Test
     public void aPromptExpertLearnsOneTemplate() {
-        ExpertData data = ExpertData.of(CATALOG, "topic/which-topic");
-        assertEquals("topic.which-topic", data.id());
+        TrainingSet data = TrainingSets.of(CATALOG, "topic/which-topic");
+        assertEquals("topic.which-topic", data.expertId());
+        assertEquals(ExpertKind.PROMPT, data.kind());
         assertEquals(List.of("topic/which-topic"), data.templates());
         assertEquals(EXAMPLES, data.train().size());
         assertEquals(EXAMPLES, data.validation().size());
@@ -63,8 +79,9 @@ public class ExpertDataTest {
 
     @Test
     public void aDatasetExpertLearnsEveryClassificationTemplateOfItsDatasetInTurn() {
-        ExpertData data = ExpertData.of(CATALOG, "sentiment");
-        assertEquals("sentiment.dataset", data.id());
+        TrainingSet data = TrainingSets.of(CATALOG, "sentiment");
+        assertEquals("sentiment.dataset", data.expertId());
+        assertEquals(ExpertKind.DATASET, data.kind());
         assertEquals(List.of("sentiment/positive-or-negative", "sentiment/yes-no"), data.templates());
         assertEquals(2 * EXAMPLES, data.train().size());
         assertEquals(List.of("sentiment/positive-or-negative#0", "sentiment/yes-no#0", "sentiment/positive-or-negative#1"),
@@ -73,20 +90,21 @@ public class ExpertDataTest {
 
     @Test
     public void theMultitaskBaselineLearnsEveryTrainingClassificationTemplateAndChoosesItsEpochOnFewerExamples() {
-        ExpertData data = ExpertData.of(CATALOG, "multitask");
-        assertEquals("multitask", data.id());
+        TrainingSet data = TrainingSets.of(CATALOG, "multitask");
+        assertEquals("multitask", data.expertId());
+        assertEquals(ExpertKind.MULTITASK, data.kind());
         assertEquals(List.of("sentiment/positive-or-negative", "sentiment/yes-no", "topic/which-topic"), data.templates());
         assertEquals(3 * EXAMPLES, data.train().size());
-        assertEquals(3 * ExpertData.MULTITASK_VALIDATION_CAP, data.validation().size());
+        assertEquals(3 * TrainingSets.MULTITASK_VALIDATION_CAP, data.validation().size());
     }
 
     @Test
     public void heldOutGenerationAndUnknownNamesAreRefusedWithTheReason() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> ExpertData.of(CATALOG, "acceptability"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "acceptability"))
                 .getMessage().contains("held-out cluster"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> ExpertData.of(CATALOG, "sentiment/write-review"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "sentiment/write-review"))
                 .getMessage().contains("generation template"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> ExpertData.of(CATALOG, "nothing"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "nothing"))
                 .getMessage().contains("see elm:tasks"));
     }
 }

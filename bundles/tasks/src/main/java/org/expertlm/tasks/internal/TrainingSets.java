@@ -1,24 +1,23 @@
-package org.expertlm.console.internal;
+package org.expertlm.tasks.internal;
 
 import java.util.ArrayList;
 import java.util.List;
 
+import org.expertlm.api.ExpertKind;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskInfo;
 import org.expertlm.api.TaskExample;
+import org.expertlm.api.TrainingSet;
 
 /**
  * The examples an expert is trained on, from the catalog: one template (a Prompt Expert), every
  * classification template of a dataset (a Dataset Expert), or every classification template of the
- * training clusters ({@code multitask}, the MT baseline). Held-out datasets are refused.
- *
- * @param id the expert's id, made from what it learns
- * @param templates the templates the examples come from
- * @param train training examples, templates interleaved
- * @param validation validation examples, at most {@value #VALIDATION_CAP} per template
+ * training clusters ({@code multitask}, the MT baseline). Held-out datasets are refused. Validation
+ * examples: at most {@value #VALIDATION_CAP} per template ({@value #MULTITASK_VALIDATION_CAP} for the
+ * MT baseline).
  */
-record ExpertData(String id, List<String> templates, List<TaskExample> train, List<TaskExample> validation) {
+final class TrainingSets {
 
     static final int VALIDATION_CAP = 500;
     /**
@@ -30,7 +29,10 @@ record ExpertData(String id, List<String> templates, List<TaskExample> train, Li
     static final String MULTITASK = "multitask";
     private static final int TRAIN_CAP_PER_TEMPLATE = 100_000;
 
-    static ExpertData of(TaskCatalog catalog, String what) {
+    private TrainingSets() {
+    }
+
+    static TrainingSet of(TaskCatalog catalog, String what) {
         List<String> templates = new ArrayList<>();
         for (TaskInfo task : catalog.tasks()) {
             for (TaskInfo.Template t : task.templates()) {
@@ -61,8 +63,9 @@ record ExpertData(String id, List<String> templates, List<TaskExample> train, Li
             trains.add(catalog.examples(t, Split.TRAIN, TRAIN_CAP_PER_TEMPLATE));
             validation.addAll(catalog.examples(t, Split.VALIDATION, MULTITASK.equals(what) ? MULTITASK_VALIDATION_CAP : VALIDATION_CAP));
         }
-        String id = (what.replace('/', '.') + (MULTITASK.equals(what) || what.contains("/") ? "" : ".dataset"));
-        return new ExpertData(id, templates, interleave(trains), validation);
+        ExpertKind kind = MULTITASK.equals(what) ? ExpertKind.MULTITASK : what.contains("/") ? ExpertKind.PROMPT : ExpertKind.DATASET;
+        String id = what.replace('/', '.') + (kind == ExpertKind.DATASET ? ".dataset" : "");
+        return new TrainingSet(id, kind, what, templates, interleave(trains), validation);
     }
 
     /** One example of each template in turn, so that a cap on training examples takes from every template. */

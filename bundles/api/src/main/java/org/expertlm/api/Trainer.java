@@ -1,0 +1,53 @@
+package org.expertlm.api;
+
+import java.util.Collection;
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Trains models as jobs: a request (what to train, its settings, the base model) in, a job out, whose
+ * result is written into the model store. Runs go one at a time: a run uses every core.
+ */
+@ProviderType
+public interface Trainer {
+
+    /**
+     * An expert's training: adapters over {@code base} (or a full-decoder fine-tune, as the settings
+     * say) on {@code data}.
+     *
+     * @param settingsJson the training configuration, one JSON object (see configs/train/expert.json)
+     * @param settingsSource where the configuration came from, for messages
+     * @param version the version the expert gets
+     */
+    record ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version) {
+    }
+
+    /**
+     * LM adaptation of a base model's decoder over the frozen encoder.
+     *
+     * @param settingsJson the training configuration (see configs/train/base.json)
+     * @param settingsSource where it came from, for messages
+     * @param corpus the documents
+     * @param answerWords words put into the output vocabulary whatever their frequency
+     */
+    record BaseRequest(String settingsJson, String settingsSource, List<String> corpus, Collection<String> answerWords) {
+    }
+
+    /**
+     * Starts training an expert.
+     *
+     * @throws IllegalArgumentException when the configuration or the examples are unusable (the message says why)
+     */
+    TrainingJob<TrainingReport> trainExpert(ExpertRequest request);
+
+    /**
+     * Starts training a base model.
+     *
+     * @throws IllegalArgumentException when the configuration is invalid (the message names the field)
+     */
+    TrainingJob<BaseModelInfo> trainBase(BaseRequest request);
+
+    /** The jobs of this trainer's lifetime, newest first. */
+    List<TrainingJob<?>> jobs();
+}

@@ -1,0 +1,127 @@
+package org.expertlm.engine.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.AnswerFormat;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.TaskExample;
+import org.expertlm.api.Trainer;
+import org.expertlm.api.TrainingJob;
+import org.expertlm.api.TrainingReport;
+import org.expertlm.api.TrainingSet;
+import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.ExpertFiles;
+import org.expertlm.engine.tensor.ModelFiles;
+import org.expertlm.engine.train.ExpertTraining;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * An expert's training as a job: the request's settings, base model and examples in; the expert
+ * ({@code expert.json}, {@code adapter.safetensors}) out, in {@code experts/<id>/} of the model store.
+ * Its checkpoints are kept in {@code checkpoints/} there until the expert is written, so that the same
+ * request after an interruption or a cancel resumes.
+ */
+final class ExpertTrainer {
+
+    static final String DEFAULT_VERSION = "1.0.0";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelFolders folders;
+    private final Supplier<MiniLmModel> encoder;
+
+    ExpertTrainer(ModelFolders folders, Supplier<MiniLmModel> encoder) {
+        this.folders = folders;
+        this.encoder = encoder;
+    }
+
+    /** Checks the request, then queues its training. */
+    TrainingJob<TrainingReport> submit(TrainingJobs jobs, Trainer.ExpertRequest request) {
+        Objects.requireNonNull(request, "request");
+        TrainingSet data = Objects.requireNonNull(request.data(), "data");
+        ExpertTraining.Settings settings;
+        try {
+            settings = ExpertTraining.Settings.read(request.settingsJson(), request.settingsSource());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        String version = request.version() == null ? DEFAULT_VERSION : request.version();
+        List<ExpertTraining.Example> train = examples(data.train());
+        List<ExpertTraining.Example> validation = examples(data.validation());
+        BaseModel base = folders.base(request.base());
+        return jobs.submit("expert " + data.expertId(), job -> {
+            job.progress(String.format("%s: %d training and %d validation examples from %s", data.expertId(), train.size(),
+                    validation.size(), String.join(", ", data.templates())));
+            Path folder = folders.expertFolder(data.expertId());
+            Path checkpoints = folder.resolve("checkpoints");
+            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder.get(), train, validation, checkpoints,
+                    job::progress, job::cancelled);
+            int trainExamples = Math.min(settings.maxTrainExamples(), train.size());
+            AdapterTensors tensors = ExpertFiles.tensors(r.tensors());
+            AdapterPlan plan = settings.plan();
+            ExpertDescriptor expert = new ExpertDescriptor(data.expertId(), version, data.task(), data.templates(), data.kind(),
+                    base.ref(), plan == null ? null : plan.config(), answers(data.train()), tensors.sha256(),
+                    provenance(settings, data, trainExamples, r).toString());
+            ExpertFiles.write(folder, expert, tensors);
+            ExpertTraining.removeCheckpoints(checkpoints);
+            job.progress("expert " + expert.name() + " written to " + folder);
+            return new TrainingReport(expert, trainExamples, validation.size(), r.validationAccuracy(), r.bestEpoch(), r.steps(),
+                    r.seconds(), r.history());
+        });
+    }
+
+    private ObjectNode provenance(ExpertTraining.Settings settings, TrainingSet data, int trainExamples, ExpertTraining.Result r) {
+        ObjectNode provenance = JSON.createObjectNode();
+        provenance.set("settings", JSON.valueToTree(settings));
+        provenance.put("encoder", encoder.get().id());
+        provenance.put("trainExamples", trainExamples);
+        provenance.put("validationExamples", data.validation().size());
+        provenance.put("dataSha256", digest(data.train().subList(0, trainExamples)));
+        provenance.put("validationSha256", digest(data.validation()));
+        provenance.put("validationAccuracy", r.validationAccuracy());
+        provenance.put("bestEpoch", r.bestEpoch());
+        provenance.put("steps", r.steps());
+        provenance.put("seconds", Math.round(r.seconds()));
+        provenance.set("history", JSON.valueToTree(r.history()));
+        return provenance;
+    }
+
+    /** The answer choices every training example shares, or none when they vary per example. */
+    private static AnswerFormat answers(List<TaskExample> train) {
+        List<String> first = train.get(0).choices();
+        boolean fixed = train.stream().allMatch(e -> e.choices().equals(first));
+        return AnswerFormat.choices(fixed ? first : List.of());
+    }
+
+    /** Classification examples as the trainer takes them; a generation example is refused with its id. */
+    private static List<ExpertTraining.Example> examples(List<TaskExample> examples) {
+        List<ExpertTraining.Example> out = new ArrayList<>();
+        for (TaskExample e : examples) {
+            int gold = e.choices().indexOf(e.target());
+            if (!e.isClassification() || gold < 0) {
+                throw new IllegalArgumentException("example " + e.task() + "#" + e.id() + " is not a classification example "
+                        + "with its target among its choices; experts are trained on classification templates here");
+            }
+            out.add(new ExpertTraining.Example(e.input(), e.choices(), gold));
+        }
+        return out;
+    }
+
+    private static String digest(List<TaskExample> examples) {
+        StringBuilder text = new StringBuilder();
+        for (TaskExample e : examples) {
+            text.append(e.task()).append('\u0000').append(e.id()).append('\u0000').append(e.input()).append('\u0000')
+                    .append(e.target()).append('\n');
+        }
+        return ModelFiles.sha256(text.toString());
+    }
+}

@@ -1,0 +1,72 @@
+package org.expertlm.engine.internal;
+
+import java.util.List;
+import java.util.Objects;
+
+import org.expertlm.api.Evaluation;
+import org.expertlm.api.ModelHandle;
+import org.expertlm.api.ScoringInput;
+import org.expertlm.api.TaskExample;
+import org.expertlm.engine.lm.LoadedModel;
+
+/** A lease on a model in the engine's cache, as the API hands it out. */
+final class Handle implements ModelHandle {
+
+    /** Examples scored before the clock starts: the first batches of a graph pay for its set-up. */
+    private static final int WARM_UP = 8;
+
+    private final ModelCache.Lease<LoadedModel> lease;
+
+    Handle(ModelCache.Lease<LoadedModel> lease) {
+        this.lease = lease;
+    }
+
+    @Override
+    public String modelName() {
+        return lease.name();
+    }
+
+    @Override
+    public String digest() {
+        return lease.digest();
+    }
+
+    @Override
+    public List<double[]> score(List<ScoringInput> inputs, boolean lengthNormalised) {
+        Objects.requireNonNull(inputs, "inputs");
+        return inputs.isEmpty() ? List.of() : lease.model().score(inputs, lengthNormalised);
+    }
+
+    @Override
+    public Evaluation evaluate(List<TaskExample> examples) {
+        if (examples.isEmpty()) {
+            throw new IllegalArgumentException("no examples to measure the accuracy on");
+        }
+        LoadedModel model = lease.model();
+        model.accuracy(examples.subList(0, Math.min(WARM_UP, examples.size())));
+        long start = System.nanoTime();
+        double accuracy = model.accuracy(examples);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        TaskExample first = examples.get(0);
+        return new Evaluation(lease.name(), first.task(), first.split().id(), examples.size(), accuracy, seconds,
+                examples.size() / seconds);
+    }
+
+    @Override
+    public String generate(String input, int beam, int maxTokens) {
+        if (beam < 1 || maxTokens < 1) {
+            throw new IllegalArgumentException("beam " + beam + " and maxTokens " + maxTokens + " must be at least 1");
+        }
+        return lease.model().generate(Objects.requireNonNull(input, "input"), beam, maxTokens);
+    }
+
+    @Override
+    public void close() {
+        lease.release();
+    }
+
+    @Override
+    public String toString() {
+        return "ModelHandle[" + lease.name() + "]";
+    }
+}

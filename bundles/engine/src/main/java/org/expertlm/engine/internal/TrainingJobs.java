@@ -1,0 +1,177 @@
+package org.expertlm.engine.internal;
+
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.expertlm.api.TrainingJob;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer's jobs: run one at a time on one thread (a run uses every core, and ND4J's thread
+ * counts are process-wide), each with its progress lines, a cancel flag the training loop looks at
+ * after every step, and its result.
+ */
+final class TrainingJobs {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingJobs.class);
+    private static final int KEPT = 20;
+
+    private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "elm-trainer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Deque<Job<?>> jobs = new ConcurrentLinkedDeque<>();
+
+    /** What a job runs: its body, given the job to report progress to and to ask whether it was cancelled. */
+    @FunctionalInterface
+    interface Body<R> {
+        R run(Job<R> job) throws Exception;
+    }
+
+    <R> TrainingJob<R> submit(String what, Body<R> body) {
+        Job<R> job = new Job<>(what);
+        jobs.addFirst(job);
+        while (jobs.size() > KEPT) {
+            jobs.pollLast();
+        }
+        runner.execute(() -> job.run(() -> body.run(job)));
+        return job;
+    }
+
+    List<TrainingJob<?>> list() {
+        return new ArrayList<>(jobs);
+    }
+
+    /** Cancels every job and waits up to {@code millis} for the running one to stop (it writes its checkpoint). */
+    void shutdown(long millis) {
+        jobs.forEach(Job::cancel);
+        runner.shutdown();
+        try {
+            if (!runner.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
+                LOG.warn("A training job did not stop within {} ms of the engine stopping", millis);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One job. */
+    static final class Job<R> implements TrainingJob<R> {
+
+        private final String what;
+        private final List<String> lines = new ArrayList<>();
+        private final List<Consumer<String>> listeners = new ArrayList<>();
+        private final CompletableFuture<R> result = new CompletableFuture<>();
+        private final CountDownLatch stopped = new CountDownLatch(1);
+        private volatile State state = State.QUEUED;
+        private volatile boolean cancelled;
+
+        Job(String what) {
+            this.what = what;
+        }
+
+        @Override
+        public String what() {
+            return what;
+        }
+
+        @Override
+        public State state() {
+            return state;
+        }
+
+        /** True once {@link #cancel} was called: the training loop stops after its current step. */
+        boolean cancelled() {
+            return cancelled;
+        }
+
+        /** A progress line, to the log and to every listener. */
+        void progress(String line) {
+            List<Consumer<String>> now;
+            synchronized (this) {
+                lines.add(line);
+                now = List.copyOf(listeners);
+            }
+            LOG.info("{}: {}", what, line);
+            for (Consumer<String> l : now) {
+                try {
+                    l.accept(line);
+                } catch (RuntimeException e) {
+                    LOG.warn("A progress listener of {} failed", what, e);
+                }
+            }
+        }
+
+        @Override
+        public void onProgress(Consumer<String> listener) {
+            List<String> past;
+            synchronized (this) {
+                past = List.copyOf(lines);
+                listeners.add(listener);
+            }
+            past.forEach(listener);
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+        }
+
+        @Override
+        public R await() throws InterruptedException, ExecutionException {
+            try {
+                return result.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof CancellationException c) {
+                    throw c;
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void awaitStopped() throws InterruptedException {
+            stopped.await();
+        }
+
+        void run(Callable<R> body) {
+            try {
+                if (cancelled) {
+                    throw new CancellationException(what + " was cancelled before it started");
+                }
+                state = State.RUNNING;
+                R r = body.call();
+                state = State.SUCCEEDED;
+                result.complete(r);
+            } catch (CancellationException e) {
+                state = State.CANCELLED;
+                progress(e.getMessage());
+                result.completeExceptionally(e);
+            } catch (Exception | Error e) {
+                state = State.FAILED;
+                LOG.error("{} failed", what, e);
+                result.completeExceptionally(e);
+            } finally {
+                stopped.countDown();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return what + " (" + state.name().toLowerCase(java.util.Locale.ROOT) + ")";
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package org.expertlm.engine.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.AnswerFormat;
+import org.expertlm.api.BaseModelRef;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertKind;
+import org.expertlm.api.ModelFormatException;
+import org.expertlm.api.ScoringInput;
+import org.expertlm.engine.MiniLmFiles;
+import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.DecoderConfig;
+import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.lm.ExpertFiles;
+import org.expertlm.engine.lm.LoadedModel;
+import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.ModelFiles;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.ClassRule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Every persisted format is checked on read: a wrong format version, another base model's digest,
+ * tampered tensors and wrong shapes are refused with what was found, what was expected and a fix.
+ * Over a base model of random weights (what is checked is the files, not what the model says).
+ */
+public class ModelFormatsTest {
+
+    @ClassRule
+    public static TemporaryFolder folder = new TemporaryFolder();
+
+    private static MiniLmModel encoder;
+    private static ModelFolders store;
+    private static BaseModel base;
+    private static AdapterPlan plan = new AdapterPlan(Set.of("cross"), 32, Set.of(), 4, 8, 0, 1);
+
+    @BeforeClass
+    public static void writeABaseModelAndAnExpert() throws IOException {
+        encoder = MiniLmFiles.model(1);
+        Path user = folder.getRoot().toPath().resolve("user");
+        store = new ModelFolders(user, folder.getRoot().toPath().resolve("shipped"));
+        DecoderConfig config = new DecoderConfig(1, 384, 2, 32, 8, new int[] {101, 102, 100, 2748, 2053, 3893, 4997});
+        Random random = new Random(5);
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        BaseModel.expectedShapes(config).forEach((name, shape) -> {
+            float[] values = new float[(int) AdapterTensors.count(shape)];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) random.nextGaussian() * 0.02f;
+            }
+            tensors.put(name, new FloatTensor(shape, values));
+        });
+        base = BaseModel.write(store.baseOutput("fixture"), "fixture", encoder.id(), config, tensors,
+                ModelFiles.JSON.createObjectNode());
+    }
+
+    @AfterClass
+    public static void close() {
+        encoder.close();
+    }
+
+    /** An expert with the plan's adapters as they start (identity), written into the store. */
+    private static ExpertDescriptor writeExpert(String id) throws IOException {
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.FLOAT);
+        Map<String, FloatTensor> trained = new LinkedHashMap<>();
+        sd.variables().stream().filter(v -> v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE)
+                .forEach(v -> trained.put(v.name(), new FloatTensor(v.getArr().shape(), v.getArr().dup('c').data().asFloat())));
+        lm.close();
+        AdapterTensors tensors = ExpertFiles.tensors(trained);
+        ExpertDescriptor d = new ExpertDescriptor(id, "1.0.0", "fixture/yes-no", List.of("fixture/yes-no"), ExpertKind.PROMPT,
+                base.ref(), plan.config(), AnswerFormat.choices(List.of("yes", "no")), tensors.sha256(), "{\"seed\":1}");
+        ExpertFiles.write(store.expertFolder(id), d, tensors);
+        return d;
+    }
+
+    @Test
+    public void anExpertAsWrittenIsListedReadAndScores() throws IOException {
+        ExpertDescriptor d = writeExpert("good");
+        assertTrue(store.experts().contains(d));
+        assertEquals(d, store.expert("good@1.0.0"));
+        assertEquals(base.ref(), store.baseModel("fixture"));
+        try (LoadedModel model = LoadedModel.expert(store.base(d.base()), d, store.tensors(d), encoder)) {
+            List<double[]> scores = model.score(List.of(new ScoringInput("is it so?", List.of("yes", "no")),
+                    new ScoringInput("three ways", List.of("yes", "no", "yes no"))), false);
+            assertEquals(2, scores.get(0).length);
+            assertEquals(3, scores.get(1).length);
+            assertTrue(model.bytes() > 0);
+        }
+    }
+
+    @Test
+    public void anotherFormatVersionIsRefusedWithWhatToDo() throws IOException {
+        writeExpert("old-format");
+        Path description = store.expertFolder("old-format").resolve(ExpertFiles.DESCRIPTION);
+        Files.writeString(description, Files.readString(description).replace("\"elm-expert/1\"", "\"elm-expert/0\""));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.expert("old-format"));
+        assertTrue(e.getMessage(), e.getMessage().contains("in format elm-expert/0 but this ELM reads elm-expert/1")
+                && e.getMessage().contains("write it again"));
+
+        Path shipped = folder.getRoot().toPath().resolve("other-base");
+        Files.createDirectories(shipped);
+        Files.copy(store.baseOutput("fixture").resolve(BaseModel.DESCRIPTION), shipped.resolve(BaseModel.DESCRIPTION));
+        Files.copy(store.baseOutput("fixture").resolve(BaseModel.TENSORS), shipped.resolve(BaseModel.TENSORS));
+        Path copy = shipped.resolve(BaseModel.DESCRIPTION);
+        Files.writeString(copy, Files.readString(copy).replace("\"elm-base/1\"", "\"elm-base/2\""));
+        ModelFormatException refused = assertThrows(ModelFormatException.class, () -> BaseModel.read(shipped));
+        assertTrue(refused.getMessage(), refused.getMessage().contains("in format elm-base/2 but this ELM reads elm-base/1"));
+    }
+
+    @Test
+    public void anExpertOfAnotherBaseModelIsRefusedNamingBothDigests() throws IOException {
+        ExpertDescriptor d = writeExpert("other-base");
+        String otherSha = "0".repeat(64);
+        ExpertDescriptor foreign = new ExpertDescriptor(d.id(), d.version(), d.task(), d.templates(), d.kind(),
+                new BaseModelRef(base.id(), otherSha), d.adapter(), d.answers(), d.tensorsSha256(), d.provenance());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.base(foreign.base()));
+        assertTrue(e.getMessage(), e.getMessage().contains(otherSha) && e.getMessage().contains(base.sha256())
+                && e.getMessage().contains("install the base model the expert was trained on"));
+        IllegalArgumentException loading = assertThrows(IllegalArgumentException.class,
+                () -> LoadedModel.expert(base, foreign, store.tensors(d), encoder));
+        assertTrue(loading.getMessage(), loading.getMessage().contains("adapts base model"));
+    }
+
+    @Test
+    public void tamperedTensorsAreRefused() throws IOException {
+        ExpertDescriptor d = writeExpert("tampered");
+        Path tensors = store.expertFolder("tampered").resolve(ExpertFiles.TENSORS);
+        byte[] bytes = Files.readAllBytes(tensors);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(tensors, bytes);
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> store.tensors(d));
+        assertTrue(e.getMessage(), e.getMessage().contains("has SHA-256") && e.getMessage().contains("names " + d.tensorsSha256()));
+    }
+
+    @Test
+    public void tensorsOfTheWrongShapesOrNamesAreRefused() throws IOException {
+        ExpertDescriptor d = writeExpert("shapes");
+        AdapterTensors good = store.tensors(d);
+        String first = good.names().stream().filter(n -> good.shape(n).length == 2).findFirst().orElseThrow();
+        AdapterTensors.Builder wrong = AdapterTensors.builder().metadata("format", "elm-expert");
+        for (String name : good.names()) {
+            float[] v = good.values(name);
+            if (name.equals(first)) {
+                wrong.put(name, new long[] {v.length}, v);
+            } else {
+                wrong.put(name, good.shape(name), v);
+            }
+        }
+        AdapterTensors reshaped = wrong.build();
+        ExpertDescriptor claims = new ExpertDescriptor(d.id(), d.version(), d.task(), d.templates(), d.kind(), d.base(),
+                d.adapter(), d.answers(), reshaped.sha256(), d.provenance());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LoadedModel.expert(base, claims, reshaped, encoder));
+        assertTrue(e.getMessage(), e.getMessage().contains("tensor '" + first + "' has shape"));
+
+        AdapterTensors extra = AdapterTensors.builder().metadata("format", "elm-expert").put("stray", new long[] {1},
+                new float[] {1}).build();
+        ExpertDescriptor strayClaims = new ExpertDescriptor(d.id(), d.version(), d.task(), d.templates(), d.kind(), d.base(),
+                d.adapter(), d.answers(), extra.sha256(), d.provenance());
+        IllegalArgumentException names = assertThrows(IllegalArgumentException.class,
+                () -> LoadedModel.expert(base, strayClaims, extra, encoder));
+        assertTrue(names.getMessage(), names.getMessage().contains("unexpected [stray]"));
+    }
+}
