@@ -4,28 +4,19 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The assembled distribution driven exactly as a user drives it: the {@code ./elm} script at the
@@ -34,7 +25,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public class DistributionIT {
 
     private static final Duration LIMIT = Duration.ofSeconds(90);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Path root;
     private Path work;
@@ -43,20 +33,19 @@ public class DistributionIT {
     private record Result(int status, String out, String err) {
     }
 
+    private ElmScript script;
+
     @Before
     public void folders() throws IOException {
         root = Files.createTempDirectory("elm-dist-");
-        work = root.resolve("work");
-        deploy = root.resolve("deploy");
+        script = new ElmScript(root, LIMIT);
+        work = script.work;
+        deploy = script.deploy;
     }
 
     @After
     public void stopDaemon() throws Exception {
-        elm("stop");
-        Path pid = work.resolve("elm.pid");
-        if (Files.exists(pid)) {
-            ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
-        }
+        script.stopDaemon();
     }
 
     @Test
@@ -193,32 +182,11 @@ public class DistributionIT {
     }
 
     private static JsonNode singleJsonDocument(String text) throws IOException {
-        try (JsonParser parser = JSON.createParser(text)) {
-            JsonNode node = JSON.readTree(parser);
-            assertTrue("expected one JSON object, got: " + text, node != null && node.isObject());
-            assertEquals("exactly one JSON document, nothing after it: " + text, null, parser.nextToken());
-            return node;
-        }
+        return ElmScript.singleJsonDocument(text);
     }
 
     private Result elm(String... args) throws Exception {
-        Path script = Paths.get(System.getProperty("elm.repo", "..")).resolve("elm").toAbsolutePath().normalize();
-        List<String> command = new ArrayList<>(List.of(script.toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
-        Map<String, String> env = builder.environment();
-        env.put("ELM_WORK", work.toString());
-        env.put("ELM_DEPLOY", deploy.toString());
-        env.put("ELM_DATA", root.resolve("data").toString());
-        env.remove("ELM_HOME");
-        File out = root.resolve("out.txt").toFile();
-        File err = root.resolve("err.txt").toFile();
-        Process process = builder.redirectOutput(out).redirectError(err).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        if (!process.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail("./elm " + String.join(" ", args) + " did not finish within " + LIMIT.toSeconds() + " s");
-        }
-        return new Result(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-                Files.readString(err.toPath(), StandardCharsets.UTF_8));
+        ElmScript.Result r = script.run(args);
+        return new Result(r.status(), r.out(), r.err());
     }
 }

@@ -43,4 +43,10 @@ public interface NeuralEngine {
      * vectors of the training inputs, the classes being their targets. Progress lines go to {@code progress}.
      */
     ProbeReport probe(String task, List<TaskExample> train, List<TaskExample> validation, Consumer<String> progress);
+
+    /**
+     * How much of the examples' targets the base model's output vocabulary can express (for generation
+     * templates: an expert cannot learn to write pieces its vocabulary lacks).
+     */
+    VocabularyCoverage coverage(BaseModelRef base, List<TaskExample> examples);
 }

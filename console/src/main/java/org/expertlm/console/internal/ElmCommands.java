@@ -5,6 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
@@ -26,6 +30,7 @@ import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.Trainer;
 import org.expertlm.api.TrainingJob;
+import org.expertlm.api.VocabularyCoverage;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
@@ -54,6 +59,7 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=probe",
         "osgi.command.function=evaluate",
         "osgi.command.function=models",
+        "osgi.command.function=coverage",
         "osgi.command.function=jobs"})
 public final class ElmCommands {
 
@@ -273,24 +279,66 @@ public final class ElmCommands {
         }
     }
 
-    /** Waits for a job, its progress on this command's standard error; an interrupt cancels it (it leaves a checkpoint). */
+    @Descriptor("how much of each generation template's targets (training split) a base model's output vocabulary "
+            + "can express: the share of their word pieces it holds, and the pieces it lacks most often")
+    public Object coverage(
+            @Descriptor("the base model, by name or id (default elm-base)") @Parameter(names = "--base", absentValue = DEFAULT_BASE) String base,
+            @Descriptor("targets counted per template (default 2000)") @Parameter(names = "--max", absentValue = "2000") int max,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("templates (default: every generation template)") String... templates) {
+        TaskCatalog tasks = catalog();
+        List<String> wanted = templates.length > 0 ? List.of(templates) : tasks.tasks().stream()
+                .flatMap(t -> t.templates().stream()).filter(t -> "generation".equals(t.answers()))
+                .map(org.expertlm.api.TaskInfo.Template::id).toList();
+        NeuralEngine e = required(engine, "neural engine");
+        org.expertlm.api.BaseModelRef ref = store().baseModel(base);
+        CoverageReport report = new CoverageReport(VocabularyCoverage.MINIMUM, wanted.stream()
+                .map(t -> e.coverage(ref, tasks.examples(t, Split.TRAIN, max))).toList());
+        return json ? Json.write(report) : report;
+    }
+
+    /**
+     * Waits for a job, printing its progress on this command's standard error; an interrupt cancels it
+     * (it stops after its step and leaves a checkpoint). The lines are printed from this thread: the
+     * shell's standard streams belong to the command's thread, not to the trainer's.
+     */
     private static Object await(TrainingJob<?> job) throws InterruptedException {
         PrintStream err = System.err;
-        job.onProgress(line -> println(err, line));
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        job.onProgress(lines::add);
         try {
+            while (!isOver(job)) {
+                String line = lines.poll(200, TimeUnit.MILLISECONDS);
+                if (line != null) {
+                    println(err, line);
+                }
+            }
+            drain(lines, err);
             return job.await();
         } catch (InterruptedException e) {
             job.cancel();
             job.awaitStopped();
+            drain(lines, err);
             Thread.currentThread().interrupt();
             throw new InterruptedException(job.what() + " was interrupted and is cancelled; its checkpoint is kept: "
                     + "run the same command again to resume");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {
                 throw r;
             }
             throw new IllegalStateException(job.what() + " failed: " + cause.getMessage(), cause);
+        }
+    }
+
+    private static boolean isOver(TrainingJob<?> job) {
+        TrainingJob.State state = job.state();
+        return state == TrainingJob.State.SUCCEEDED || state == TrainingJob.State.FAILED || state == TrainingJob.State.CANCELLED;
+    }
+
+    private static void drain(BlockingQueue<String> lines, PrintStream err) {
+        for (String line; (line = lines.poll()) != null;) {
+            println(err, line);
         }
     }
 

@@ -24,7 +24,7 @@ import org.osgi.service.component.annotations.Component;
         + "org.expertlm.console.internal.TasksReport,org.expertlm.console.internal.ExamplesReport,"
         + "org.expertlm.console.internal.EmbedReport,org.expertlm.console.internal.ScoreReport,"
         + "org.expertlm.console.internal.GenerationReport,org.expertlm.console.internal.ModelsReport,"
-        + "org.expertlm.console.internal.JobsReport,org.expertlm.api.EngineStatus,org.expertlm.api.TrainingReport,"
+        + "org.expertlm.console.internal.JobsReport,org.expertlm.console.internal.CoverageReport,org.expertlm.api.EngineStatus,org.expertlm.api.TrainingReport,"
         + "org.expertlm.api.BaseModelInfo,org.expertlm.api.Evaluation,org.expertlm.api.ProbeReport")
 public final class TextFormats implements Converter {
 
@@ -62,6 +62,17 @@ public final class TextFormats implements Converter {
         if (target instanceof JobsReport r) {
             return r.jobs().isEmpty() ? "no training jobs yet" : String.join("\n",
                     r.jobs().stream().map(j -> String.format("%-10s %s", j.state(), j.what())).toList());
+        }
+        if (target instanceof CoverageReport r) {
+            StringBuilder text = new StringBuilder();
+            Formatter f = new Formatter(text);
+            f.format("%-44s %9s %11s  %s%n", "TEMPLATE", "COVERAGE", "WHOLE", "MOST FREQUENT MISSING PIECES");
+            for (org.expertlm.api.VocabularyCoverage c : r.templates()) {
+                f.format("%-44s %8.1f%% %10.1f%%  %s%s%n", c.task(), 100 * c.coverage(), 100 * c.expressible(),
+                        String.join(" ", c.missing()), c.sufficient() ? "" : "  (below " + Math.round(100 * r.minimum())
+                        + "%: no expert)");
+            }
+            return text.toString().stripTrailing();
         }
         if (target instanceof TrainingReport r) {
             return String.format("expert %s written: validation accuracy %.4f on %d examples (epoch %d, %d steps, %.0f s)",

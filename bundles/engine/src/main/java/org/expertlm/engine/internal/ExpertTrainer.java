@@ -59,8 +59,9 @@ final class ExpertTrainer {
         List<ExpertTraining.Example> validation = examples(data.validation());
         BaseModel base = folders.base(request.base());
         return jobs.submit("expert " + data.expertId(), job -> {
-            job.progress(String.format("%s: %d training and %d validation examples from %s", data.expertId(), train.size(),
-                    validation.size(), String.join(", ", data.templates())));
+            job.progress(String.format("%s: %d training (of %d) and %d validation examples from %s", data.expertId(),
+                    Math.min(settings.maxTrainExamples(), train.size()), train.size(), validation.size(),
+                    String.join(", ", data.templates())));
             Path folder = folders.expertFolder(data.expertId());
             Path checkpoints = folder.resolve("checkpoints");
             ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder.get(), train, validation, checkpoints,

@@ -157,8 +157,8 @@ final class TrainingJobs {
                 state = State.SUCCEEDED;
                 result.complete(r);
             } catch (CancellationException e) {
+                progress(e.getMessage()); // before the state changes: a waiter stops reading lines once the job is over
                 state = State.CANCELLED;
-                progress(e.getMessage());
                 result.completeExceptionally(e);
             } catch (Exception | Error e) {
                 state = State.FAILED;

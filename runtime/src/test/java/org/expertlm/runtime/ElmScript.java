@@ -1,0 +1,95 @@
+package org.expertlm.runtime;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The {@code ./elm} script at the repository root, run as a user runs it: from another directory,
+ * with its own work, deploy, data and models folders under {@link #root}.
+ */
+final class ElmScript {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a run printed and its exit status. */
+    record Result(int status, String out, String err) {
+    }
+
+    final Path root;
+    final Path work;
+    final Path deploy;
+    final Path models;
+    private final Duration limit;
+
+    ElmScript(Path root, Duration limit) {
+        this.root = root;
+        this.work = root.resolve("work");
+        this.deploy = root.resolve("deploy");
+        this.models = root.resolve("models");
+        this.limit = limit;
+    }
+
+    Result run(String... args) throws Exception {
+        Path script = Paths.get(System.getProperty("elm.repo", "..")).resolve("elm").toAbsolutePath().normalize();
+        List<String> command = new ArrayList<>(List.of(script.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
+        Map<String, String> env = builder.environment();
+        env.put("ELM_WORK", work.toString());
+        env.put("ELM_DEPLOY", deploy.toString());
+        env.put("ELM_DATA", root.resolve("data").toString());
+        env.put("ELM_MODELS", models.toString());
+        env.remove("ELM_HOME");
+        File out = root.resolve("out.txt").toFile();
+        File err = root.resolve("err.txt").toFile();
+        Process process = builder.redirectOutput(out).redirectError(err).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        if (!process.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("./elm " + String.join(" ", args) + " did not finish within " + limit.toSeconds() + " s");
+        }
+        return new Result(process.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
+                Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    }
+
+    /** Runs Gogo commands with {@code ./elm exec}, expects success and exactly one JSON document on standard output. */
+    JsonNode json(String commands) throws Exception {
+        Result r = run("exec", "--timeout", String.valueOf(limit.toSeconds()), commands);
+        assertEquals(commands + ": " + r.err(), 0, r.status());
+        return singleJsonDocument(r.out());
+    }
+
+    /** Stops a daemon of this work folder, forcibly if it does not stop. */
+    void stopDaemon() throws Exception {
+        run("stop");
+        Path pid = work.resolve("elm.pid");
+        if (Files.exists(pid)) {
+            ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    static JsonNode singleJsonDocument(String text) throws IOException {
+        try (JsonParser parser = JSON.createParser(text)) {
+            JsonNode node = JSON.readTree(parser);
+            assertTrue("expected one JSON object, got: " + text, node != null && node.isObject());
+            assertEquals("exactly one JSON document, nothing after it: " + text, null, parser.nextToken());
+            return node;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package org.expertlm.runtime;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The engine's commands in the assembled distribution, over a fixture-sized base model the test
+ * writes and an expert it trains on fetched data: score, generate, train (a timed-out run cancelled,
+ * then resumed to the same tensors as an uninterrupted run), evaluate, probe, the engine's cache, and
+ * every command's {@code --json} as one document.
+ */
+public class ExpertCommandsIT {
+
+    private static final String EXPERT = "brown-pos.word-pos";
+    private ElmScript elm;
+
+    @Before
+    public void daemonWithAFixtureBaseModel() throws Exception {
+        elm = new ElmScript(Files.createTempDirectory("elm-experts-"), Duration.ofSeconds(300));
+        ElmScript.Result fetch = elm.run("data", "fetch", "brown");
+        assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
+        ElmScript.Result started = elm.run("start", "--daemon");
+        assertEquals(started.err() + started.out(), 0, started.status());
+    }
+
+    @After
+    public void stop() throws Exception {
+        elm.stopDaemon();
+    }
+
+    @Test
+    public void aBaseModelScoresAndGeneratesAndAnExpertTrainsResumesAfterATimeoutAndEvaluates() throws Exception {
+        String encoder = elm.json("elm:embed --json x").path("model").asText();
+        String base = FixtureBaseModel.write(elm.models, "fixture", encoder);
+
+        JsonNode models = elm.json("elm:models --json");
+        assertTrue(models.toString(), models.path("baseModels").toString().contains(base));
+        assertEquals(elm.models.toString(), models.path("folder").asText());
+
+        JsonNode score = elm.json("elm:score --json fixture 'is this a noun?' yes no");
+        assertEquals(base, score.path("model").asText());
+        assertEquals(2, score.path("choices").size());
+        assertTrue(Double.isFinite(score.path("choices").get(0).path("score").asDouble()));
+
+        JsonNode generated = elm.json("elm:generate --json --max 4 fixture the war");
+        assertEquals(base, generated.path("model").asText());
+        assertTrue(generated.path("output").isTextual());
+
+        Path config = elm.root.resolve("fixture-expert.json");
+        Files.writeString(config, """
+                {"fullDecoder": false, "houlsby": ["cross"], "reduction": 32, "lora": [], "loraRank": 4, "loraAlpha": 8,
+                 "encoderLayers": 0, "epochs": 6, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
+                 "clipNorm": 1.0, "seed": 3, "patience": 6, "maxTrainExamples": 64, "checkpointEvery": 1000}
+                """);
+        String train = "elm:train expert brown-pos/word-pos --base fixture --config " + config + " --json";
+
+        long start = System.nanoTime();
+        JsonNode whole = elm.json(train);
+        long seconds = Math.max(4, (System.nanoTime() - start) / 1_000_000_000L);
+        String tensors = whole.path("expert").path("tensorsSha256").asText();
+        assertEquals(EXPERT + "@1.0.0", whole.path("expert").path("id").asText() + "@" + whole.path("expert").path("version").asText());
+        assertEquals(base, whole.path("expert").path("base").path("id").asText());
+        Path folder = elm.models.resolve("experts").resolve(EXPERT);
+        assertTrue(Files.isRegularFile(folder.resolve("adapter.safetensors")));
+        deleteTree(folder);
+
+        // Half the uninterrupted run's time in: past the encoding, within the training. The timeout cancels the job.
+        ElmScript.Result timedOut = elm.run("exec", "--timeout", String.valueOf(seconds / 2), train);
+        assertEquals(timedOut.err(), 124, timedOut.status());
+        assertTrue(timedOut.err(), timedOut.err().contains("timed out"));
+        JsonNode jobs = elm.json("elm:jobs --json");
+        assertEquals(jobs.toString(), "cancelled", jobs.path("jobs").get(0).path("state").asText());
+        assertTrue("the cancelled run left its checkpoint", Files.isDirectory(folder.resolve("checkpoints")));
+
+        ElmScript.Result resumed = elm.run("exec", "--timeout", "300", train);
+        assertEquals(resumed.err(), 0, resumed.status());
+        assertTrue(resumed.err(), resumed.err().contains("resuming from step"));
+        JsonNode report = ElmScript.singleJsonDocument(resumed.out());
+        assertEquals("the resumed run ends with the uninterrupted run's tensors", tensors,
+                report.path("expert").path("tensorsSha256").asText());
+        assertEquals(whole.path("steps").asInt(), report.path("steps").asInt());
+        assertTrue("the checkpoints are gone once the expert is written", !Files.exists(folder.resolve("checkpoints")));
+
+        JsonNode evaluation = elm.json("elm:evaluate --json " + EXPERT + " brown-pos/word-pos");
+        assertEquals(EXPERT + "@1.0.0", evaluation.path("model").asText());
+        assertEquals(report.path("validationExamples").asInt(), evaluation.path("examples").asInt());
+        // The same scores up to float rounding (the encoder batches the inputs differently); a near-tie may flip.
+        assertEquals("the expert scores as it did in validation", report.path("validationAccuracy").asDouble(),
+                evaluation.path("accuracy").asDouble(), 0.02);
+
+        JsonNode engine = elm.json("elm:engine --json");
+        assertTrue(engine.toString(), engine.path("loaded").toString().contains(base)
+                && engine.path("loaded").toString().contains(EXPERT + "@1.0.0"));
+        assertTrue(engine.path("cacheBytes").asLong() > 0);
+
+        JsonNode probe = elm.json("elm:probe --json --max 40 brown-pos/word-pos");
+        assertEquals(40, probe.path("trainExamples").asInt());
+        double accuracy = probe.path("accuracy").asDouble();
+        assertTrue("accuracy " + accuracy, accuracy >= 0 && accuracy <= 1);
+
+        ElmScript.Result unknown = elm.run("exec", "elm:score no-such-model 'x' a b");
+        assertNotEquals(0, unknown.status());
+        assertTrue(unknown.err(), unknown.err().contains("no model 'no-such-model'") && unknown.err().contains(EXPERT));
+    }
+
+    private static void deleteTree(Path folder) throws Exception {
+        try (var all = Files.walk(folder)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
