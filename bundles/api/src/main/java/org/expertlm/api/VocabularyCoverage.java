@@ -18,7 +18,7 @@ public record VocabularyCoverage(String base, String task, int examples, long pi
         List<String> missing) {
 
     /** Below this share of covered pieces a generation template cannot have an expert over the base model. */
-    public static final double MINIMUM = 0.95;
+    public static final double MINIMUM = 0.90;
 
     public VocabularyCoverage {
         missing = List.copyOf(missing);

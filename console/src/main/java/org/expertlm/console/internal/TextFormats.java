@@ -75,8 +75,9 @@ public final class TextFormats implements Converter {
             return text.toString().stripTrailing();
         }
         if (target instanceof TrainingReport r) {
-            return String.format("expert %s written: validation accuracy %.4f on %d examples (epoch %d, %d steps, %.0f s)",
-                    r.expert().name(), r.validationAccuracy(), r.validationExamples(), r.bestEpoch(), r.steps(), r.seconds());
+            return String.format("expert %s written: validation %s %.4f on %d examples (epoch %d, %d steps, %.0f s)",
+                    r.expert().name(), r.metric(), r.validationAccuracy(), r.validationExamples(), r.bestEpoch(), r.steps(),
+                    r.seconds());
         }
         if (target instanceof BaseModelInfo r) {
             return String.format("base model %s written: held-out loss %.3f, train loss %.3f, %d steps (%.0f s)",

@@ -189,35 +189,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
 
     @Override
     public VocabularyCoverage coverage(BaseModelRef base, List<TaskExample> examples) {
-        BaseModel model = folders.base(base);
-        MiniLmModel m = encoder();
-        java.util.Set<Integer> vocabulary = new java.util.HashSet<>();
-        for (int id : model.config().vocabulary()) {
-            vocabulary.add(id);
-        }
-        java.util.Map<Integer, Integer> missing = new java.util.HashMap<>();
-        long pieces = 0;
-        long covered = 0;
-        int whole = 0;
-        for (TaskExample e : examples) {
-            boolean all = true;
-            for (int piece : m.tokenizer().pieces(e.target())) {
-                pieces++;
-                if (vocabulary.contains(piece)) {
-                    covered++;
-                } else {
-                    all = false;
-                    missing.merge(piece, 1, Integer::sum);
-                }
-            }
-            whole += all ? 1 : 0;
-        }
-        List<String> top = missing.entrySet().stream()
-                .sorted(java.util.Map.Entry.<Integer, Integer>comparingByValue().reversed()).limit(10)
-                .map(e -> m.tokenizer().tokens(new int[] {e.getKey()}).get(0)).toList();
-        String task = examples.isEmpty() ? "" : examples.get(0).task();
-        return new VocabularyCoverage(model.id(), task, examples.size(), pieces, pieces == 0 ? 1 : covered / (double) pieces,
-                examples.isEmpty() ? 1 : whole / (double) examples.size(), top);
+        return Coverage.of(folders.base(base), encoder().tokenizer(), examples);
     }
 
     // ModelStore

@@ -15,6 +15,7 @@ import org.expertlm.api.Trainer;
 import org.expertlm.api.TrainingJob;
 import org.expertlm.api.TrainingReport;
 import org.expertlm.api.TrainingSet;
+import org.expertlm.api.VocabularyCoverage;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.lm.BaseModel;
@@ -55,9 +56,19 @@ final class ExpertTrainer {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         String version = request.version() == null ? DEFAULT_VERSION : request.version();
+        BaseModel base = folders.base(request.base());
+        boolean generation = !data.train().isEmpty() && data.train().stream().noneMatch(TaskExample::isClassification);
+        if (generation) {
+            VocabularyCoverage coverage = Coverage.of(base, encoder.get().tokenizer(), data.train());
+            if (!coverage.sufficient()) {
+                throw new IllegalArgumentException(String.format("%s: the output vocabulary of %s holds %.1f%% of the word "
+                        + "pieces of its targets (%.0f%% needed; missing most often: %s), so an expert over it cannot learn to "
+                        + "write them; see elm:coverage", data.task(), base.id(), 100 * coverage.coverage(),
+                        100 * VocabularyCoverage.MINIMUM, String.join(" ", coverage.missing())));
+            }
+        }
         List<ExpertTraining.Example> train = examples(data.train());
         List<ExpertTraining.Example> validation = examples(data.validation());
-        BaseModel base = folders.base(request.base());
         return jobs.submit("expert " + data.expertId(), job -> {
             job.progress(String.format("%s: %d training (of %d) and %d validation examples from %s", data.expertId(),
                     Math.min(settings.maxTrainExamples(), train.size()), train.size(), validation.size(),
@@ -70,13 +81,14 @@ final class ExpertTrainer {
             AdapterTensors tensors = ExpertFiles.tensors(r.tensors());
             AdapterPlan plan = settings.plan();
             ExpertDescriptor expert = new ExpertDescriptor(data.expertId(), version, data.task(), data.templates(), data.kind(),
-                    base.ref(), plan == null ? null : plan.config(), answers(data.train()), tensors.sha256(),
+                    base.ref(), plan == null ? null : plan.config(),
+                    generation ? AnswerFormat.generated() : answers(data.train()), tensors.sha256(),
                     provenance(settings, data, trainExamples, r).toString());
             ExpertFiles.write(folder, expert, tensors);
             ExpertTraining.removeCheckpoints(checkpoints);
             job.progress("expert " + expert.name() + " written to " + folder);
-            return new TrainingReport(expert, trainExamples, validation.size(), r.validationAccuracy(), r.bestEpoch(), r.steps(),
-                    r.seconds(), r.history());
+            return new TrainingReport(expert, trainExamples, r.validationExamples(), r.metric(),
+                    r.validationAccuracy(), r.bestEpoch(), r.steps(), r.seconds(), r.history());
         });
     }
 
@@ -88,7 +100,8 @@ final class ExpertTrainer {
         provenance.put("validationExamples", data.validation().size());
         provenance.put("dataSha256", digest(data.train().subList(0, trainExamples)));
         provenance.put("validationSha256", digest(data.validation()));
-        provenance.put("validationAccuracy", r.validationAccuracy());
+        provenance.put("validationMetric", r.metric());
+        provenance.put("validationScore", r.validationAccuracy());
         provenance.put("bestEpoch", r.bestEpoch());
         provenance.put("steps", r.steps());
         provenance.put("seconds", Math.round(r.seconds()));
@@ -103,14 +116,18 @@ final class ExpertTrainer {
         return AnswerFormat.choices(fixed ? first : List.of());
     }
 
-    /** Classification examples as the trainer takes them; a generation example is refused with its id. */
+    /** Examples as the trainer takes them: generation targets, or choices with the target among them. */
     private static List<ExpertTraining.Example> examples(List<TaskExample> examples) {
         List<ExpertTraining.Example> out = new ArrayList<>();
         for (TaskExample e : examples) {
+            if (!e.isClassification()) {
+                out.add(ExpertTraining.Example.generation(e.input(), e.target()));
+                continue;
+            }
             int gold = e.choices().indexOf(e.target());
-            if (!e.isClassification() || gold < 0) {
-                throw new IllegalArgumentException("example " + e.task() + "#" + e.id() + " is not a classification example "
-                        + "with its target among its choices; experts are trained on classification templates here");
+            if (gold < 0 || e.choices().size() < 2) {
+                throw new IllegalArgumentException("example " + e.task() + "#" + e.id() + " has its target '" + e.target()
+                        + "' outside its choices " + e.choices() + "; fix the template's choices in the catalog");
             }
             out.add(new ExpertTraining.Example(e.input(), e.choices(), gold));
         }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -22,7 +23,9 @@ import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.NativeMemory;
 import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.api.TextMetrics;
 import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.lm.Generator;
 import org.expertlm.engine.lm.RankClassifier;
 import org.expertlm.engine.lm.RankClassifier.Encoded;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -109,10 +112,24 @@ public final class ExpertTraining {
 
         public Example {
             choices = List.copyOf(choices);
-            if (choices.size() < 2 || gold < 0 || gold >= choices.size()) {
+            if (choices.isEmpty() || gold < 0 || gold >= choices.size()) {
                 throw new IllegalArgumentException("an example with " + choices.size() + " choices and gold " + gold
-                        + "; expected at least two choices and a gold index among them");
+                        + "; expected one target, or two or more choices and a gold index among them");
             }
+        }
+
+        /**
+         * A generation example: its one "choice" is the target. Trained with the same loss (the rank
+         * loss over a single choice is zero, so the LM loss of the target remains), validated by the
+         * ROUGE-L of what the model generates.
+         */
+        public static Example generation(String input, String target) {
+            return new Example(input, List.of(target), 0);
+        }
+
+        /** True for a generation example. */
+        public boolean isGeneration() {
+            return choices.size() == 1;
         }
     }
 
@@ -120,20 +137,30 @@ public final class ExpertTraining {
      * What training produced.
      *
      * @param tensors the trained tensors (the adapters, or the whole decoder for a full fine-tune) of the best epoch
-     * @param validationAccuracy the best epoch's validation accuracy
+     * @param validationAccuracy the best epoch's validation score: rank-classification accuracy, or for
+     *     generation the mean ROUGE-L of greedy outputs (see {@code metric})
      * @param bestEpoch the best epoch, from 1
      * @param steps optimiser steps taken
      * @param seconds wall time, the encoder's cached states included
      * @param history one line per epoch
+     * @param metric {@value #ACCURACY} or {@value #ROUGE_L}
+     * @param validationExamples the validation examples measured after each epoch
      */
     public record Result(Map<String, FloatTensor> tensors, double validationAccuracy, int bestEpoch, int steps, double seconds,
-            List<String> history) {
+            List<String> history, String metric, int validationExamples) {
     }
 
     /** The input length (encoder tokens) that batchSize counts in: longer inputs come fewer to a step. */
     static final int STEP_INPUT_LENGTH = RankClassifier.STEP_INPUT_LENGTH;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The validation metric of classification experts. */
+    public static final String ACCURACY = "accuracy";
+    /** The validation metric of generation experts. */
+    public static final String ROUGE_L = "rougeL";
+    /** Validation examples a generation expert writes after each epoch (greedy decoding is one graph call a token). */
+    static final int GENERATION_VALIDATION = 100;
 
     private ExpertTraining() {
     }
@@ -177,6 +204,15 @@ public final class ExpertTraining {
             List<Example> validationExamples, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled)
             throws IOException {
         long started = System.nanoTime();
+        boolean generation = trainExamples.get(0).isGeneration();
+        if (Stream.concat(trainExamples.stream(), validationExamples.stream()).anyMatch(e -> e.isGeneration() != generation)) {
+            throw new IllegalArgumentException("the examples mix generation targets and answer choices; an expert learns one "
+                    + "or the other (train generation templates as Prompt Experts of their own)");
+        }
+        if (generation) {
+            validationExamples = validationExamples.subList(0, Math.min(GENERATION_VALIDATION, validationExamples.size()));
+        }
+        String metric = generation ? ROUGE_L : ACCURACY;
         SameDiff sd = SameDiff.create();
         DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
@@ -190,15 +226,17 @@ public final class ExpertTraining {
 
         List<String> variables = AdamW.trainableVariables(sd);
         int stepsPerEpoch = batches(train, s, 0).size();
-        AdamW optimiser = new AdamW(sd, variables, "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8,
+        // A generation target is trained on the LM loss alone: the rank loss over one choice is zero, and ND4J
+        // M2.1 fails on its softmax over a dimension of length 1.
+        AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8,
                 s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
         ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
         ExpertCheckpoint state = ExpertCheckpoint.latest(checkpoints, run, optimiser);
         if (state == null) {
             state = new ExpertCheckpoint();
             state.best = snapshot(sd, variables);
-            state.bestAccuracy = RankClassifier.accuracy(lm, validation);
-            state.history.add(String.format("epoch 0 (untrained)  validation accuracy %.4f", state.bestAccuracy));
+            state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation);
+            state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
             progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
         } else {
             progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
@@ -212,8 +250,10 @@ public final class ExpertTraining {
             int stepsSinceLine = 0;
             while (state.batch < batches.size()) {
                 List<Encoded> batch = batches.get(state.batch);
-                Map<String, INDArray> placeholders = lm.classificationBatch(RankClassifier.states(batch),
-                        batch.stream().map(Encoded::choices).toList(), batch.stream().mapToInt(Encoded::gold).toArray());
+                Map<String, INDArray> placeholders = generation
+                        ? lm.lmBatch(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList())
+                        : lm.classificationBatch(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
+                                batch.stream().mapToInt(Encoded::gold).toArray());
                 state.lossSum += optimiser.step(placeholders);
                 placeholders.values().forEach(INDArray::close);
                 NativeMemory.afterStep();
@@ -237,9 +277,9 @@ public final class ExpertTraining {
                     stepsSinceLine = 0;
                 }
             }
-            double accuracy = RankClassifier.accuracy(lm, validation);
-            String line = String.format("epoch %d/%d  loss %.4f  validation accuracy %.4f  %.1f s  memory %d MB", state.epoch,
-                    s.epochs(), state.lossSum / batches.size(), accuracy, (System.nanoTime() - epochClock) / 1e9,
+            double accuracy = validate(lm, encoder, validation, validationExamples, generation);
+            String line = String.format("epoch %d/%d  loss %.4f  validation %s %.4f  %.1f s  memory %d MB", state.epoch,
+                    s.epochs(), state.lossSum / batches.size(), metric, accuracy, (System.nanoTime() - epochClock) / 1e9,
                     NativeMemory.physicalMb());
             state.history.add(line);
             progress.accept(line);
@@ -248,7 +288,7 @@ public final class ExpertTraining {
                 state.bestEpoch = state.epoch;
                 state.best = snapshot(sd, variables);
             } else if (state.epoch - state.bestEpoch >= s.patience()) {
-                progress.accept("no better validation accuracy for " + s.patience() + " epochs: stopping, keeping epoch "
+                progress.accept("no better validation " + metric + " for " + s.patience() + " epochs: stopping, keeping epoch "
                         + state.bestEpoch);
                 state.finished = true;
             }
@@ -262,7 +302,7 @@ public final class ExpertTraining {
             }
         }
         return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
-                state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history));
+                state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history), metric, validation.size());
     }
 
     /** What a checkpoint must match to be resumed: the settings, the base model, the encoder and the examples. */
@@ -319,11 +359,43 @@ public final class ExpertTraining {
         return batches;
     }
 
-    /** Examples with their inputs' encoder states up to {@code layers} (computed once, for every epoch) and their choices. */
+    /**
+     * Examples with their inputs' encoder states up to {@code layers} (computed once, for every epoch) and
+     * their choices; a generation target longer than the decoder's window keeps its first pieces.
+     */
     private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples) {
         List<float[][]> states = encoder.tokenStates(examples.stream().map(Example::input).toList(), layers);
-        return RankClassifier.encode(encoder.tokenizer(), lm, states, examples.stream().map(Example::choices).toList(),
-                examples.stream().mapToInt(Example::gold).toArray());
+        List<Encoded> encoded = RankClassifier.encode(encoder.tokenizer(), lm, states,
+                examples.stream().map(Example::choices).toList(), examples.stream().mapToInt(Example::gold).toArray());
+        int window = lm.config().maxLength() - 1;
+        List<Encoded> out = new ArrayList<>();
+        for (int i = 0; i < encoded.size(); i++) {
+            Encoded e = encoded.get(i);
+            int[] target = e.choices().get(0);
+            if (examples.get(i).isGeneration() && target.length > window) {
+                int[] cut = Arrays.copyOf(target, window);
+                cut[window - 1] = target[target.length - 1]; // the end token
+                e = new Encoded(e.states(), List.of(cut), e.gold());
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    /** The validation score: rank-classification accuracy, or the mean ROUGE-L of the greedy outputs of generation examples. */
+    private static double validate(DecoderLm lm, MiniLmModel encoder, List<Encoded> validation, List<Example> examples,
+            boolean generation) {
+        if (!generation) {
+            return RankClassifier.accuracy(lm, validation);
+        }
+        Generator generator = new Generator(lm, encoder.tokenizer().sepId());
+        double sum = 0;
+        for (int i = 0; i < validation.size(); i++) {
+            int[] tokens = generator.greedy(validation.get(i).states().toFloats(), lm.config().maxLength() - 1).tokens();
+            sum += TextMetrics.rougeL(encoder.tokenizer().decode(tokens), examples.get(i).choices().get(0));
+            NativeMemory.afterStep();
+        }
+        return sum / validation.size();
     }
 
     private static Map<String, FloatTensor> snapshot(SameDiff sd, List<String> variables) {

@@ -206,6 +206,43 @@ public class ExpertTrainingTest {
     }
 
     @Test
+    public void aGenerationExpertLearnsToWriteItsTargetsAndIsValidatedByRougeL() throws IOException {
+        List<ExpertTraining.Example> train = sentiment(false).stream()
+                .map(e -> ExpertTraining.Example.generation(e.input(), e.choices().get(e.gold()))).toList();
+        List<ExpertTraining.Example> validation = sentiment(true).stream()
+                .map(e -> ExpertTraining.Example.generation(e.input(), e.choices().get(e.gold()))).toList();
+        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
+                30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
+        List<String> lines = new ArrayList<>();
+        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
+                folder.getRoot().toPath().resolve("generation-checkpoints"), lines::add, () -> false);
+        assertEquals(ExpertTraining.ROUGE_L, result.metric());
+        assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.startsWith("epoch 0 (untrained)  validation rougeL ")));
+        double firstLoss = Double.parseDouble(result.history().get(1).replaceAll(".*  loss ([0-9.]+) .*", "$1"));
+        double lastLoss = Double.parseDouble(result.history().get(result.history().size() - 1)
+                .replaceAll(".*  loss ([0-9.]+) .*", "$1"));
+        assertTrue("the LM loss of the targets falls: " + lines, lastLoss < firstLoss / 2);
+
+        // The score that chose the epoch is the ROUGE-L of what the written expert generates.
+        Path out = folder.getRoot().toPath().resolve("generation-expert");
+        AdapterTensors tensors = ExpertFiles.tensors(result.tensors());
+        ExpertDescriptor descriptor = new ExpertDescriptor("generation-test", "1.0.0", "test/write", List.of("test/write"),
+                ExpertKind.PROMPT, base.ref(), settings.plan().config(), AnswerFormat.generated(), tensors.sha256(), "{}");
+        ExpertFiles.write(out, descriptor, tensors);
+        double sum = 0;
+        try (LoadedModel expert = LoadedModel.expert(base, descriptor, tensors, encoder)) {
+            for (ExpertTraining.Example e : validation) {
+                sum += org.expertlm.api.TextMetrics.rougeL(expert.generate(e.input(), 1, base.config().maxLength() - 1),
+                        e.choices().get(0));
+            }
+        }
+        assertEquals(result.validationAccuracy(), sum / validation.size(), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> ExpertTraining.train(settings, base, encoder,
+                List.of(train.get(0), sentiment(false).get(0)), validation, folder.getRoot().toPath().resolve("mixed"),
+                line -> { }, () -> false));
+    }
+
+    @Test
     public void settingsWriteTheirAdapterPlacesInOneOrder() {
         ExpertTraining.Settings settings = new ExpertTraining.Settings(false, new LinkedHashSet<>(List.of("self", "ffn", "cross")),
                 32, Set.of("self", "cross"), 8, 16, 1, 3, 4, 1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);

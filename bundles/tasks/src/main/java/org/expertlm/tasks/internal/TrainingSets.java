@@ -11,7 +11,8 @@ import org.expertlm.api.TaskExample;
 import org.expertlm.api.TrainingSet;
 
 /**
- * The examples an expert is trained on, from the catalog: one template (a Prompt Expert), every
+ * The examples an expert is trained on, from the catalog: one template (a Prompt Expert, on a
+ * classification or a generation template), every
  * classification template of a dataset (a Dataset Expert), or every classification template of the
  * training clusters ({@code multitask}, the MT baseline). Held-out datasets are refused. Validation
  * examples: at most {@value #VALIDATION_CAP} per template ({@value #MULTITASK_VALIDATION_CAP} for the
@@ -45,16 +46,15 @@ final class TrainingSets {
                     throw new IllegalArgumentException(task.dataset() + " belongs to the held-out cluster " + task.cluster()
                             + ": no expert is trained on it");
                 }
-                if ("choices".equals(t.answers())) {
+                // A generation template is a Prompt Expert of its own; Dataset Experts and the MT baseline are
+                // chosen and measured by rank classification, so they take the classification templates.
+                if ("choices".equals(t.answers()) || what.equals(t.id())) {
                     templates.add(t.id());
-                } else if (what.equals(t.id())) {
-                    throw new IllegalArgumentException(t.id() + " is a generation template; experts are trained on "
-                            + "classification templates here");
                 }
             }
         }
         if (templates.isEmpty()) {
-            throw new IllegalArgumentException("'" + what + "' names no classification template, dataset or '" + MULTITASK
+            throw new IllegalArgumentException("'" + what + "' names no template, no dataset with classification templates, nor '" + MULTITASK
                     + "'; see elm:tasks for the ids");
         }
         List<List<TaskExample>> trains = new ArrayList<>();

@@ -99,11 +99,13 @@ public class TrainingSetsTest {
     }
 
     @Test
-    public void heldOutGenerationAndUnknownNamesAreRefusedWithTheReason() {
+    public void heldOutAndUnknownNamesAreRefusedWithTheReasonAndAGenerationTemplateIsItsOwnExpert() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "acceptability"))
                 .getMessage().contains("held-out cluster"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "sentiment/write-review"))
-                .getMessage().contains("generation template"));
+        TrainingSet generation = TrainingSets.of(CATALOG, "sentiment/write-review");
+        assertEquals("a generation template is a Prompt Expert of its own", List.of("sentiment/write-review"),
+                generation.templates());
+        assertEquals(ExpertKind.PROMPT, generation.kind());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "nothing"))
                 .getMessage().contains("see elm:tasks"));
     }
