@@ -109,6 +109,16 @@ public class ExpertCommandsIT {
         double accuracy = probe.path("accuracy").asDouble();
         assertTrue("accuracy " + accuracy, accuracy >= 0 && accuracy <= 1);
 
+        // The fixture's vocabulary lacks the part-of-speech words: a generation expert over it is refused, saying why.
+        JsonNode coverage = elm.json("elm:coverage --json --base fixture brown-pos/tag-sentence");
+        JsonNode tags = coverage.path("templates").get(0);
+        assertEquals("brown-pos/tag-sentence", tags.path("task").asText());
+        assertTrue(tags.toString(), tags.path("coverage").asDouble() < coverage.path("minimum").asDouble());
+        ElmScript.Result refused = elm.run("exec", "elm:train expert brown-pos/tag-sentence --base fixture --config " + config);
+        assertNotEquals(0, refused.status());
+        assertTrue(refused.err(), refused.err().contains("brown-pos/tag-sentence: the output vocabulary of " + base)
+                && refused.err().contains("cannot learn to write them"));
+
         ElmScript.Result unknown = elm.run("exec", "elm:score no-such-model 'x' a b");
         assertNotEquals(0, unknown.status());
         assertTrue(unknown.err(), unknown.err().contains("no model 'no-such-model'") && unknown.err().contains(EXPERT));

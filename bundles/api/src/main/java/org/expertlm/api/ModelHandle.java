@@ -1,6 +1,7 @@
 package org.expertlm.api;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -38,7 +39,14 @@ public interface ModelHandle extends AutoCloseable {
      *
      * @throws IllegalArgumentException when there are no examples, or one has no choices
      */
-    Evaluation evaluate(List<TaskExample> examples);
+    default Evaluation evaluate(List<TaskExample> examples) {
+        return evaluate(examples, line -> { });
+    }
+
+    /**
+     * As {@link #evaluate(List)}, with progress lines (how many are scored, the rate, the time left) to {@code progress}.
+     */
+    Evaluation evaluate(List<TaskExample> examples, Consumer<String> progress);
 
     /** The text the model generates for the input: greedy when {@code beam} is 1, else beam search. */
     String generate(String input, int beam, int maxTokens);

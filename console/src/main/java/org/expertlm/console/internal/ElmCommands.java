@@ -272,9 +272,9 @@ public final class ElmCommands {
         Split which = Split.parse(split);
         List<TaskExample> examples = catalog().examples(template, which, VALIDATION_EXAMPLES);
         try (ModelHandle handle = open(model)) {
-            println(System.err, String.format("%s: scoring %d %s examples of %s", handle.modelName(), examples.size(), which.id(),
-                    template));
-            Evaluation report = handle.evaluate(examples);
+            PrintStream err = System.err;
+            println(err, String.format("%s: %d %s examples of %s", handle.modelName(), examples.size(), which.id(), template));
+            Evaluation report = handle.evaluate(examples, line -> println(err, line));
             return json ? Json.write(report) : report;
         }
     }
@@ -292,8 +292,13 @@ public final class ElmCommands {
                 .map(org.expertlm.api.TaskInfo.Template::id).toList();
         NeuralEngine e = required(engine, "neural engine");
         org.expertlm.api.BaseModelRef ref = store().baseModel(base);
-        CoverageReport report = new CoverageReport(VocabularyCoverage.MINIMUM, wanted.stream()
-                .map(t -> e.coverage(ref, tasks.examples(t, Split.TRAIN, max))).toList());
+        PrintStream err = System.err;
+        List<VocabularyCoverage> measured = new java.util.ArrayList<>();
+        for (String t : wanted) {
+            measured.add(e.coverage(ref, tasks.examples(t, Split.TRAIN, max)));
+            println(err, String.format("coverage: %d/%d templates measured (%s)", measured.size(), wanted.size(), t));
+        }
+        CoverageReport report = new CoverageReport(VocabularyCoverage.MINIMUM, measured);
         return json ? Json.write(report) : report;
     }
 

@@ -1,6 +1,8 @@
 package org.expertlm.engine.graph;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.expertlm.engine.tensor.FloatTensor;
@@ -69,5 +71,19 @@ public interface Parameters {
             }
             return sd.var(name, frozen.get(name, shape).getArr().dup());
         };
+    }
+
+    /** The current values of the named variables of {@code sd}, copied into Java (a checkpoint, a best epoch, a model to write). */
+    public static Map<String, FloatTensor> snapshot(SameDiff sd, List<String> names) {
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        for (String name : names) {
+            tensors.put(name, tensor(sd.getVariable(name).getArr()));
+        }
+        return tensors;
+    }
+
+    /** An array's values, copied into Java in row-major order as floats. */
+    public static FloatTensor tensor(INDArray a) {
+        return new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat());
     }
 }

@@ -2,6 +2,7 @@ package org.expertlm.engine.internal;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 import org.expertlm.api.Evaluation;
 import org.expertlm.api.ModelHandle;
@@ -38,14 +39,14 @@ final class Handle implements ModelHandle {
     }
 
     @Override
-    public Evaluation evaluate(List<TaskExample> examples) {
+    public Evaluation evaluate(List<TaskExample> examples, Consumer<String> progress) {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("no examples to measure the accuracy on");
         }
         LoadedModel model = lease.model();
         model.accuracy(examples.subList(0, Math.min(WARM_UP, examples.size())));
         long start = System.nanoTime();
-        double accuracy = model.accuracy(examples);
+        double accuracy = model.accuracy(examples, progress);
         double seconds = (System.nanoTime() - start) / 1e9;
         TaskExample first = examples.get(0);
         return new Evaluation(lease.name(), first.task(), first.split().id(), examples.size(), accuracy, seconds,

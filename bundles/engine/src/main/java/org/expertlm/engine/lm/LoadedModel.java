@@ -2,6 +2,7 @@ package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import org.expertlm.api.AdapterTensors;
 import org.expertlm.api.ExpertDescriptor;
@@ -21,6 +22,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * call at a time: a graph's session is not shared between threads.
  */
 public final class LoadedModel implements AutoCloseable {
+
+    private static final int PROGRESS_SECONDS = 5;
 
     private final String name;
     private final MiniLmModel encoder;
@@ -98,7 +101,15 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /** Rank-classification accuracy on classification examples (the target must be one of the choices). */
-    public synchronized double accuracy(List<TaskExample> examples) {
+    public double accuracy(List<TaskExample> examples) {
+        return accuracy(examples, line -> { });
+    }
+
+    /**
+     * As {@link #accuracy(List)}, with progress lines (encoding the inputs; then how many are scored, the
+     * rate and the time left, at most every {@value #PROGRESS_SECONDS} seconds).
+     */
+    public synchronized double accuracy(List<TaskExample> examples, Consumer<String> progress) {
         open();
         List<String> texts = new ArrayList<>();
         List<List<String>> choices = new ArrayList<>();
@@ -113,7 +124,21 @@ public final class LoadedModel implements AutoCloseable {
             texts.add(e.input());
             choices.add(e.choices());
         }
-        return RankClassifier.accuracy(lm, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, gold));
+        long start = System.nanoTime();
+        progress.accept(String.format("%s: encoding %d inputs", name, examples.size()));
+        List<RankClassifier.Encoded> encoded = RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, gold);
+        long scoring = System.nanoTime();
+        progress.accept(String.format("%s: encoded in %.1f s; scoring their choices", name, (scoring - start) / 1e9));
+        long[] lastLine = {scoring};
+        return RankClassifier.accuracy(lm, encoded, done -> {
+            long now = System.nanoTime();
+            if (now - lastLine[0] >= PROGRESS_SECONDS * 1_000_000_000L && done < examples.size()) {
+                lastLine[0] = now;
+                double rate = done / ((now - scoring) / 1e9);
+                progress.accept(String.format("%s: scored %d/%d  %.1f examples/s  about %.0f s left", name, done,
+                        examples.size(), rate, (examples.size() - done) / rate));
+            }
+        });
     }
 
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */

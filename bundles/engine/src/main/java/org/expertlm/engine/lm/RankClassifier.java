@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.ClosingMemoryManager;
@@ -61,6 +62,12 @@ public final class RankClassifier {
 
     /** Each input's choices' summed log-probabilities (divided by their lengths when {@code lengthNormalised}), in order. */
     public static List<double[]> scores(DecoderLm lm, List<Encoded> inputs, boolean lengthNormalised) {
+        return scores(lm, inputs, lengthNormalised, done -> { });
+    }
+
+    /** As {@link #scores(DecoderLm, List, boolean)}, telling {@code scored} how many inputs are done after each batch. */
+    public static List<double[]> scores(DecoderLm lm, List<Encoded> inputs, boolean lengthNormalised, IntConsumer scored) {
+        int done = 0;
         double[][] out = new double[inputs.size()][];
         Map<Integer, List<Integer>> byChoices = new LinkedHashMap<>();
         for (int i = 0; i < inputs.size(); i++) {
@@ -85,6 +92,8 @@ public final class RankClassifier {
                 }
                 placeholders.values().forEach(INDArray::close);
                 NativeMemory.afterStep();
+                done += part.size();
+                scored.accept(done);
             }
         }
         return List.of(out);
@@ -92,7 +101,12 @@ public final class RankClassifier {
 
     /** The share of inputs whose best-scored choice is their gold one. */
     public static double accuracy(DecoderLm lm, List<Encoded> inputs) {
-        List<double[]> scores = scores(lm, inputs, false);
+        return accuracy(lm, inputs, done -> { });
+    }
+
+    /** As {@link #accuracy(DecoderLm, List)}, telling {@code scored} how many inputs are done after each batch. */
+    public static double accuracy(DecoderLm lm, List<Encoded> inputs, IntConsumer scored) {
+        List<double[]> scores = scores(lm, inputs, false, scored);
         int right = 0;
         for (int i = 0; i < inputs.size(); i++) {
             right += best(scores.get(i)) == inputs.get(i).gold() ? 1 : 0;

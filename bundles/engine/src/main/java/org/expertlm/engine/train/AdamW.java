@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.expertlm.engine.graph.ClosingMemoryManager;
+import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -168,9 +169,9 @@ public final class AdamW {
     public void save(Path file) throws IOException {
         Map<String, FloatTensor> tensors = new LinkedHashMap<>();
         for (String name : variables) {
-            tensors.put("param/" + name, tensor(sd.getVariable(name).getArr()));
-            tensors.put("m/" + name, tensor(m.get(name)));
-            tensors.put("v/" + name, tensor(v.get(name)));
+            tensors.put("param/" + name, Parameters.tensor(sd.getVariable(name).getArr()));
+            tensors.put("m/" + name, Parameters.tensor(m.get(name)));
+            tensors.put("v/" + name, Parameters.tensor(v.get(name)));
         }
         SafeTensors.write(file, tensors, Map.of("step", Integer.toString(step), "optimizer", "adamw", "config", config.toString()));
     }
@@ -196,10 +197,6 @@ public final class AdamW {
             throw new IOException(file + " has no step in its metadata; it is not an AdamW checkpoint");
         }
         step = Integer.parseInt(saved);
-    }
-
-    private static FloatTensor tensor(INDArray a) {
-        return new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat());
     }
 
     private static INDArray array(FloatTensor t, DataType type) {

@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.NativeMemory;
+import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.api.TextMetrics;
 import org.expertlm.engine.lm.DecoderLm;
@@ -231,10 +232,11 @@ public final class ExpertTraining {
         AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8,
                 s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
         ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
-        ExpertCheckpoint state = ExpertCheckpoint.latest(checkpoints, run, optimiser);
+        Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
+        ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
         if (state == null) {
             state = new ExpertCheckpoint();
-            state.best = snapshot(sd, variables);
+            state.best = Parameters.snapshot(sd, variables);
             state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation);
             state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
             progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
@@ -262,11 +264,11 @@ public final class ExpertTraining {
                 stepsSinceLine++;
                 boolean stop = cancelled.getAsBoolean();
                 if (stop && state.batch < batches.size()) {
-                    state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                    state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
                     TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
                 }
                 if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
-                    state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                    state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
                     double seconds = (System.nanoTime() - clock) / 1e9;
                     progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
                             + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
@@ -286,7 +288,7 @@ public final class ExpertTraining {
             if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
                 state.bestAccuracy = accuracy;
                 state.bestEpoch = state.epoch;
-                state.best = snapshot(sd, variables);
+                state.best = Parameters.snapshot(sd, variables);
             } else if (state.epoch - state.bestEpoch >= s.patience()) {
                 progress.accept("no better validation " + metric + " for " + s.patience() + " epochs: stopping, keeping epoch "
                         + state.bestEpoch);
@@ -296,7 +298,7 @@ public final class ExpertTraining {
             state.epoch++;
             state.batch = 0;
             state.lossSum = 0;
-            state.save(checkpoints, run, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+            state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
             if (!state.finished) {
                 TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
             }
@@ -396,14 +398,5 @@ public final class ExpertTraining {
             NativeMemory.afterStep();
         }
         return sum / validation.size();
-    }
-
-    private static Map<String, FloatTensor> snapshot(SameDiff sd, List<String> variables) {
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-        for (String name : variables) {
-            INDArray a = sd.getVariable(name).getArr();
-            tensors.put(name, new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat()));
-        }
-        return tensors;
     }
 }

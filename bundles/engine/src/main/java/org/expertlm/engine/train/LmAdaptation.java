@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,9 +48,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <p>Everything is a function of the settings and the corpus: the vocabulary, the held-out windows
  * (one in a hundred, by hash), the order of the training windows (shuffled with the seed, then
  * sorted by length within groups of batches so that a batch wastes little on padding), and the
- * initial weights. A checkpoint ({@code checkpoint.safetensors} and {@code checkpoint.json} in the
- * output folder) is written every {@code checkpointEvery} steps; a run started again with the same
- * settings and corpus resumes from it and ends with the same weights as an uninterrupted run.
+ * initial weights. A checkpoint ({@code checkpoints/} in the output folder, see {@link Checkpoints}) is
+ * written every {@code checkpointEvery} steps; a run started again with the same settings and corpus
+ * resumes from it and ends with the same weights as an uninterrupted run.
  */
 public final class LmAdaptation {
 
@@ -115,9 +114,9 @@ public final class LmAdaptation {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String CHECKPOINT = "checkpoint.safetensors";
-    private static final String CHECKPOINT_STATE = "checkpoint.json";
-    /** The format of {@code checkpoint.json}; a checkpoint of another format is refused, never resumed. */
+    /** The folder of a run's checkpoints, in its output folder (see {@link Checkpoints}). */
+    static final String CHECKPOINTS = "checkpoints";
+    /** The format of a base run's checkpoints; one of another format is refused, never resumed. */
     static final String CHECKPOINT_FORMAT = "elm-base-checkpoint/1";
     private static final int SORT_GROUP_BATCHES = 20;
 
@@ -202,24 +201,17 @@ public final class LmAdaptation {
         AdamW optimiser = new AdamW(sd, variables, "loss", new AdamW.Config(settings.learningRate(), 0.9, 0.999, 1e-8,
                 settings.weightDecay(), settings.warmupSteps(), settings.steps(), settings.clipNorm()));
         ObjectNode state = runState();
-        Path checkpoint = output.resolve(CHECKPOINT);
-        Path checkpointState = output.resolve(CHECKPOINT_STATE);
-        if (Files.isRegularFile(checkpoint) && Files.isRegularFile(checkpointState)) {
-            // Compared as text: a number read back may be another node type than the one written.
-            JsonNode savedState = JSON.readTree(checkpointState.toFile());
-            ModelFormatException.check(checkpointState.toString(), savedState.path("format").asText(null), CHECKPOINT_FORMAT);
-            String saved = JSON.writeValueAsString(savedState.path("run"));
-            if (!saved.equals(JSON.writeValueAsString(state.path("run")))) {
-                throw new IOException(output + " holds a checkpoint of another run (other settings or corpus); "
-                        + "choose another output folder or delete " + checkpoint);
-            }
-            optimiser.restore(checkpoint);
+        Checkpoints checkpoints = new Checkpoints(output.resolve(CHECKPOINTS), CHECKPOINT_FORMAT, state.path("run"));
+        Checkpoints.Saved saved = checkpoints.latest(optimiser);
+        long savedTokens = 0;
+        if (saved != null) {
+            savedTokens = saved.state().path("targetTokens").asLong();
             progress.accept("resuming from step " + optimiser.stepsTaken() + " of " + settings.steps());
         }
 
         List<Window> order = order();
         double[] recent = new double[100];
-        long tokens = (long) optimiser.stepsTaken() * settings.batchSize() * (settings.targetTokens() + 1);
+        long tokens = savedTokens;
         long windowTokens = 0;
         long clock = System.nanoTime();
         double lossSum = 0;
@@ -260,7 +252,8 @@ public final class LmAdaptation {
             }
             boolean stop = cancelled.getAsBoolean();
             if ((stop || done % settings.checkpointEvery() == 0) && done < settings.steps()) {
-                saveCheckpoint(optimiser, state, checkpoint, checkpointState, done, tokens);
+                ObjectNode position = JSON.createObjectNode().put("step", done).put("targetTokens", tokens);
+                checkpoints.save(optimiser, position, Map.of());
             }
             if (stop && done < settings.steps()) {
                 TrainingRuntime.stopIfCancelled(cancelled, done);
@@ -277,11 +270,7 @@ public final class LmAdaptation {
         progress.accept(String.format("held-out loss %.3f over %d windows (train loss of the last %d steps %.3f)",
                 heldOutLoss, Math.min(settings.heldOutWindows(), heldOut.size()), n, trainLoss));
 
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-        for (String name : variables) {
-            INDArray a = sd.getVariable(name).getArr();
-            tensors.put(name, new FloatTensor(a.shape(), a.castTo(DataType.FLOAT).dup('c').data().asFloat()));
-        }
+        Map<String, FloatTensor> tensors = Parameters.snapshot(sd, variables);
         ObjectNode provenance = state.deepCopy();
         provenance.put("steps", settings.steps());
         provenance.put("targetTokens", tokens);
@@ -294,15 +283,13 @@ public final class LmAdaptation {
         provenance.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
                 + ", Java " + System.getProperty("java.version"));
         BaseModel model = BaseModel.write(output, settings.name(), encoder.id(), config, tensors, provenance);
-        Files.deleteIfExists(checkpoint);
-        Files.deleteIfExists(checkpointState);
+        checkpoints.delete();
         return new Result(model, output, tokens, trainLoss, heldOutLoss, seconds);
     }
 
     /** What identifies this run: settings, encoder and corpus. A checkpoint resumes only the same run. */
     private ObjectNode runState() {
         ObjectNode state = JSON.createObjectNode();
-        state.put("format", CHECKPOINT_FORMAT);
         ObjectNode run = state.putObject("run");
         run.set("settings", JSON.valueToTree(settings));
         run.put("encoder", encoder.id());
@@ -310,20 +297,6 @@ public final class LmAdaptation {
         run.put("corpusDocuments", documents.size());
         run.put("trainingWindows", training.size());
         return state;
-    }
-
-    private void saveCheckpoint(AdamW optimiser, ObjectNode state, Path checkpoint, Path checkpointState, int step,
-            long tokens) throws IOException {
-        // Written beside, then moved: an interrupted write never replaces a good checkpoint.
-        Path temporary = checkpoint.resolveSibling(CHECKPOINT + ".tmp");
-        optimiser.save(temporary);
-        ObjectNode s = state.deepCopy();
-        s.put("step", step);
-        s.put("targetTokens", tokens);
-        Path temporaryState = checkpointState.resolveSibling(CHECKPOINT_STATE + ".tmp");
-        JSON.writeValue(temporaryState.toFile(), s);
-        Files.move(temporary, checkpoint, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(temporaryState, checkpointState, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The training windows in the order of the whole run: a seeded shuffle, sorted by length within groups of batches. */

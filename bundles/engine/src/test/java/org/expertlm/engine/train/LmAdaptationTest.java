@@ -74,7 +74,7 @@ public class LmAdaptationTest {
         assertTrue("a forced answer word is in the output vocabulary, however rare",
                 java.util.Arrays.stream(read.config().vocabulary()).anyMatch(id -> id == positive));
         assertFalse("the checkpoint is gone once the model is written",
-                Files.exists(result.folder().resolve("checkpoint.safetensors")));
+                Files.exists(result.folder().resolve("checkpoints")));
 
         Path tensors = result.folder().resolve(BaseModel.TENSORS);
         byte[] bytes = Files.readAllBytes(tensors);
@@ -107,7 +107,7 @@ public class LmAdaptationTest {
         } catch (IllegalStateException e) {
             assertEquals("stopped", e.getMessage());
         }
-        assertTrue(Files.exists(interrupted.resolve("checkpoint.safetensors")));
+        assertTrue(Files.isDirectory(interrupted.resolve("checkpoints").resolve("step-4")));
         List<String> lines = new ArrayList<>();
         String resumed = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), interrupted, lines::add, () -> false)
                 .model().id();
@@ -146,7 +146,7 @@ public class LmAdaptationTest {
             LmAdaptation.run(settings(9), encoder, corpus, Set.of(), out, line -> { }, () -> false);
             fail("resumed another run's checkpoint");
         } catch (IOException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("another run"));
+            assertTrue(e.getMessage(), e.getMessage().contains("another training run"));
         }
     }
 
