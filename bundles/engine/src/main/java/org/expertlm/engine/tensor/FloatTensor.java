@@ -2,6 +2,8 @@ package org.expertlm.engine.tensor;
 
 import java.util.Arrays;
 
+import org.expertlm.api.AdapterTensors;
+
 /**
  * A float tensor held in Java: its shape and its values in row-major order.
  *
@@ -19,14 +21,7 @@ public record FloatTensor(long[] shape, float[] values) {
 
     /** The number of values a shape holds; negative dimensions are refused. */
     public static long count(long[] shape) {
-        long count = 1;
-        for (long d : shape) {
-            if (d < 0) {
-                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
-            }
-            count = Math.multiplyExact(count, d);
-        }
-        return count;
+        return AdapterTensors.count(shape);
     }
 
     @Override
