@@ -1,10 +1,13 @@
 package org.expertlm.console.internal;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -13,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
+import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
@@ -28,6 +32,7 @@ import org.expertlm.api.SentenceEncoder;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskCatalog;
 import org.expertlm.api.TaskExample;
+import org.expertlm.api.TaskInfo;
 import org.expertlm.api.Trainer;
 import org.expertlm.api.TrainingJob;
 import org.expertlm.api.VocabularyCoverage;
@@ -199,7 +204,7 @@ public final class ElmCommands {
     public Object jobs(
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
         JobsReport report = new JobsReport(required(trainer, "trainer").jobs().stream()
-                .map(j -> new JobsReport.Job(j.what(), j.state().name().toLowerCase(java.util.Locale.ROOT))).toList());
+                .map(j -> new JobsReport.Job(j.what(), j.state().name().toLowerCase(Locale.ROOT))).toList());
         return json ? Json.write(report) : report;
     }
 
@@ -289,11 +294,11 @@ public final class ElmCommands {
         TaskCatalog tasks = catalog();
         List<String> wanted = templates.length > 0 ? List.of(templates) : tasks.tasks().stream()
                 .flatMap(t -> t.templates().stream()).filter(t -> "generation".equals(t.answers()))
-                .map(org.expertlm.api.TaskInfo.Template::id).toList();
+                .map(TaskInfo.Template::id).toList();
         NeuralEngine e = required(engine, "neural engine");
-        org.expertlm.api.BaseModelRef ref = store().baseModel(base);
+        BaseModelRef ref = store().baseModel(base);
         PrintStream err = System.err;
-        List<VocabularyCoverage> measured = new java.util.ArrayList<>();
+        List<VocabularyCoverage> measured = new ArrayList<>();
         for (String t : wanted) {
             measured.add(e.coverage(ref, tasks.examples(t, Split.TRAIN, max)));
             println(err, String.format("coverage: %d/%d templates measured (%s)", measured.size(), wanted.size(), t));
@@ -385,7 +390,7 @@ public final class ElmCommands {
     private static String read(Path file) {
         try {
             return Files.readString(file);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
         }
     }

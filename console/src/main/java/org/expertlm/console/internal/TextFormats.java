@@ -12,6 +12,7 @@ import org.expertlm.api.Evaluation;
 import org.expertlm.api.LoadedModelInfo;
 import org.expertlm.api.ProbeReport;
 import org.expertlm.api.TrainingReport;
+import org.expertlm.api.VocabularyCoverage;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.TaskInfo;
 import org.osgi.service.component.annotations.Component;
@@ -67,7 +68,7 @@ public final class TextFormats implements Converter {
             StringBuilder text = new StringBuilder();
             Formatter f = new Formatter(text);
             f.format("%-44s %9s %11s  %s%n", "TEMPLATE", "COVERAGE", "WHOLE", "MOST FREQUENT MISSING PIECES");
-            for (org.expertlm.api.VocabularyCoverage c : r.templates()) {
+            for (VocabularyCoverage c : r.templates()) {
                 f.format("%-44s %8.1f%% %10.1f%%  %s%s%n", c.task(), 100 * c.coverage(), 100 * c.expressible(),
                         String.join(" ", c.missing()), c.sufficient() ? "" : "  (below " + Math.round(100 * r.minimum())
                         + "%: no expert)");

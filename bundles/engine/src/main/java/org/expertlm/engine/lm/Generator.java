@@ -31,9 +31,30 @@ public final class Generator {
         this.endToken = endToken;
     }
 
-    /** The most likely token at each step. */
+    /** The most likely token at each step (what a beam of width 1 gives, without ranking the whole vocabulary each step). */
     public Hypothesis greedy(float[][] memory, int maxTokens) {
-        return beam(memory, 1, maxTokens).get(0);
+        int limit = Math.min(maxTokens, lm.config().maxLength() - 1);
+        if (limit < 1) {
+            throw new IllegalArgumentException("length limit " + maxTokens + " must be at least 1");
+        }
+        int[] vocabulary = lm.config().vocabulary();
+        int[] tokens = new int[0];
+        double logProb = 0;
+        for (int step = 0; step < limit; step++) {
+            double[] next = nextLogProbs(memory, tokens);
+            int best = 1; // index 0 is BOS, never generated
+            for (int v = 2; v < vocabulary.length; v++) {
+                if (next[v] > next[best]) {
+                    best = v;
+                }
+            }
+            logProb += next[best];
+            if (vocabulary[best] == endToken) {
+                return new Hypothesis(tokens, logProb, true);
+            }
+            tokens = append(tokens, vocabulary[best]);
+        }
+        return new Hypothesis(tokens, logProb, false);
     }
 
     /** The {@code width} best sequences, best first. */

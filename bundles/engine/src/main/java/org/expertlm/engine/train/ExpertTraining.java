@@ -160,8 +160,11 @@ public final class ExpertTraining {
     public static final String ACCURACY = "accuracy";
     /** The validation metric of generation experts. */
     public static final String ROUGE_L = "rougeL";
-    /** Validation examples a generation expert writes after each epoch (greedy decoding is one graph call a token). */
-    static final int GENERATION_VALIDATION = 100;
+    /**
+     * Validation examples a generation expert writes after each epoch: greedy decoding is one pass of the
+     * graph per token (the adapted encoder layers included), about a second per example for long inputs.
+     */
+    static final int GENERATION_VALIDATION = 32;
 
     private ExpertTraining() {
     }
