@@ -212,6 +212,9 @@ public final class Elm {
         }
         Path socket = folder.resolve("console.sock");
         Container container = Container.start(settings, Container.Console.SOCKET_ONLY, socket);
+        // Ctrl-C stops the framework before the JVM goes: a training job is cancelled and writes its checkpoint.
+        Thread stopOnExit = new Thread(() -> container.stop(30_000), "elm-exec-stop");
+        Runtime.getRuntime().addShutdownHook(stopOnExit);
         try {
             while (!ConsoleClient.reachable(socket)) {
                 if (System.nanoTime() - start > limit.toNanos()) {
@@ -223,6 +226,11 @@ public final class Elm {
             Duration left = limit.minusNanos(System.nanoTime() - start);
             return ConsoleClient.run(socket, script, left.isNegative() ? Duration.ofSeconds(1) : left, results, System.err);
         } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is stopping the container already
+            }
             container.stop(30_000);
             deleteQuietly(folder);
         }

@@ -46,7 +46,13 @@ final class ElmScript {
         this.limit = limit;
     }
 
-    Result run(String... args) throws Exception {
+    /** Starts {@code ./elm} without waiting: its output goes to {@code name}.out and {@code name}.err under {@link #root}. */
+    Process start(String name, String... args) throws IOException {
+        return builder(args).redirectOutput(root.resolve(name + ".out").toFile())
+                .redirectError(root.resolve(name + ".err").toFile()).start();
+    }
+
+    private ProcessBuilder builder(String... args) {
         Path script = Paths.get(System.getProperty("elm.repo", "..")).resolve("elm").toAbsolutePath().normalize();
         List<String> command = new ArrayList<>(List.of(script.toString()));
         command.addAll(List.of(args));
@@ -57,9 +63,13 @@ final class ElmScript {
         env.put("ELM_DATA", root.resolve("data").toString());
         env.put("ELM_MODELS", models.toString());
         env.remove("ELM_HOME");
+        return builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    }
+
+    Result run(String... args) throws Exception {
         File out = root.resolve("out.txt").toFile();
         File err = root.resolve("err.txt").toFile();
-        Process process = builder.redirectOutput(out).redirectError(err).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process process = builder(args).redirectOutput(out).redirectError(err).start();
         if (!process.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
             process.destroyForcibly();
             fail("./elm " + String.join(" ", args) + " did not finish within " + limit.toSeconds() + " s");

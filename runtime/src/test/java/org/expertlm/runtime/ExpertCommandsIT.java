@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 
 import org.junit.After;
 import org.junit.Before;
@@ -79,8 +80,8 @@ public class ExpertCommandsIT {
         ElmScript.Result timedOut = elm.run("exec", "--timeout", String.valueOf(seconds / 2), train);
         assertEquals(timedOut.err(), 124, timedOut.status());
         assertTrue(timedOut.err(), timedOut.err().contains("timed out"));
-        JsonNode jobs = elm.json("elm:jobs --json");
-        assertEquals(jobs.toString(), "cancelled", jobs.path("jobs").get(0).path("state").asText());
+        // The job stops after its current step; wait for it rather than for a time.
+        assertEquals("the timed-out job was cancelled", "cancelled", awaitJobState("cancelled"));
         assertTrue("the cancelled run left its checkpoint", Files.isDirectory(folder.resolve("checkpoints")));
 
         ElmScript.Result resumed = elm.run("exec", "--timeout", "300", train);
@@ -96,7 +97,7 @@ public class ExpertCommandsIT {
         assertEquals(EXPERT + "@1.0.0", evaluation.path("model").asText());
         assertEquals(report.path("validationExamples").asInt(), evaluation.path("examples").asInt());
         // The same scores up to float rounding (the encoder batches the inputs differently); a near-tie may flip.
-        assertEquals("the expert scores as it did in validation", report.path("validationAccuracy").asDouble(),
+        assertEquals("the expert scores as it did in validation", report.path("validationScore").asDouble(),
                 evaluation.path("accuracy").asDouble(), 0.02);
 
         JsonNode engine = elm.json("elm:engine --json");
@@ -119,14 +120,32 @@ public class ExpertCommandsIT {
         assertTrue(refused.err(), refused.err().contains("brown-pos/tag-sentence: the output vocabulary of " + base)
                 && refused.err().contains("cannot learn to write them"));
 
+        // A client that goes away (killed, as by Ctrl-C) cancels the job it was waiting for.
+        deleteTree(folder);
+        Process client = elm.start("killed", "exec", "--timeout", "300", train);
+        assertEquals("the job started", "running", awaitJobState("running"));
+        client.destroy();
+        client.waitFor();
+        assertEquals("the job of a client that went away was cancelled", "cancelled", awaitJobState("cancelled"));
+
         ElmScript.Result unknown = elm.run("exec", "elm:score no-such-model 'x' a b");
         assertNotEquals(0, unknown.status());
         assertTrue(unknown.err(), unknown.err().contains("no model 'no-such-model'") && unknown.err().contains(EXPERT));
     }
 
+    /** Polls the newest job's state until it is {@code wanted}, for at most a minute; returns the last one seen. */
+    private String awaitJobState(String wanted) throws Exception {
+        String state = "";
+        for (long end = System.nanoTime() + 60_000_000_000L; !state.equals(wanted) && System.nanoTime() < end;) {
+            JsonNode jobs = elm.json("elm:jobs --json").path("jobs");
+            state = jobs.size() == 0 ? "" : jobs.get(0).path("state").asText();
+        }
+        return state;
+    }
+
     private static void deleteTree(Path folder) throws Exception {
         try (var all = Files.walk(folder)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
         }

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -200,7 +201,16 @@ public final class AdapterTensors {
                 throw malformed(source, "tensor '" + name + "' has data_offsets " + Arrays.toString(offsets)
                         + "; expected [begin, end] within the " + dataLength + " data bytes");
             }
-            long expectedBytes = 4 * count(shape);
+            long values;
+            try {
+                values = count(shape);
+            } catch (ArithmeticException tooMany) {
+                throw malformed(source, "tensor '" + name + "' has shape " + Arrays.toString(shape) + ", more values than a file holds");
+            }
+            if (values > Long.MAX_VALUE / 4) {
+                throw malformed(source, "tensor '" + name + "' has shape " + Arrays.toString(shape) + ", more values than a file holds");
+            }
+            long expectedBytes = 4 * values;
             if (offsets[1] - offsets[0] != expectedBytes) {
                 throw malformed(source, "tensor '" + name + "' of shape " + Arrays.toString(shape) + " needs " + expectedBytes
                         + " bytes but data_offsets give " + (offsets[1] - offsets[0]));
@@ -306,7 +316,7 @@ public final class AdapterTensors {
     }
 
     private static long[] longs(String source, String name, Object node, String field) throws ModelFormatException {
-        if (!(node instanceof java.util.List<?> list)) {
+        if (!(node instanceof List<?> list)) {
             throw malformed(source, "tensor '" + name + "' has no " + field + " array");
         }
         long[] out = new long[list.size()];

@@ -67,9 +67,10 @@ final class MiniJson {
             String key = string();
             space();
             expect(':');
-            if (map.put(key, value()) != null) {
+            if (map.containsKey(key)) {
                 throw error("field '" + key + "' appears twice");
             }
+            map.put(key, value());
             space();
             if (peek() == ',') {
                 at++;

@@ -13,6 +13,9 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface ModelStore {
 
+    /** Where the models trained here are kept, for people to find them (never needed to open one). */
+    String location();
+
     /** Every base model, by id. */
     List<BaseModelRef> baseModels();
 

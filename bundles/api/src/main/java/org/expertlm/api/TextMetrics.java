@@ -10,8 +10,9 @@ import java.util.Map;
  * Metrics of generated text against a reference, for generation tasks (a generation expert's
  * validation, the evaluation of composed tasks). Both are F-scores in [0, 1]:
  * <ul>
- * <li>{@link #rougeL}: ROUGE-L, the F1 of the longest common subsequence of lower-cased word tokens
- * (runs of letters and digits), as Google's {@code rouge-score} computes it without stemming;</li>
+ * <li>{@link #rougeL}: ROUGE-L, the F1 of the longest common subsequence of word tokens, as Google's
+ * {@code rouge-score} tokenises without stemming: lower-cased, runs of ASCII letters and digits (any
+ * other character separates tokens, so accented letters do);</li>
  * <li>{@link #chrF}: chrF (Popović 2015) as sacreBLEU's default computes it: character n-grams of
  * orders 1 to 6 with whitespace removed, precision and recall averaged over the orders both texts
  * have n-grams of, F with β = 2.</li>
@@ -73,10 +74,10 @@ public final class TextMetrics {
         return precision + recall == 0 ? 0 : (1 + b2) * precision * recall / (b2 * precision + recall);
     }
 
-    /** Lower-cased runs of letters and digits. */
+    /** Lower-cased runs of ASCII letters and digits, as {@code rouge-score} tokenises. */
     static List<String> words(String text) {
         List<String> out = new ArrayList<>();
-        for (String w : text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+")) {
+        for (String w : text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
             if (!w.isEmpty()) {
                 out.add(w);
             }

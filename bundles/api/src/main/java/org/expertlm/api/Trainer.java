@@ -18,7 +18,7 @@ public interface Trainer {
      *
      * @param settingsJson the training configuration, one JSON object (see configs/train/expert.json)
      * @param settingsSource where the configuration came from, for messages
-     * @param version the version the expert gets
+     * @param version the version the expert gets; null for the trainer's default, 1.0.0
      */
     record ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version) {
     }

@@ -36,7 +36,7 @@ public interface TrainingJob<R> {
 
     /**
      * Calls {@code listener} with every progress line (what, how far, rate, time left): first the lines
-     * so far, then each new one as it comes, on the training thread.
+     * so far, on the calling thread, then each new one as it comes, on the training thread.
      */
     void onProgress(Consumer<String> listener);
 

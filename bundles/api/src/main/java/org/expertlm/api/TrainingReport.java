@@ -10,14 +10,14 @@ import java.util.List;
  * @param validationExamples validation examples measured after every epoch
  * @param metric what was measured: {@code accuracy} (rank classification) or {@code rougeL} (the mean ROUGE-L of
  *     what a generation expert writes, greedily)
- * @param validationAccuracy the best epoch's validation score in that metric
+ * @param validationScore the best epoch's validation score in that metric
  * @param bestEpoch that epoch, from 1
  * @param steps optimiser steps taken
  * @param seconds wall time of the whole run, encoding the inputs included (earlier invocations of a resumed run too)
  * @param history one line per epoch
  */
 public record TrainingReport(ExpertDescriptor expert, int trainExamples, int validationExamples, String metric,
-        double validationAccuracy,
+        double validationScore,
         int bestEpoch, int steps, double seconds, List<String> history) {
 
     public TrainingReport {

@@ -67,10 +67,22 @@ public class AdapterTensorsTest {
     }
 
     @Test
+    public void aShapeOfMoreValuesThanAnyFileHoldsIsAFormatError() {
+        byte[] json = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + json.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(json.length).put(json);
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> AdapterTensors.read(new ByteArrayInputStream(b.array()), "huge"));
+        assertTrue(e.getMessage(), e.getMessage().contains("more values than a file holds"));
+    }
+
+    @Test
     public void theHeaderReaderRefusesWhatIsNotJson() {
         assertThrows(IllegalArgumentException.class, () -> new MiniJson("{\"a\": 1,}").document());
         assertThrows(IllegalArgumentException.class, () -> new MiniJson("{\"a\": 1} x").document());
         assertThrows(IllegalArgumentException.class, () -> new MiniJson("{\"a\": 1, \"a\": 2}").document());
+        assertThrows(IllegalArgumentException.class, () -> new MiniJson("{\"a\": null, \"a\": 2}").document());
         assertEquals(Map.of("k", java.util.List.of(1L, 2.5, "x\n", true)), new MiniJson("{\"k\": [1, 2.5, \"x\\n\", true]}").document());
     }
 }

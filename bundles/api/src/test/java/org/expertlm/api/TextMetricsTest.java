@@ -19,6 +19,8 @@ public class TextMetricsTest {
         assertEquals(0.0, TextMetrics.rougeL("nothing shared", "at all"), 0);
         assertEquals(0.0, TextMetrics.rougeL("", "a"), 0);
         assertEquals(List.of("it", "s", "3", "o", "clock"), TextMetrics.words("It's 3 o'clock"));
+        assertEquals("as rouge-score: a non-ASCII letter separates tokens", List.of("caf", "cr", "me"),
+                TextMetrics.words("Café crème"));
     }
 
     @Test

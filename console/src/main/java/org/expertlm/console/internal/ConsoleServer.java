@@ -125,7 +125,7 @@ public final class ConsoleServer {
             }
             int status;
             if (request.type() == ConsoleWire.RUN) {
-                status = run(request.payload(), sender);
+                status = run(request.payload(), sender, channel);
             } else {
                 PrintStream err = ScriptRunner.print(sender.stream(ConsoleWire.ERR));
                 err.println("elm: unknown console request '" + (char) request.type() + "'; expected a script or stop");
@@ -137,7 +137,7 @@ public final class ConsoleServer {
         }
     }
 
-    private int run(byte[] payload, FrameSender sender) {
+    private int run(byte[] payload, FrameSender sender, SocketChannel channel) {
         ByteBuffer request = ByteBuffer.wrap(payload);
         long timeoutMillis = request.getLong();
         String script = StandardCharsets.UTF_8.decode(request).toString();
@@ -145,14 +145,28 @@ public final class ConsoleServer {
         PrintStream stderr = ScriptRunner.print(sender.stream(ConsoleWire.ERR));
         Thread worker = Thread.currentThread();
         AtomicBoolean timedOut = new AtomicBoolean();
+        AtomicBoolean finished = new AtomicBoolean();
         ScheduledFuture<?> alarm = watchdog.schedule(() -> {
             timedOut.set(true);
             worker.interrupt();
         }, timeoutMillis, TimeUnit.MILLISECONDS);
+        // A client sends nothing after its request: end of stream means it went away (Ctrl-C, killed), and a
+        // command that waits for long work (a training job) is interrupted as on a timeout, so that it stops.
+        connections.execute(() -> {
+            try {
+                if (channel.read(ByteBuffer.allocate(1)) < 0 && !finished.get()) {
+                    LOG.info("Console client went away; interrupting: {}", script.strip());
+                    worker.interrupt();
+                }
+            } catch (IOException e) {
+                // closed when the command ended
+            }
+        });
         LOG.info("Console runs: {}", script.strip());
         int status = awaitFrameworkStarted()
                 ? new ScriptRunner(processor).run(script, new ByteArrayInputStream(new byte[0]), stdout, stderr)
                 : ConsoleWire.TIMED_OUT;
+        finished.set(true);
         alarm.cancel(false);
         Thread.interrupted();
         if (timedOut.get()) {

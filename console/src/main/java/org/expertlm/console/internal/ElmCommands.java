@@ -70,8 +70,8 @@ public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
     private static final String DEFAULT_BASE = "elm-base";
-    /** Validation examples a template is measured on: as many as an expert chooses its epoch on. */
-    private static final int VALIDATION_EXAMPLES = 500;
+    /** A split taken whole (the catalog caps every split when it builds the records). */
+    private static final int WHOLE_SPLIT = Integer.MAX_VALUE;
 
     private BundleContext context;
 
@@ -178,7 +178,7 @@ public final class ElmCommands {
                     + "configs/train/base-smoke.json is the ten-minute base)") @Parameter(names = "--config", absentValue = "") String config,
             @Descriptor("the base model an expert adapts, by name or id (default elm-base; see elm:models)")
             @Parameter(names = "--base", absentValue = DEFAULT_BASE) String base,
-            @Descriptor("the version the expert gets (default 1.0.0)") @Parameter(names = "--version", absentValue = "1.0.0") String version,
+            @Descriptor("the version the expert gets (default: the trainer's, 1.0.0)") @Parameter(names = "--version", absentValue = "") String version,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("what to train: base, or expert followed by a template id, a dataset id or multitask") String... what)
             throws InterruptedException {
@@ -191,7 +191,7 @@ public final class ElmCommands {
         } else if (what.length == 2 && "expert".equals(what[0])) {
             Path settings = configuration(config, "configs/train/expert.json");
             job = t.trainExpert(new Trainer.ExpertRequest(read(settings), settings.toString(), store().baseModel(base),
-                    catalog().trainingSet(what[1]), version));
+                    catalog().trainingSet(what[1]), version.isEmpty() ? null : version));
         } else {
             throw new IllegalArgumentException("elm:train " + String.join(" ", what)
                     + ": expected 'base' or 'expert <template|dataset|multitask>' (see elm:tasks for the ids)");
@@ -212,7 +212,7 @@ public final class ElmCommands {
     public Object models(
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
         ModelStore s = store();
-        ModelsReport report = new ModelsReport(property(ContainerProperties.USER_MODELS_DIR, "models"), s.baseModels(),
+        ModelsReport report = new ModelsReport(s.location(), s.baseModels(),
                 s.experts().stream().map(ModelsReport.ExpertSummary::of).toList());
         return json ? Json.write(report) : report;
     }
@@ -263,7 +263,7 @@ public final class ElmCommands {
         TaskCatalog tasks = catalog();
         PrintStream err = System.err;
         ProbeReport report = required(engine, "neural engine").probe(template, tasks.examples(template, Split.TRAIN, max),
-                tasks.examples(template, Split.VALIDATION, VALIDATION_EXAMPLES), line -> println(err, line));
+                tasks.examples(template, Split.VALIDATION, WHOLE_SPLIT), line -> println(err, line));
         return json ? Json.write(report) : report;
     }
 
@@ -275,7 +275,7 @@ public final class ElmCommands {
             @Descriptor("the model: a base model's name or id, or an expert's id or id@version") String model,
             @Descriptor("the template, as dataset/template") String template) {
         Split which = Split.parse(split);
-        List<TaskExample> examples = catalog().examples(template, which, VALIDATION_EXAMPLES);
+        List<TaskExample> examples = catalog().examples(template, which, WHOLE_SPLIT);
         try (ModelHandle handle = open(model)) {
             PrintStream err = System.err;
             println(err, String.format("%s: %d %s examples of %s", handle.modelName(), examples.size(), which.id(), template));

@@ -77,7 +77,7 @@ public final class TextFormats implements Converter {
         }
         if (target instanceof TrainingReport r) {
             return String.format("expert %s written: validation %s %.4f on %d examples (epoch %d, %d steps, %.0f s)",
-                    r.expert().name(), r.metric(), r.validationAccuracy(), r.validationExamples(), r.bestEpoch(), r.steps(),
+                    r.expert().name(), r.metric(), r.validationScore(), r.validationExamples(), r.bestEpoch(), r.steps(),
                     r.seconds());
         }
         if (target instanceof BaseModelInfo r) {

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 
 import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.GraphOps;
@@ -154,22 +155,38 @@ public final class MiniLmEncoder implements AutoCloseable {
 
     /** The vectors of several batches, computed on the worker threads; in the batches' order. */
     public List<float[][]> embedBatches(List<List<int[]>> batches) {
-        return onWorkers(batches, this::embed);
+        return onWorkers(batches, this::embed, done -> { });
+    }
+
+    /**
+     * As {@link #embedBatches(List)}, telling {@code done} (on this thread) how many batches are done as
+     * they finish; when it throws, the batches not yet done are cancelled and the exception goes on.
+     */
+    public List<float[][]> embedBatches(List<List<int[]>> batches, IntConsumer done) {
+        return onWorkers(batches, this::embed, done);
     }
 
     /** The token states after {@code layers} layers of several batches (see {@link #tokenStates(List, int)}), on the workers; in order. */
     public List<List<float[][]>> tokenStatesBatches(List<List<int[]>> batches, int layers) {
-        return onWorkers(batches, b -> tokenStates(b, layers));
+        return onWorkers(batches, b -> tokenStates(b, layers), done -> { });
+    }
+
+    /** As {@link #tokenStatesBatches(List, int)}, with {@code done} as in {@link #embedBatches(List, IntConsumer)}. */
+    public List<List<float[][]>> tokenStatesBatches(List<List<int[]>> batches, int layers, IntConsumer done) {
+        return onWorkers(batches, b -> tokenStates(b, layers), done);
     }
 
     private static String layerOutput(int layers) {
         return "layer_" + layers + "_states";
     }
 
-    private <T> List<T> onWorkers(List<List<int[]>> batches, Function<List<int[]>, T> work) {
+    private <T> List<T> onWorkers(List<List<int[]>> batches, Function<List<int[]>, T> work, IntConsumer done) {
         List<T> out = new ArrayList<>();
         if (threads == 1 || batches.size() == 1) {
-            batches.forEach(b -> out.add(work.apply(b)));
+            for (List<int[]> b : batches) {
+                out.add(work.apply(b));
+                done.accept(out.size());
+            }
             return out;
         }
         List<Future<T>> futures = new ArrayList<>();
@@ -177,7 +194,11 @@ public final class MiniLmEncoder implements AutoCloseable {
         try {
             for (Future<T> f : futures) {
                 out.add(f.get());
+                done.accept(out.size());
             }
+        } catch (RuntimeException e) {
+            futures.forEach(f -> f.cancel(true));
+            throw e;
         } catch (InterruptedException e) {
             futures.forEach(f -> f.cancel(true));
             Thread.currentThread().interrupt();

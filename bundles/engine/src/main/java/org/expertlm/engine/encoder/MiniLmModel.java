@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -96,12 +97,31 @@ public final class MiniLmModel implements AutoCloseable {
 
     /** Unit vectors of texts, in order; similar lengths are batched together to waste little on padding. */
     public List<float[]> embed(List<String> texts) {
-        return byLength(texts, batches -> encoder.embedBatches(batches).stream().map(List::of).toList());
+        return embed(texts, done -> { });
+    }
+
+    /**
+     * As {@link #embed(List)}, telling {@code done} (on this thread) how many texts are encoded as their
+     * batches finish; when it throws (a cancel, say), the rest is cancelled and the exception goes on.
+     */
+    public List<float[]> embed(List<String> texts, IntConsumer done) {
+        return byLength(texts, batches -> encoder.embedBatches(batches, inTexts(done, texts.size()))
+                .stream().map(List::of).toList());
     }
 
     /** The token states of texts after {@code layers} encoder layers, in order; batched by length as {@link #embed}. */
     public List<float[][]> tokenStates(List<String> texts, int layers) {
-        return byLength(texts, batches -> encoder.tokenStatesBatches(batches, layers));
+        return tokenStates(texts, layers, done -> { });
+    }
+
+    /** As {@link #tokenStates(List, int)}, with {@code done} as in {@link #embed(List, IntConsumer)}. */
+    public List<float[][]> tokenStates(List<String> texts, int layers, IntConsumer done) {
+        return byLength(texts, batches -> encoder.tokenStatesBatches(batches, layers, inTexts(done, texts.size())));
+    }
+
+    /** Batches done as texts done: every batch holds {@value #BATCH} texts but the last. */
+    private static IntConsumer inTexts(IntConsumer texts, int total) {
+        return batches -> texts.accept(Math.min(total, batches * BATCH));
     }
 
     /**
@@ -110,6 +130,11 @@ public final class MiniLmModel implements AutoCloseable {
      * the same top layers, or none) is encoded once. The arrays are shared: do not change them.
      */
     public List<float[][]> cachedTokenStates(List<String> texts, int layers) {
+        return cachedTokenStates(texts, layers, done -> { });
+    }
+
+    /** As {@link #cachedTokenStates(List, int)}, telling {@code done} how many of the texts not cached are encoded. */
+    public List<float[][]> cachedTokenStates(List<String> texts, int layers, IntConsumer done) {
         List<float[][]> out = new ArrayList<>(texts.size());
         List<String> missing = new ArrayList<>();
         for (String text : texts) {
@@ -120,7 +145,7 @@ public final class MiniLmModel implements AutoCloseable {
             }
         }
         if (!missing.isEmpty()) {
-            Iterator<float[][]> computed = tokenStates(missing, layers).iterator();
+            Iterator<float[][]> computed = tokenStates(missing, layers, done).iterator();
             for (int i = 0; i < out.size(); i++) {
                 if (out.get(i) == null) {
                     out.set(i, computed.next());

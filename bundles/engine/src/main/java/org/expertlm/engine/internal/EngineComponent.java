@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -28,7 +29,9 @@ import org.expertlm.api.TrainingReport;
 import org.expertlm.api.VocabularyCoverage;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.encoder.ProgressLines;
 import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.lm.LoadedModel;
 import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.train.LinearProbe;
@@ -77,6 +80,8 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     private Path nativeCache;
     private int threads;
     private volatile MiniLmModel encoder;
+    /** Set on deactivation: the encoder is not loaded again for a straggler. */
+    private volatile boolean stopped;
     private ModelFolders folders;
     private ModelCache<LoadedModel> cache;
     private TrainingJobs jobs;
@@ -91,8 +96,9 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         modelJar = shipped.resolve(MINILM_JAR).toAbsolutePath();
         threads = Math.max(1, config.threads());
         Nd4jRuntime.start(nativeCache, config.offheap_max_bytes(), config.physical_max_bytes());
-        folders = new ModelFolders(user == null ? shipped.toAbsolutePath() : Paths.get(user).toAbsolutePath(),
-                shipped.toAbsolutePath());
+        // Outside the build's output even when the launcher names no folder (a test framework, say).
+        Path userModels = user != null ? Paths.get(user) : Paths.get(work == null ? "work" : work, "models");
+        folders = new ModelFolders(userModels.toAbsolutePath(), shipped.toAbsolutePath());
         cache = new ModelCache<>(Math.max(0, config.models_max_bytes()), LoadedModel::bytes, LoadedModel::close);
         jobs = new TrainingJobs();
         expertTrainer = new ExpertTrainer(folders, this::encoder);
@@ -108,6 +114,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
 
     @Deactivate
     void deactivate() {
+        stopped = true;
         jobs.shutdown(STOP_MILLIS);
         cache.close();
         MiniLmModel m = encoder;
@@ -148,7 +155,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     public ModelHandle open(BaseModelRef base) {
         Objects.requireNonNull(base, "base");
         BaseModel model = folders.base(base);
-        return new Handle(cache.open("base:" + model.sha256(), model.id(), () -> LoadedModel.base(model, encoder())));
+        return new Handle(cache.open("base:" + model.sha256(), model.id(), () -> LoadedModel.base(model, encoder())), model.id());
     }
 
     @Override
@@ -156,13 +163,14 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         Objects.requireNonNull(expert, "expert");
         Objects.requireNonNull(tensors, "tensors");
         try {
-            org.expertlm.engine.lm.ExpertFiles.checkTensors(expert, tensors, "the tensors given for " + expert.name());
+            ExpertFiles.checkTensors(expert, tensors, "the tensors given for " + expert.name());
         } catch (ModelFormatException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         BaseModel base = folders.base(expert.base());
         String digest = ModelFiles.sha256(base.sha256() + "\n" + expert.adapter() + "\n" + tensors.sha256());
-        return new Handle(cache.open(digest, expert.name(), () -> LoadedModel.expert(base, expert, tensors, encoder())));
+        return new Handle(cache.open(digest, expert.name(), () -> LoadedModel.expert(base, expert, tensors, encoder())),
+                expert.name());
     }
 
     @Override
@@ -174,8 +182,12 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         MiniLmModel m = encoder();
         long start = System.nanoTime();
         progress.accept(String.format("%s: embedding %d training and %d validation inputs", task, train.size(), validation.size()));
-        List<float[]> trainVectors = m.embed(train.stream().map(TaskExample::input).toList());
-        List<float[]> validationVectors = m.embed(validation.stream().map(TaskExample::input).toList());
+        List<String> inputs = new ArrayList<>(train.size() + validation.size());
+        train.forEach(e -> inputs.add(e.input()));
+        validation.forEach(e -> inputs.add(e.input()));
+        List<float[]> vectors = m.embed(inputs, ProgressLines.of(task + ": embedding", inputs.size(), progress, () -> { }));
+        List<float[]> trainVectors = vectors.subList(0, train.size());
+        List<float[]> validationVectors = vectors.subList(train.size(), vectors.size());
         double embedSeconds = (System.nanoTime() - start) / 1e9;
         List<String> labels = train.stream().map(TaskExample::target).toList();
         progress.accept(String.format("%s: embedded in %.1f s (%.1f inputs/s); fitting the probe on %d classes", task,
@@ -193,6 +205,11 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     }
 
     // ModelStore
+
+    @Override
+    public String location() {
+        return folders.userFolder().toString();
+    }
 
     @Override
     public List<BaseModelRef> baseModels() {
@@ -242,6 +259,9 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
             synchronized (this) {
                 m = encoder;
                 if (m == null) {
+                    if (stopped) {
+                        throw new IllegalStateException("the engine has stopped; start the bundle org.expertlm.engine again");
+                    }
                     if (!Files.isRegularFile(modelJar)) {
                         throw new IllegalStateException("the sentence encoder's model is missing: expected " + modelJar
                                 + " (the distribution's models/ folder; rebuild it with mvn install)");

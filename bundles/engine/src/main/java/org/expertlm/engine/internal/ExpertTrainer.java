@@ -21,6 +21,7 @@ import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.tensor.ModelFiles;
+import org.expertlm.engine.train.ExpertSettings;
 import org.expertlm.engine.train.ExpertTraining;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,17 +50,22 @@ final class ExpertTrainer {
     TrainingJob<TrainingReport> submit(TrainingJobs jobs, Trainer.ExpertRequest request) {
         Objects.requireNonNull(request, "request");
         TrainingSet data = Objects.requireNonNull(request.data(), "data");
-        ExpertTraining.Settings settings;
+        ExpertSettings settings;
         try {
-            settings = ExpertTraining.Settings.read(request.settingsJson(), request.settingsSource());
+            settings = ExpertSettings.read(request.settingsJson(), request.settingsSource());
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         String version = request.version() == null ? DEFAULT_VERSION : request.version();
+        if (data.train().isEmpty() || data.validation().isEmpty()) {
+            throw new IllegalArgumentException(data.task() + ": " + data.train().size() + " training and "
+                    + data.validation().size() + " validation examples; an expert needs both (fetch the data: ./elm data fetch)");
+        }
         BaseModel base = folders.base(request.base());
-        boolean generation = !data.train().isEmpty() && data.train().stream().noneMatch(TaskExample::isClassification);
+        MiniLmModel encoder = this.encoder.get(); // one encoder for the whole job, even if the engine stops meanwhile
+        boolean generation = data.train().stream().noneMatch(TaskExample::isClassification);
         if (generation) {
-            VocabularyCoverage coverage = Coverage.of(base, encoder.get().tokenizer(), data.train());
+            VocabularyCoverage coverage = Coverage.of(base, encoder.tokenizer(), data.train());
             if (!coverage.sufficient()) {
                 throw new IllegalArgumentException(String.format("%s: the output vocabulary of %s holds %.1f%% of the word "
                         + "pieces of its targets (%.0f%% needed; missing most often: %s), so an expert over it cannot learn to "
@@ -75,7 +81,7 @@ final class ExpertTrainer {
                     String.join(", ", data.templates())));
             Path folder = folders.expertFolder(data.expertId());
             Path checkpoints = folder.resolve("checkpoints");
-            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder.get(), train, validation, checkpoints,
+            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder, train, validation, checkpoints,
                     job::progress, job::cancelled);
             int trainExamples = Math.min(settings.maxTrainExamples(), train.size());
             AdapterTensors tensors = ExpertFiles.tensors(r.tensors());
@@ -83,25 +89,26 @@ final class ExpertTrainer {
             ExpertDescriptor expert = new ExpertDescriptor(data.expertId(), version, data.task(), data.templates(), data.kind(),
                     base.ref(), plan == null ? null : plan.config(),
                     generation ? AnswerFormat.generated() : answers(data.train()), tensors.sha256(),
-                    provenance(settings, data, trainExamples, r).toString());
+                    provenance(settings, encoder, data, trainExamples, r).toString());
             ExpertFiles.write(folder, expert, tensors);
             ExpertTraining.removeCheckpoints(checkpoints);
             job.progress("expert " + expert.name() + " written to " + folder);
             return new TrainingReport(expert, trainExamples, r.validationExamples(), r.metric(),
-                    r.validationAccuracy(), r.bestEpoch(), r.steps(), r.seconds(), r.history());
+                    r.validationScore(), r.bestEpoch(), r.steps(), r.seconds(), r.history());
         });
     }
 
-    private ObjectNode provenance(ExpertTraining.Settings settings, TrainingSet data, int trainExamples, ExpertTraining.Result r) {
+    private static ObjectNode provenance(ExpertSettings settings, MiniLmModel encoder, TrainingSet data,
+            int trainExamples, ExpertTraining.Result r) {
         ObjectNode provenance = JSON.createObjectNode();
         provenance.set("settings", JSON.valueToTree(settings));
-        provenance.put("encoder", encoder.get().id());
+        provenance.put("encoder", encoder.id());
         provenance.put("trainExamples", trainExamples);
-        provenance.put("validationExamples", data.validation().size());
+        provenance.put("validationExamples", r.validationExamples());
         provenance.put("dataSha256", digest(data.train().subList(0, trainExamples)));
-        provenance.put("validationSha256", digest(data.validation()));
+        provenance.put("validationSha256", digest(data.validation().subList(0, r.validationExamples())));
         provenance.put("validationMetric", r.metric());
-        provenance.put("validationScore", r.validationAccuracy());
+        provenance.put("validationScore", r.validationScore());
         provenance.put("bestEpoch", r.bestEpoch());
         provenance.put("steps", r.steps());
         provenance.put("seconds", Math.round(r.seconds()));

@@ -17,14 +17,20 @@ final class Handle implements ModelHandle {
     private static final int WARM_UP = 8;
 
     private final ModelCache.Lease<LoadedModel> lease;
+    private final String name;
 
-    Handle(ModelCache.Lease<LoadedModel> lease) {
+    /**
+     * @param name the model's name as the caller opened it: two experts with the same tensors share one
+     *     cached model, and each answer must name the expert it was asked of
+     */
+    Handle(ModelCache.Lease<LoadedModel> lease, String name) {
         this.lease = lease;
+        this.name = name;
     }
 
     @Override
     public String modelName() {
-        return lease.name();
+        return name;
     }
 
     @Override
@@ -49,7 +55,7 @@ final class Handle implements ModelHandle {
         double accuracy = model.accuracy(examples, progress);
         double seconds = (System.nanoTime() - start) / 1e9;
         TaskExample first = examples.get(0);
-        return new Evaluation(lease.name(), first.task(), first.split().id(), examples.size(), accuracy, seconds,
+        return new Evaluation(name, first.task(), first.split().id(), examples.size(), accuracy, seconds,
                 examples.size() / seconds);
     }
 
@@ -68,6 +74,6 @@ final class Handle implements ModelHandle {
 
     @Override
     public String toString() {
-        return "ModelHandle[" + lease.name() + "]";
+        return "ModelHandle[" + name + "]";
     }
 }

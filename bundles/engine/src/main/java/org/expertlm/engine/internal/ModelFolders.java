@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.LinkedHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -64,19 +64,27 @@ final class ModelFolders {
     }
 
     List<BaseModelRef> baseModels() {
-        return listBases().stream().map(Listed::ref).toList();
+        return listBases(new ArrayList<>()).stream().map(Listed::ref).toList();
     }
 
+    /** By id, or by name: the user's folder first, so that a model trained here wins over a shipped one of its name. */
     BaseModelRef baseModel(String idOrName) {
-        List<Listed> all = listBases();
+        List<String> refused = new ArrayList<>();
+        List<Listed> all = listBases(refused);
         for (Listed l : all) {
-            if (l.ref().id().equals(idOrName) || l.ref().name().equals(idOrName)) {
+            if (l.ref().id().equals(idOrName)) {
+                return l.ref();
+            }
+        }
+        for (Listed l : all) {
+            if (l.ref().name().equals(idOrName)) {
                 return l.ref();
             }
         }
         throw new IllegalArgumentException("no base model '" + idOrName + "'; installed: "
                 + (all.isEmpty() ? "none (rebuild the distribution with mvn install, or train one with elm:train base)"
-                        : String.join(", ", all.stream().map(l -> l.ref().id()).toList())));
+                        : String.join(", ", all.stream().map(l -> l.ref().id()).toList()))
+                + (refused.isEmpty() ? "" : "; refused: " + String.join("; ", refused)));
     }
 
     /**
@@ -85,7 +93,7 @@ final class ModelFolders {
      * @throws IllegalArgumentException when none with its id is installed, or the installed one has other weights
      */
     BaseModel base(BaseModelRef ref) {
-        for (Listed l : listBases()) {
+        for (Listed l : listBases(new ArrayList<>())) {
             if (!l.ref().id().equals(ref.id())) {
                 continue;
             }
@@ -127,7 +135,7 @@ final class ModelFolders {
             }
             try (InputStream in = Files.newInputStream(folder.resolve(ExpertFiles.DESCRIPTION))) {
                 out.add(ExpertFiles.readDescriptor(in, folder.resolve(ExpertFiles.DESCRIPTION).toString()));
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 LOG.warn("Skipping the expert in {}: {}", folder, e.getMessage());
             }
         }
@@ -170,9 +178,12 @@ final class ModelFolders {
         }
     }
 
-    /** Base models by id, the user's folder first (so that a model trained here wins over a shipped one of the same id). */
-    private List<Listed> listBases() {
-        Map<String, Listed> byId = new TreeMap<>();
+    /**
+     * Base models by id, the user's folder first (so that a model trained here wins over a shipped one of
+     * the same id); the folders whose description is refused go to {@code refused} with the reason.
+     */
+    private List<Listed> listBases(List<String> refused) {
+        Map<String, Listed> byId = new LinkedHashMap<>();
         for (Path root : List.of(user, shipped)) {
             for (Path folder : children(root.resolve("base"))) {
                 Path description = folder.resolve(BaseModel.DESCRIPTION);
@@ -186,6 +197,7 @@ final class ModelFolders {
                     byId.putIfAbsent(ref.id(), new Listed(folder, ref));
                 } catch (IOException | IllegalArgumentException e) {
                     LOG.warn("Skipping the base model in {}: {}", folder, e.getMessage());
+                    refused.add(folder + ": " + e.getMessage());
                 }
             }
         }

@@ -2,7 +2,9 @@ package org.expertlm.engine.internal;
 
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -44,8 +46,11 @@ final class TrainingJobs {
     <R> TrainingJob<R> submit(String what, Body<R> body) {
         Job<R> job = new Job<>(what);
         jobs.addFirst(job);
-        while (jobs.size() > KEPT) {
-            jobs.pollLast();
+        // Forget the oldest finished jobs beyond KEPT; a queued or running one is never forgotten.
+        for (Iterator<Job<?>> it = jobs.descendingIterator(); jobs.size() > KEPT && it.hasNext();) {
+            if (it.next().isOver()) {
+                it.remove();
+            }
         }
         runner.execute(() -> job.run(() -> body.run(job)));
         return job;
@@ -128,18 +133,24 @@ final class TrainingJobs {
         @Override
         public void cancel() {
             cancelled = true;
+            synchronized (this) {
+                if (state == State.QUEUED) {
+                    // Not started: it ends now, not when the job ahead of it does.
+                    state = State.CANCELLED;
+                    result.completeExceptionally(new CancellationException(what + " was cancelled before it started"));
+                    stopped.countDown();
+                }
+            }
         }
 
+        boolean isOver() {
+            return state == State.SUCCEEDED || state == State.FAILED || state == State.CANCELLED;
+        }
+
+        /** The result; a cancelled job's {@link CancellationException} comes out as it is (see CompletableFuture#get). */
         @Override
         public R await() throws InterruptedException, ExecutionException {
-            try {
-                return result.get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof CancellationException c) {
-                    throw c;
-                }
-                throw e;
-            }
+            return result.get();
         }
 
         @Override
@@ -148,11 +159,13 @@ final class TrainingJobs {
         }
 
         void run(Callable<R> body) {
-            try {
-                if (cancelled) {
-                    throw new CancellationException(what + " was cancelled before it started");
+            synchronized (this) {
+                if (state != State.QUEUED) {
+                    return; // cancelled while queued
                 }
                 state = State.RUNNING;
+            }
+            try {
                 R r = body.call();
                 state = State.SUCCEEDED;
                 result.complete(r);
@@ -171,7 +184,7 @@ final class TrainingJobs {
 
         @Override
         public String toString() {
-            return what + " (" + state.name().toLowerCase(java.util.Locale.ROOT) + ")";
+            return what + " (" + state.name().toLowerCase(Locale.ROOT) + ")";
         }
     }
 }

@@ -93,10 +93,15 @@ public record BaseModel(String id, String encoderId, DecoderConfig config, Map<S
             throw new ModelFormatException(file + " has SHA-256 " + found + " but " + description + " names " + expected
                     + ": the tensors were changed or belong to another model; restore the folder as it was written");
         }
+        String id = json.path("id").asText();
+        if (!id.endsWith("@sha256:" + found.substring(0, 16))) {
+            throw new ModelFormatException(description + " names id '" + id + "', which does not end with the tensors' digest "
+                    + "@sha256:" + found.substring(0, 16) + "; an id names its weights: restore the folder as it was written");
+        }
         SafeTensors.Contents contents = SafeTensors.read(file, expectedShapes(config));
         ModelFormatException.check(file + " (its metadata)", contents.metadata().get("format"), TENSOR_FORMAT);
         Map<String, FloatTensor> tensors = new LinkedHashMap<>(contents.tensors());
-        return new BaseModel(json.path("id").asText(), json.path("encoder").asText(), config, tensors, found,
+        return new BaseModel(id, json.path("encoder").asText(), config, tensors, found,
                 json.path("provenance"));
     }
 

@@ -9,7 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.TreeSet;
 
 import org.expertlm.api.AdapterConfig;
@@ -19,7 +19,9 @@ import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ModelFormatException;
+import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.ModelFiles;
+import org.expertlm.engine.tensor.SafeTensors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,8 +53,8 @@ public final class ExpertFiles {
     }
 
     /** The tensors as an expert's tensor file holds them (with its metadata), from the trained ones. */
-    public static AdapterTensors tensors(java.util.Map<String, org.expertlm.engine.tensor.FloatTensor> trained) {
-        return org.expertlm.engine.tensor.SafeTensors.toApi(trained, java.util.Map.of("format", TENSOR_FORMAT));
+    public static AdapterTensors tensors(Map<String, FloatTensor> trained) {
+        return SafeTensors.toApi(trained, Map.of("format", TENSOR_FORMAT));
     }
 
     /** Writes the tensors, then the description naming their digest (which must be {@code d.tensorsSha256()}). */
@@ -135,19 +137,21 @@ public final class ExpertFiles {
             AdapterConfig adapter = null;
             if (!json.path("fullDecoder").asBoolean(false)) {
                 JsonNode a = required(json, "adapter", source);
-                adapter = new AdapterConfig(strings(a.path("houlsby")), a.path("reduction").asInt(), strings(a.path("lora")),
-                        a.path("loraRank").asInt(), a.path("loraAlpha").asDouble(), a.path("encoderLayers").asInt(),
-                        a.path("seed").asLong());
+                adapter = new AdapterConfig(new TreeSet<>(strings(a, "houlsby", source)), (int) number(a, "reduction", source),
+                        new TreeSet<>(strings(a, "lora", source)), (int) number(a, "loraRank", source), number(a, "loraAlpha", source),
+                        (int) number(a, "encoderLayers", source), (long) number(a, "seed", source));
             }
             JsonNode answers = required(json, "answers", source);
-            List<String> choices = new ArrayList<>();
-            answers.path("choices").forEach(c -> choices.add(c.asText()));
-            List<String> templates = new ArrayList<>();
-            json.path("templates").forEach(t -> templates.add(t.asText()));
+            JsonNode generation = required(answers, "generation", source);
+            if (!generation.isBoolean()) {
+                throw new ModelFormatException(source + ": field 'generation' is " + generation + "; expected true or false");
+            }
+            List<String> choices = new ArrayList<>(strings(answers, "choices", source));
+            List<String> templates = new ArrayList<>(strings(json, "templates", source));
             return new ExpertDescriptor(text(json, "id", source), text(json, "version", source), text(json, "task", source),
                     templates, ExpertKind.parse(text(json, "kind", source)),
                     new BaseModelRef(text(json, "base", source), text(json, "baseSha256", source)), adapter,
-                    new AnswerFormat(answers.path("generation").asBoolean(), choices), text(json, "sha256", source),
+                    new AnswerFormat(generation.asBoolean(), choices), text(json, "sha256", source),
                     COMPACT.writeValueAsString(json.path("provenance").isObject() ? json.path("provenance") : JSON.createObjectNode()));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source + " is not a valid expert description: " + e.getMessage(), e);
@@ -208,10 +212,27 @@ public final class ExpertFiles {
         return node.asText();
     }
 
-    private static Set<String> strings(JsonNode array) {
-        Set<String> out = new TreeSet<>();
+    private static double number(JsonNode json, String field, String source) throws ModelFormatException {
+        JsonNode node = required(json, field, source);
+        if (!node.isNumber()) {
+            throw new ModelFormatException(source + ": field '" + field + "' is " + node + "; expected a number");
+        }
+        return node.asDouble();
+    }
+
+    /** A field's array of strings, in order (sets sort them where order does not matter). */
+    private static List<String> strings(JsonNode json, String field, String source) throws ModelFormatException {
+        JsonNode array = required(json, field, source);
+        if (!array.isArray()) {
+            throw new ModelFormatException(source + ": field '" + field + "' is " + array + "; expected an array of strings");
+        }
+        List<String> out = new ArrayList<>();
         for (Iterator<JsonNode> it = array.elements(); it.hasNext();) {
-            out.add(it.next().asText());
+            JsonNode item = it.next();
+            if (!item.isTextual()) {
+                throw new ModelFormatException(source + ": field '" + field + "' holds " + item + "; expected strings");
+            }
+            out.add(item.asText());
         }
         return out;
     }

@@ -9,6 +9,7 @@ import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ScoringInput;
 import org.expertlm.api.TaskExample;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.encoder.ProgressLines;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.tensor.SafeTensors;
@@ -23,7 +24,6 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 public final class LoadedModel implements AutoCloseable {
 
-    private static final int PROGRESS_SECONDS = 5;
 
     private final String name;
     private final MiniLmModel encoder;
@@ -106,8 +106,8 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * As {@link #accuracy(List)}, with progress lines (encoding the inputs; then how many are scored, the
-     * rate and the time left, at most every {@value #PROGRESS_SECONDS} seconds).
+     * As {@link #accuracy(List)}, with progress lines (encoding the inputs, then scoring them: how far, the
+     * rate and the time left, every few seconds).
      */
     public synchronized double accuracy(List<TaskExample> examples, Consumer<String> progress) {
         open();
@@ -126,19 +126,11 @@ public final class LoadedModel implements AutoCloseable {
         }
         long start = System.nanoTime();
         progress.accept(String.format("%s: encoding %d inputs", name, examples.size()));
-        List<RankClassifier.Encoded> encoded = RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, gold);
+        List<RankClassifier.Encoded> encoded = RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, gold,
+                ProgressLines.of(name + ": encoding", texts.size(), progress, () -> { }));
         long scoring = System.nanoTime();
         progress.accept(String.format("%s: encoded in %.1f s; scoring their choices", name, (scoring - start) / 1e9));
-        long[] lastLine = {scoring};
-        return RankClassifier.accuracy(lm, encoded, done -> {
-            long now = System.nanoTime();
-            if (now - lastLine[0] >= PROGRESS_SECONDS * 1_000_000_000L && done < examples.size()) {
-                lastLine[0] = now;
-                double rate = done / ((now - scoring) / 1e9);
-                progress.accept(String.format("%s: scored %d/%d  %.1f examples/s  about %.0f s left", name, done,
-                        examples.size(), rate, (examples.size() - done) / rate));
-            }
-        });
+        return RankClassifier.accuracy(lm, encoded, ProgressLines.of(name + ": scoring", examples.size(), progress, () -> { }));
     }
 
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
+import java.util.function.ToIntFunction;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.ClosingMemoryManager;
@@ -45,7 +46,13 @@ public final class RankClassifier {
     /** Inputs with their encoder states from the encoder's cache of recent states (shared by every model taking over at that depth). */
     public static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<String> inputs,
             List<List<String>> choices, int[] gold) {
-        List<float[][]> states = encoder.cachedTokenStates(inputs, layers);
+        return encode(encoder, lm, layers, inputs, choices, gold, done -> { });
+    }
+
+    /** As above, telling {@code encoded} how many inputs not in the cache are encoded (see {@link MiniLmModel#embed(List, IntConsumer)}). */
+    public static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<String> inputs,
+            List<List<String>> choices, int[] gold, IntConsumer encoded) {
+        List<float[][]> states = encoder.cachedTokenStates(inputs, layers, encoded);
         return encode(encoder.tokenizer(), lm, states, choices, gold);
     }
 
@@ -130,7 +137,7 @@ public final class RankClassifier {
      * long: a run's items times its longest length stay within {@code tokens} (an item longer than that
      * goes alone). A batch's activations, and so its memory, follow that product.
      */
-    public static <T> List<List<T>> cut(List<T> items, java.util.function.ToIntFunction<T> length, int inputs, long tokens) {
+    public static <T> List<List<T>> cut(List<T> items, ToIntFunction<T> length, int inputs, long tokens) {
         List<List<T>> runs = new ArrayList<>();
         int start = 0;
         int longest = 0;

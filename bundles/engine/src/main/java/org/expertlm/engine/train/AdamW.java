@@ -203,6 +203,14 @@ public final class AdamW {
         return Nd4j.create(t.values(), t.shape(), 'c').castTo(type);
     }
 
+    /** Frees the moments now rather than when a collection finds them (the graph's own weights are its owner's to free). */
+    public void close() {
+        for (Map<String, INDArray> moments : List.of(m, v)) {
+            moments.values().stream().filter(a -> !a.wasClosed() && a.closeable()).forEach(INDArray::close);
+            moments.clear();
+        }
+    }
+
     /** The names of {@code sd}'s trainable variables, for callers that train all of them. */
     public static List<String> trainableVariables(SameDiff sd) {
         List<String> names = new ArrayList<>();

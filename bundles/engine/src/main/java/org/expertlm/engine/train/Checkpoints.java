@@ -3,10 +3,14 @@ package org.expertlm.engine.train;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import org.expertlm.api.ModelFormatException;
@@ -80,8 +84,8 @@ final class Checkpoints {
         ModelFormatException.check(latest.resolve(STATE).toString(), state.path("format").asText(null), format);
         // Compared as text: a number read back may be another node type than the one written.
         if (!JSON.writeValueAsString(state.path("run")).equals(JSON.writeValueAsString(run))) {
-            throw new IOException(folder + " holds a checkpoint of another training run (other settings, base model, "
-                    + "corpus or examples); delete that folder to start afresh");
+            throw new IOException(folder + " holds a checkpoint of another training run: " + differences(state.path("run"))
+                    + "; delete that folder to start afresh");
         }
         optimiser.restore(latest.resolve(OPTIMISER));
         Path tensors = latest.resolve(TENSORS);
@@ -105,7 +109,12 @@ final class Checkpoints {
         json.set("state", state);
         JSON.writeValue(partial.resolve(STATE).toFile(), json);
         Path target = folder.resolve(name);
-        ModelFiles.delete(target);
+        if (Files.exists(target)) {
+            // The same step again (a cancel right after a periodic checkpoint): keep the old one until the new one is in.
+            Path old = folder.resolve(name + ".old");
+            ModelFiles.delete(old);
+            Files.move(target, old);
+        }
         Files.move(partial, target);
         try (Stream<Path> entries = Files.list(folder)) {
             for (Path other : entries.filter(p -> !p.equals(target)).toList()) {
@@ -117,6 +126,26 @@ final class Checkpoints {
     /** Removes every checkpoint (once what they led to is written). */
     void delete() throws IOException {
         ModelFiles.delete(folder);
+    }
+
+    /** What differs between a checkpoint's run and this one, field by field (found, expected). */
+    private String differences(JsonNode saved) throws IOException {
+        List<String> out = new ArrayList<>();
+        Set<String> fields = new TreeSet<>();
+        saved.fieldNames().forEachRemaining(fields::add);
+        run.fieldNames().forEachRemaining(fields::add);
+        for (String f : fields) {
+            String found = JSON.writeValueAsString(saved.path(f));
+            String expected = JSON.writeValueAsString(run.path(f));
+            if (!found.equals(expected)) {
+                out.add(f + " " + abbreviate(found) + " in the checkpoint, " + abbreviate(expected) + " in this run");
+            }
+        }
+        return out.isEmpty() ? "its identity differs" : String.join("; ", out);
+    }
+
+    private static String abbreviate(String json) {
+        return json.length() <= 120 ? json : json.substring(0, 117) + "...";
     }
 
     private static int stepOf(Path checkpoint) {

@@ -13,18 +13,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 
+import org.expertlm.api.TextMetrics;
 import org.expertlm.engine.encoder.MiniLmModel;
-import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.encoder.ProgressLines;
 import org.expertlm.engine.graph.NativeMemory;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.lm.BaseModel;
-import org.expertlm.api.TextMetrics;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.Generator;
 import org.expertlm.engine.lm.RankClassifier;
@@ -38,69 +37,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-
 /**
  * Trains an expert: adapters over a frozen base model (or, for the full-decoder multitask baseline,
  * the decoder itself) on prompted examples. The encoder's states of every input are computed once,
  * kept in half precision and reused in every epoch. A classification batch holds inputs with the same number of choices;
  * its loss is the LM loss of the gold answer plus the rank-classification loss over the choices'
- * summed log-probabilities. After each epoch the validation accuracy (rank classification) is
- * measured; the best epoch's tensors are kept, and training stops after {@code patience} epochs
- * without improvement. Checkpoints let an interrupted run resume to the same result.
+ * summed log-probabilities; a generation example's loss is its target's LM loss. After each epoch the
+ * validation score is measured (rank-classification accuracy, or the mean ROUGE-L of what a
+ * generation expert writes); the best epoch's tensors are kept, and training stops after
+ * {@code patience} epochs without improvement. Checkpoints let an interrupted run resume to the same result.
  */
 public final class ExpertTraining {
-
-    /**
-     * The settings of an expert's training, as a JSON training configuration holds them.
-     *
-     * @param fullDecoder train the decoder's own weights instead of adapters (the MT baseline's full fine-tune)
-     * @param houlsby sublayers with a Houlsby adapter after them (self, cross, ffn)
-     * @param reduction Houlsby reduction factor
-     * @param lora attention blocks with LoRA on their projections (self, cross)
-     * @param loraRank LoRA rank
-     * @param loraAlpha LoRA scale numerator
-     * @param encoderLayers the encoder's top layers that get LoRA on their query and value projections (0 for none)
-     * @param epochs the most epochs
-     * @param batchSize inputs of two choices and up to 96 tokens per step (inputs with more choices or more
-     *     tokens come fewer: a step's rows and activations stay the same)
-     * @param learningRate peak learning rate
-     * @param warmupSteps linear warm-up steps
-     * @param weightDecay AdamW's decoupled weight decay
-     * @param clipNorm global gradient norm clip
-     * @param seed of the adapters' initial weights and the order of examples
-     * @param patience epochs without a better validation accuracy before stopping
-     * @param maxTrainExamples examples taken from the training split (its first ones, in the catalog's order)
-     * @param checkpointEvery steps between checkpoints (each with a progress line); there is one after every epoch too
-     */
-    public record Settings(boolean fullDecoder, Set<String> houlsby, int reduction, Set<String> lora, int loraRank,
-            double loraAlpha, int encoderLayers, int epochs, int batchSize, double learningRate, int warmupSteps, double weightDecay,
-            double clipNorm, long seed, int patience, int maxTrainExamples, int checkpointEvery) {
-
-        public Settings {
-            // Sorted: a checkpoint is matched by the settings' JSON, and Set.copyOf's order changes from one JVM to the next.
-            houlsby = Collections.unmodifiableSortedSet(new TreeSet<>(houlsby));
-            lora = Collections.unmodifiableSortedSet(new TreeSet<>(lora));
-            if (epochs < 1 || batchSize < 1 || patience < 1 || maxTrainExamples < 1 || checkpointEvery < 1
-                    || learningRate <= 0) {
-                throw new IllegalArgumentException("invalid expert training settings: " + this);
-            }
-        }
-
-        /** The adapter plan, or null for a full-decoder fine-tune. */
-        public AdapterPlan plan() {
-            return fullDecoder ? null : new AdapterPlan(houlsby, reduction, lora, loraRank, loraAlpha, encoderLayers, seed);
-        }
-
-        /** Reads settings from a JSON file; unknown or missing fields are errors that name them. */
-        public static Settings read(Path file) throws IOException {
-            return TrainingRuntime.readSettings(file, Settings.class, "configs/train/expert.json");
-        }
-
-        /** Reads settings from a configuration's JSON text; {@code source} names it in errors. */
-        public static Settings read(String json, String source) throws IOException {
-            return TrainingRuntime.readSettings(json, source, Settings.class, "configs/train/expert.json");
-        }
-    }
 
     /**
      * A classification example: the prompted input, its choices and the index of the gold one.
@@ -138,7 +85,7 @@ public final class ExpertTraining {
      * What training produced.
      *
      * @param tensors the trained tensors (the adapters, or the whole decoder for a full fine-tune) of the best epoch
-     * @param validationAccuracy the best epoch's validation score: rank-classification accuracy, or for
+     * @param validationScore the best epoch's validation score: rank-classification accuracy, or for
      *     generation the mean ROUGE-L of greedy outputs (see {@code metric})
      * @param bestEpoch the best epoch, from 1
      * @param steps optimiser steps taken
@@ -147,7 +94,7 @@ public final class ExpertTraining {
      * @param metric {@value #ACCURACY} or {@value #ROUGE_L}
      * @param validationExamples the validation examples measured after each epoch
      */
-    public record Result(Map<String, FloatTensor> tensors, double validationAccuracy, int bestEpoch, int steps, double seconds,
+    public record Result(Map<String, FloatTensor> tensors, double validationScore, int bestEpoch, int steps, double seconds,
             List<String> history, String metric, int validationExamples) {
     }
 
@@ -179,7 +126,7 @@ public final class ExpertTraining {
      * @throws IOException when a checkpoint cannot be written or read, or belongs to another run
      * @throws java.util.concurrent.CancellationException when it was cancelled (the checkpoint stays)
      */
-    public static Result train(Settings s, BaseModel base, MiniLmModel encoder, List<Example> train, List<Example> validation,
+    public static Result train(ExpertSettings s, BaseModel base, MiniLmModel encoder, List<Example> train, List<Example> validation,
             Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
         if (train.isEmpty() || validation.isEmpty()) {
             throw new IllegalArgumentException(train.size() + " training and " + validation.size()
@@ -204,7 +151,7 @@ public final class ExpertTraining {
         ModelFiles.delete(checkpoints);
     }
 
-    private static Result run(Settings s, BaseModel base, MiniLmModel encoder, List<Example> trainExamples,
+    private static Result run(ExpertSettings s, BaseModel base, MiniLmModel encoder, List<Example> trainExamples,
             List<Example> validationExamples, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled)
             throws IOException {
         long started = System.nanoTime();
@@ -220,98 +167,111 @@ public final class ExpertTraining {
         SameDiff sd = SameDiff.create();
         DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
-        int layers = DecoderLm.memoryLayers(s.plan());
-        List<Encoded> train = encode(encoder, lm, layers, trainExamples);
-        List<Encoded> validation = encode(encoder, lm, layers, validationExamples);
-        TrainingRuntime.stopIfCancelled(cancelled, 0);
-        long cached = Stream.concat(train.stream(), validation.stream()).mapToLong(e -> e.states().bytes()).sum();
-        progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, states %d MB, memory %d MB)",
-                train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, NativeMemory.physicalMb()));
+        // The graph's weights (and the optimiser's moments) are freed now, not when a collection finds them.
+        AdamW[] optimiserOf = new AdamW[1]; // set once it exists
+        try {
+            int layers = DecoderLm.memoryLayers(s.plan());
+            Runnable stopIfCancelled = () -> TrainingRuntime.stopBeforeStarting(cancelled);
+            List<Encoded> train = encode(encoder, lm, layers, trainExamples,
+                    ProgressLines.of("encoding the training inputs", trainExamples.size(), progress, stopIfCancelled));
+            List<Encoded> validation = encode(encoder, lm, layers, validationExamples,
+                    ProgressLines.of("encoding the validation inputs", validationExamples.size(), progress, stopIfCancelled));
+            long cached = Stream.concat(train.stream(), validation.stream()).mapToLong(e -> e.states().bytes()).sum();
+            progress.accept(String.format("encoded %d training and %d validation inputs once (%.0f s, states %d MB, memory %d MB)",
+                    train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, NativeMemory.physicalMb()));
 
-        List<String> variables = AdamW.trainableVariables(sd);
-        int stepsPerEpoch = batches(train, s, 0).size();
-        // A generation target is trained on the LM loss alone: the rank loss over one choice is zero, and ND4J
-        // M2.1 fails on its softmax over a dimension of length 1.
-        AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8,
-                s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
-        ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
-        Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
-        ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
-        if (state == null) {
-            state = new ExpertCheckpoint();
-            state.best = Parameters.snapshot(sd, variables);
-            state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation);
-            state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
-            progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
-        } else {
-            progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
-                    : String.format("resuming from step %d (epoch %d, batch %d)", optimiser.stepsTaken(), state.epoch, state.batch));
-        }
-        while (!state.finished) {
-            List<List<Encoded>> batches = batches(train, s, state.epoch);
-            long epochClock = System.nanoTime();
-            long clock = epochClock;
-            long tokens = 0;
-            int stepsSinceLine = 0;
-            while (state.batch < batches.size()) {
-                List<Encoded> batch = batches.get(state.batch);
-                Map<String, INDArray> placeholders = generation
-                        ? lm.lmBatch(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList())
-                        : lm.classificationBatch(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
-                                batch.stream().mapToInt(Encoded::gold).toArray());
-                state.lossSum += optimiser.step(placeholders);
-                placeholders.values().forEach(INDArray::close);
-                NativeMemory.afterStep();
-                state.batch++;
-                tokens += tokens(batch);
-                stepsSinceLine++;
-                boolean stop = cancelled.getAsBoolean();
-                if (stop && state.batch < batches.size()) {
-                    state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+            List<String> variables = AdamW.trainableVariables(sd);
+            int stepsPerEpoch = batches(train, s, 0).size();
+            // A generation target is trained on the LM loss alone: the rank loss over one choice is zero, and ND4J
+            // M2.1 fails on its softmax over a dimension of length 1.
+            AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9,
+                    0.999, 1e-8,
+                    s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
+            optimiserOf[0] = optimiser;
+            ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
+            Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
+            ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
+            if (state == null) {
+                state = new ExpertCheckpoint();
+                state.best = Parameters.snapshot(sd, variables);
+                state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
+                state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
+                progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
+            } else {
+                progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
+                        : String.format("resuming from step %d (epoch %d, batch %d)", optimiser.stepsTaken(), state.epoch, state.batch));
+            }
+            while (!state.finished) {
+                List<List<Encoded>> batches = batches(train, s, state.epoch);
+                long epochClock = System.nanoTime();
+                long clock = epochClock;
+                long tokens = 0;
+                int stepsSinceLine = 0;
+                while (state.batch < batches.size()) {
+                    List<Encoded> batch = batches.get(state.batch);
+                    Map<String, INDArray> placeholders = generation
+                            ? lm.lmBatch(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList())
+                            : lm.classificationBatch(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
+                                    batch.stream().mapToInt(Encoded::gold).toArray());
+                    state.lossSum += optimiser.step(placeholders);
+                    placeholders.values().forEach(INDArray::close);
+                    NativeMemory.afterStep();
+                    state.batch++;
+                    tokens += tokens(batch);
+                    stepsSinceLine++;
+                    boolean stop = cancelled.getAsBoolean();
+                    if (stop && state.batch < batches.size()) {
+                        state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                        TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
+                    }
+                    if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
+                        state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                        double seconds = (System.nanoTime() - clock) / 1e9;
+                        progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
+                                + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
+                                state.lossSum / state.batch, tokens / seconds, NativeMemory.physicalMb(),
+                                seconds / stepsSinceLine * (batches.size() - state.batch) / 60));
+                        clock = System.nanoTime();
+                        tokens = 0;
+                        stepsSinceLine = 0;
+                    }
+                }
+                double accuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
+                String line = String.format("epoch %d/%d  loss %.4f  validation %s %.4f  %.1f s  memory %d MB", state.epoch,
+                        s.epochs(), state.lossSum / batches.size(), metric, accuracy, (System.nanoTime() - epochClock) / 1e9,
+                        NativeMemory.physicalMb());
+                state.history.add(line);
+                progress.accept(line);
+                if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
+                    state.bestAccuracy = accuracy;
+                    state.bestEpoch = state.epoch;
+                    state.best = Parameters.snapshot(sd, variables);
+                } else if (state.epoch - state.bestEpoch >= s.patience()) {
+                    progress.accept("no better validation " + metric + " for " + s.patience() + " epochs: stopping, keeping epoch "
+                            + state.bestEpoch);
+                    state.finished = true;
+                }
+                state.finished |= state.epoch == s.epochs();
+                state.epoch++;
+                state.batch = 0;
+                state.lossSum = 0;
+                state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                if (!state.finished) {
                     TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
                 }
-                if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
-                    state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
-                    double seconds = (System.nanoTime() - clock) / 1e9;
-                    progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
-                            + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
-                            state.lossSum / state.batch, tokens / seconds, NativeMemory.physicalMb(),
-                            seconds / stepsSinceLine * (batches.size() - state.batch) / 60));
-                    clock = System.nanoTime();
-                    tokens = 0;
-                    stepsSinceLine = 0;
-                }
             }
-            double accuracy = validate(lm, encoder, validation, validationExamples, generation);
-            String line = String.format("epoch %d/%d  loss %.4f  validation %s %.4f  %.1f s  memory %d MB", state.epoch,
-                    s.epochs(), state.lossSum / batches.size(), metric, accuracy, (System.nanoTime() - epochClock) / 1e9,
-                    NativeMemory.physicalMb());
-            state.history.add(line);
-            progress.accept(line);
-            if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
-                state.bestAccuracy = accuracy;
-                state.bestEpoch = state.epoch;
-                state.best = Parameters.snapshot(sd, variables);
-            } else if (state.epoch - state.bestEpoch >= s.patience()) {
-                progress.accept("no better validation " + metric + " for " + s.patience() + " epochs: stopping, keeping epoch "
-                        + state.bestEpoch);
-                state.finished = true;
+            return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
+                    state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history), metric, validation.size());
+        } finally {
+            if (optimiserOf[0] != null) {
+                optimiserOf[0].close();
             }
-            state.finished |= state.epoch == s.epochs();
-            state.epoch++;
-            state.batch = 0;
-            state.lossSum = 0;
-            state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
-            if (!state.finished) {
-                TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
-            }
+            lm.close();
         }
-        return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
-                state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history), metric, validation.size());
     }
 
     /** What a checkpoint must match to be resumed: the settings, the base model, the encoder and the examples. */
-    private static ObjectNode runDescription(Settings s, BaseModel base, MiniLmModel encoder, List<Example> train,
+    private static ObjectNode runDescription(ExpertSettings s, BaseModel base, MiniLmModel encoder, List<Example> train,
             List<Example> validation) {
         ObjectNode run = JSON.createObjectNode();
         run.set("settings", JSON.valueToTree(s));
@@ -341,7 +301,7 @@ public final class ExpertTraining {
      * of choices, sorted by input length within groups of batches (little padding), and the batches
      * shuffled again so that lengths and choice counts mix over the epoch.
      */
-    static List<List<Encoded>> batches(List<Encoded> examples, Settings s, int epoch) {
+    static List<List<Encoded>> batches(List<Encoded> examples, ExpertSettings s, int epoch) {
         Random random = new Random(s.seed() * 1_000_003L + epoch);
         List<Encoded> shuffled = new ArrayList<>(examples);
         Collections.shuffle(shuffled, random);
@@ -368,8 +328,9 @@ public final class ExpertTraining {
      * Examples with their inputs' encoder states up to {@code layers} (computed once, for every epoch) and
      * their choices; a generation target longer than the decoder's window keeps its first pieces.
      */
-    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples) {
-        List<float[][]> states = encoder.tokenStates(examples.stream().map(Example::input).toList(), layers);
+    private static List<Encoded> encode(MiniLmModel encoder, DecoderLm lm, int layers, List<Example> examples,
+            IntConsumer progress) {
+        List<float[][]> states = encoder.tokenStates(examples.stream().map(Example::input).toList(), layers, progress);
         List<Encoded> encoded = RankClassifier.encode(encoder.tokenizer(), lm, states,
                 examples.stream().map(Example::choices).toList(), examples.stream().mapToInt(Example::gold).toArray());
         int window = lm.config().maxLength() - 1;
@@ -389,9 +350,9 @@ public final class ExpertTraining {
 
     /** The validation score: rank-classification accuracy, or the mean ROUGE-L of the greedy outputs of generation examples. */
     private static double validate(DecoderLm lm, MiniLmModel encoder, List<Encoded> validation, List<Example> examples,
-            boolean generation) {
+            boolean generation, BooleanSupplier cancelled) {
         if (!generation) {
-            return RankClassifier.accuracy(lm, validation);
+            return RankClassifier.accuracy(lm, validation, done -> TrainingRuntime.stopDuringValidation(cancelled));
         }
         Generator generator = new Generator(lm, encoder.tokenizer().sepId());
         double sum = 0;
@@ -399,6 +360,7 @@ public final class ExpertTraining {
             int[] tokens = generator.greedy(validation.get(i).states().toFloats(), lm.config().maxLength() - 1).tokens();
             sum += TextMetrics.rougeL(encoder.tokenizer().decode(tokens), examples.get(i).choices().get(0));
             NativeMemory.afterStep();
+            TrainingRuntime.stopDuringValidation(cancelled);
         }
         return sum / validation.size();
     }

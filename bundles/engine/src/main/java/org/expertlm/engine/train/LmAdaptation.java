@@ -186,7 +186,6 @@ public final class LmAdaptation {
         }
     }
 
-
     private Result train(Path output, Consumer<String> progress, BooleanSupplier cancelled, long started) throws IOException {
         Files.createDirectories(output);
         DecoderConfig config = new DecoderConfig(settings.layers(), MiniLmEncoder.HIDDEN, settings.heads(), settings.inner(),
@@ -197,91 +196,99 @@ public final class LmAdaptation {
         List<String> variables = AdamW.trainableVariables(sd);
         AdamW optimiser = new AdamW(sd, variables, "loss", new AdamW.Config(settings.learningRate(), 0.9, 0.999, 1e-8,
                 settings.weightDecay(), settings.warmupSteps(), settings.steps(), settings.clipNorm()));
-        ObjectNode state = runState();
-        Checkpoints checkpoints = new Checkpoints(output.resolve(CHECKPOINTS), CHECKPOINT_FORMAT, state.path("run"));
-        Checkpoints.Saved saved = checkpoints.latest(optimiser);
-        long savedTokens = 0;
-        if (saved != null) {
-            savedTokens = saved.state().path("targetTokens").asLong();
-            progress.accept("resuming from step " + optimiser.stepsTaken() + " of " + settings.steps());
-        }
+        // The graph's weights and the optimiser's moments are freed when the run ends, not when a collection finds them.
+        try {
+            ObjectNode state = runState();
+            Checkpoints checkpoints = new Checkpoints(output.resolve(CHECKPOINTS), CHECKPOINT_FORMAT, state.path("run"));
+            Checkpoints.Saved saved = checkpoints.latest(optimiser);
+            long savedTokens = 0;
+            if (saved != null) {
+                savedTokens = saved.state().path("targetTokens").asLong();
+                progress.accept("resuming from step " + optimiser.stepsTaken() + " of " + settings.steps());
+            }
 
-        List<Window> order = order();
-        double[] recent = new double[100];
-        long tokens = savedTokens;
-        long windowTokens = 0;
-        long clock = System.nanoTime();
-        double lossSum = 0;
-        int lossCount = 0;
-        while (optimiser.stepsTaken() < settings.steps()) {
-            int step = optimiser.stepsTaken();
-            List<Window> batch = new ArrayList<>(settings.batchSize());
-            for (int k = 0; k < settings.batchSize(); k++) {
-                batch.add(order.get((int) (((long) step * settings.batchSize() + k) % order.size())));
+            List<Window> order = order();
+            int firstStep = optimiser.stepsTaken();
+            double[] recent = new double[100];
+            long tokens = savedTokens;
+            long windowTokens = 0;
+            long clock = System.nanoTime();
+            double lossSum = 0;
+            int lossCount = 0;
+            while (optimiser.stepsTaken() < settings.steps()) {
+                int step = optimiser.stepsTaken();
+                List<Window> batch = new ArrayList<>(settings.batchSize());
+                for (int k = 0; k < settings.batchSize(); k++) {
+                    batch.add(order.get((int) (((long) step * settings.batchSize() + k) % order.size())));
+                }
+                Map<String, INDArray> placeholders = placeholders(lm, batch);
+                double loss = optimiser.step(placeholders);
+                placeholders.values().forEach(INDArray::close);
+                NativeMemory.afterStep();
+                if (!Double.isFinite(loss)) {
+                    throw new IllegalStateException("the loss became " + loss + " at step " + step
+                            + "; lower the learning rate or raise the warm-up in the training configuration");
+                }
+                recent[step % recent.length] = loss;
+                lossSum += loss;
+                lossCount++;
+                long batchTokens = batch.stream().mapToLong(w -> w.targetLength() + 1).sum();
+                tokens += batchTokens;
+                windowTokens += batchTokens;
+                int done = step + 1;
+                if (done % settings.progressEvery() == 0 || done == settings.steps()) {
+                    double seconds = (System.nanoTime() - clock) / 1e9;
+                    double rate = windowTokens / seconds;
+                    double eta = (settings.steps() - done) * seconds / lossCount / 60;
+                    progress.accept(String.format("step %d/%d  loss %.3f  %.0f target tokens/s  %,d tokens seen  "
+                            + "lr %.2e  memory %d MB  about %.0f min left", done, settings.steps(),
+                            lossSum / lossCount, rate, tokens, AdamW.learningRate(optimiser.config(), step),
+                            NativeMemory.physicalMb(), eta));
+                    clock = System.nanoTime();
+                    windowTokens = 0;
+                    lossSum = 0;
+                    lossCount = 0;
+                }
+                boolean stop = cancelled.getAsBoolean();
+                if ((stop || done % settings.checkpointEvery() == 0) && done < settings.steps()) {
+                    ObjectNode position = JSON.createObjectNode().put("step", done).put("targetTokens", tokens);
+                    checkpoints.save(optimiser, position, Map.of());
+                }
+                if (stop && done < settings.steps()) {
+                    TrainingRuntime.stopIfCancelled(cancelled, done);
+                }
             }
-            Map<String, INDArray> placeholders = placeholders(lm, batch);
-            double loss = optimiser.step(placeholders);
-            placeholders.values().forEach(INDArray::close);
-            NativeMemory.afterStep();
-            if (!Double.isFinite(loss)) {
-                throw new IllegalStateException("the loss became " + loss + " at step " + step
-                        + "; lower the learning rate or raise the warm-up in the training configuration");
+            // The last steps of this invocation: a resumed run has not seen the steps before it in this JVM.
+            double trainLoss = 0;
+            int n = Math.min(recent.length, settings.steps() - firstStep);
+            for (int i = 0; i < n; i++) {
+                trainLoss += recent[Math.floorMod(settings.steps() - 1 - i, recent.length)];
             }
-            recent[step % recent.length] = loss;
-            lossSum += loss;
-            lossCount++;
-            long batchTokens = batch.stream().mapToLong(w -> w.targetLength() + 1).sum();
-            tokens += batchTokens;
-            windowTokens += batchTokens;
-            int done = step + 1;
-            if (done % settings.progressEvery() == 0 || done == settings.steps()) {
-                double seconds = (System.nanoTime() - clock) / 1e9;
-                double rate = windowTokens / seconds;
-                double eta = (settings.steps() - done) * seconds / lossCount / 60;
-                progress.accept(String.format("step %d/%d  loss %.3f  %.0f target tokens/s  %,d tokens seen  "
-                        + "lr %.2e  memory %d MB  about %.0f min left", done, settings.steps(),
-                        lossSum / lossCount, rate, tokens, AdamW.learningRate(optimiser.config(), step),
-                        NativeMemory.physicalMb(), eta));
-                clock = System.nanoTime();
-                windowTokens = 0;
-                lossSum = 0;
-                lossCount = 0;
-            }
-            boolean stop = cancelled.getAsBoolean();
-            if ((stop || done % settings.checkpointEvery() == 0) && done < settings.steps()) {
-                ObjectNode position = JSON.createObjectNode().put("step", done).put("targetTokens", tokens);
-                checkpoints.save(optimiser, position, Map.of());
-            }
-            if (stop && done < settings.steps()) {
-                TrainingRuntime.stopIfCancelled(cancelled, done);
-            }
-        }
-        double trainLoss = 0;
-        int n = Math.min(recent.length, settings.steps());
-        for (int i = 0; i < n; i++) {
-            trainLoss += recent[i];
-        }
-        trainLoss /= n;
-        double heldOutLoss = heldOutLoss(lm);
-        double seconds = (System.nanoTime() - started) / 1e9;
-        progress.accept(String.format("held-out loss %.3f over %d windows (train loss of the last %d steps %.3f)",
-                heldOutLoss, Math.min(settings.heldOutWindows(), heldOut.size()), n, trainLoss));
+            trainLoss /= Math.max(1, n);
+            double heldOutLoss = heldOutLoss(lm);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            progress.accept(String.format("held-out loss %.3f over %d windows (train loss of the last %d steps %.3f)",
+                    heldOutLoss, Math.min(settings.heldOutWindows(), heldOut.size()), n, trainLoss));
 
-        Map<String, FloatTensor> tensors = Parameters.snapshot(sd, variables);
-        ObjectNode provenance = state.deepCopy();
-        provenance.put("steps", settings.steps());
-        provenance.put("targetTokens", tokens);
-        provenance.put("trainLoss", trainLoss);
-        provenance.put("heldOutLoss", heldOutLoss);
-        provenance.put("heldOutWindows", Math.min(settings.heldOutWindows(), heldOut.size()));
-        provenance.put("vocabularyCoverage", vocabulary.coverage());
-        provenance.put("lastInvocationSeconds", Math.round(seconds));
-        provenance.put("finished", Instant.now().toString());
-        provenance.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
-                + ", Java " + System.getProperty("java.version"));
-        BaseModel model = BaseModel.write(output, settings.name(), encoder.id(), config, tensors, provenance);
-        checkpoints.delete();
-        return new Result(model, output, tokens, trainLoss, heldOutLoss, seconds);
+            Map<String, FloatTensor> tensors = Parameters.snapshot(sd, variables);
+            ObjectNode provenance = state.deepCopy();
+            provenance.put("steps", settings.steps());
+            provenance.put("targetTokens", tokens);
+            provenance.put("trainLoss", trainLoss);
+            provenance.put("heldOutLoss", heldOutLoss);
+            provenance.put("heldOutWindows", Math.min(settings.heldOutWindows(), heldOut.size()));
+            provenance.put("vocabularyCoverage", vocabulary.coverage());
+            provenance.put("lastInvocationSeconds", Math.round(seconds));
+            provenance.put("finished", Instant.now().toString());
+            provenance.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
+                    + ", Java " + System.getProperty("java.version"));
+            BaseModel model = BaseModel.write(output, settings.name(), encoder.id(), config, tensors, provenance);
+            checkpoints.delete();
+            return new Result(model, output, tokens, trainLoss, heldOutLoss, seconds);
+        } finally {
+            optimiser.close();
+            lm.close();
+        }
     }
 
     /** What identifies this run: settings, encoder and corpus. A checkpoint resumes only the same run. */

@@ -1,7 +1,9 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -21,15 +23,19 @@ final class TrainingRuntime {
      * Runs {@code work} with ND4J operations on every core: a training step is one graph, while the
      * engine otherwise runs single-threaded operations side by side (the encoder's workers). ND4J's
      * thread counts are process-wide, so the engine's trainer runs one job at a time and this is the
-     * only place that changes them; the previous setting is restored.
+     * only place that changes them; the previous settings are restored. Scoring on other threads while
+     * a job trains runs its operations on every core too: a container that trains is not for serving.
      */
     static <T> T onAllCores(Supplier<T> work) {
         int threads = Nd4j.getEnvironment().maxThreads();
-        setOperationThreads(Runtime.getRuntime().availableProcessors());
+        int masterThreads = Nd4j.getEnvironment().maxMasterThreads();
+        int blasThreads = Nd4j.factory().blas().getMaxThreads();
+        int cores = Runtime.getRuntime().availableProcessors();
+        setOperationThreads(cores, cores, cores);
         try {
             return work.get();
         } finally {
-            setOperationThreads(threads);
+            setOperationThreads(threads, masterThreads, blasThreads);
         }
     }
 
@@ -38,7 +44,7 @@ final class TrainingRuntime {
      * mistyped field is an error that names it and the configuration to compare with.
      */
     static <T> T readSettings(Path file, Class<T> type, String example) throws IOException {
-        return readSettings(java.nio.file.Files.readString(file), file.toString(), type, example);
+        return readSettings(Files.readString(file), file.toString(), type, example);
     }
 
     /** As {@link #readSettings(Path, Class, String)}, from the configuration's text; {@code source} names it. */
@@ -52,17 +58,33 @@ final class TrainingRuntime {
         }
     }
 
-    /** Throws when the run was asked to stop; its caller has just written a checkpoint. */
+    /** Throws when the run was asked to stop; its caller has just written the checkpoint of {@code step}. */
     static void stopIfCancelled(BooleanSupplier cancelled, int step) {
         if (cancelled.getAsBoolean()) {
-            throw new java.util.concurrent.CancellationException("training cancelled after step " + step
+            throw new CancellationException("training cancelled after step " + step
                     + "; a checkpoint was written: run the same command again to resume");
         }
     }
 
-    private static void setOperationThreads(int threads) {
+    /** Throws when the run was asked to stop before its first step (while it encodes its inputs). */
+    static void stopBeforeStarting(BooleanSupplier cancelled) {
+        if (cancelled.getAsBoolean()) {
+            throw new CancellationException("training cancelled before its first step; there is nothing to resume: "
+                    + "run the same command again to start it");
+        }
+    }
+
+    /** Throws when the run was asked to stop while it measures an epoch; its latest checkpoint stays. */
+    static void stopDuringValidation(BooleanSupplier cancelled) {
+        if (cancelled.getAsBoolean()) {
+            throw new CancellationException("training cancelled while measuring an epoch; its latest checkpoint stays: "
+                    + "run the same command again to resume from there");
+        }
+    }
+
+    private static void setOperationThreads(int threads, int masterThreads, int blasThreads) {
         Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(threads);
-        Nd4j.factory().blas().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(masterThreads);
+        Nd4j.factory().blas().setMaxThreads(blasThreads);
     }
 }

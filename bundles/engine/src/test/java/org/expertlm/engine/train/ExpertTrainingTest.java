@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.encoder.MiniLmEncoder;
@@ -86,13 +89,13 @@ public class ExpertTrainingTest {
     public void anExpertOverTheEncodersTopLayerLearnsASmallSentimentTaskAndScoresAsItWasValidated() throws IOException {
         List<ExpertTraining.Example> train = sentiment(false);
         List<ExpertTraining.Example> validation = sentiment(true);
-        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
+        ExpertSettings settings = new ExpertSettings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
                 30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
         List<String> lines = new ArrayList<>();
         ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
                 folder.getRoot().toPath().resolve("sentiment-checkpoints"), lines::add, () -> false);
 
-        assertTrue(lines.toString(), result.validationAccuracy() >= 0.95);
+        assertTrue(lines.toString(), result.validationScore() >= 0.95);
         assertTrue("only adapter tensors are trained: " + result.tensors().keySet(), result.tensors().keySet().stream()
                 .allMatch(n -> n.contains(".adapter.") || n.contains(".lora_")));
         assertTrue(result.tensors().keySet().stream().anyMatch(n -> n.startsWith("encoder.layer.5.attention.self.query.lora")));
@@ -113,7 +116,7 @@ public class ExpertTrainingTest {
                 right += RankClassifier.best(scores.get(i)) == validation.get(i).gold() ? 1 : 0;
             }
         }
-        assertEquals("the written expert scores as it did in validation", result.validationAccuracy(),
+        assertEquals("the written expert scores as it did in validation", result.validationScore(),
                 right / (double) validation.size(), 1e-9);
     }
 
@@ -138,7 +141,7 @@ public class ExpertTrainingTest {
     public void anInterruptedRunResumesToTheSameExpertAsAnUninterruptedOne() throws IOException {
         List<ExpertTraining.Example> train = sentiment(false);
         List<ExpertTraining.Example> validation = sentiment(true);
-        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
+        ExpertSettings settings = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
                 1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);
         Path root = folder.getRoot().toPath();
         ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole"),
@@ -162,7 +165,7 @@ public class ExpertTrainingTest {
         assertEquals("the same tensors", whole.tensors(), resumed.tensors());
         assertEquals(whole.steps(), resumed.steps());
         assertEquals(whole.bestEpoch(), resumed.bestEpoch());
-        assertEquals(whole.validationAccuracy(), resumed.validationAccuracy(), 0);
+        assertEquals(whole.validationScore(), resumed.validationScore(), 0);
         assertEquals("the same losses and accuracies", withoutTimings(whole.history()), withoutTimings(resumed.history()));
 
         lines.clear();
@@ -170,7 +173,7 @@ public class ExpertTrainingTest {
                 ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add, () -> false).tensors());
         assertTrue(lines.toString(), lines.contains("resuming a run whose training had ended (best epoch " + whole.bestEpoch() + ")"));
 
-        ExpertTraining.Settings otherSeed = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
+        ExpertSettings otherSeed = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
                 1e-2, 2, 0.0, 1.0, 6, 3, 1000, 2);
         IOException refused = assertThrows(IOException.class,
                 () -> ExpertTraining.train(otherSeed, base, encoder, train, validation, interrupted, line -> { }, () -> false));
@@ -184,17 +187,20 @@ public class ExpertTrainingTest {
         List<ExpertTraining.Example> train = sentiment(false);
         List<ExpertTraining.Example> validation = sentiment(true);
         // A checkpoint every 1000 steps: the one a cancel leaves is the cancel's own.
-        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 2, 4,
+        ExpertSettings settings = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 2, 4,
                 1e-2, 2, 0.0, 1.0, 5, 2, 1000, 1000);
         Path root = folder.getRoot().toPath();
         ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole-2"),
                 line -> { }, () -> false);
 
         Path cancelled = root.resolve("cancelled");
-        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.CancellationException stopped = assertThrows(java.util.concurrent.CancellationException.class,
-                () -> ExpertTraining.train(settings, base, encoder, train, validation, cancelled, line -> { },
-                        () -> asked.incrementAndGet() > 3));
+        // Asked from the first step on (the untrained model's line comes just before it), it says yes at the third.
+        AtomicBoolean stepping = new AtomicBoolean();
+        AtomicInteger asked = new AtomicInteger();
+        CancellationException stopped = assertThrows(CancellationException.class,
+                () -> ExpertTraining.train(settings, base, encoder, train, validation, cancelled,
+                        line -> stepping.compareAndSet(false, line.startsWith("epoch 0 (untrained)")),
+                        () -> stepping.get() && asked.incrementAndGet() >= 3));
         assertTrue(stopped.getMessage(), stopped.getMessage().contains("cancelled after step 3"));
         assertTrue("the cancel left its checkpoint", Files.isDirectory(cancelled.resolve("step-3")));
         List<String> lines = new ArrayList<>();
@@ -211,7 +217,7 @@ public class ExpertTrainingTest {
                 .map(e -> ExpertTraining.Example.generation(e.input(), e.choices().get(e.gold()))).toList();
         List<ExpertTraining.Example> validation = sentiment(true).stream()
                 .map(e -> ExpertTraining.Example.generation(e.input(), e.choices().get(e.gold()))).toList();
-        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
+        ExpertSettings settings = new ExpertSettings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
                 30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
         List<String> lines = new ArrayList<>();
         ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
@@ -236,7 +242,7 @@ public class ExpertTrainingTest {
                         e.choices().get(0));
             }
         }
-        assertEquals(result.validationAccuracy(), sum / validation.size(), 1e-9);
+        assertEquals(result.validationScore(), sum / validation.size(), 1e-9);
         assertThrows(IllegalArgumentException.class, () -> ExpertTraining.train(settings, base, encoder,
                 List.of(train.get(0), sentiment(false).get(0)), validation, folder.getRoot().toPath().resolve("mixed"),
                 line -> { }, () -> false));
@@ -244,7 +250,7 @@ public class ExpertTrainingTest {
 
     @Test
     public void settingsWriteTheirAdapterPlacesInOneOrder() {
-        ExpertTraining.Settings settings = new ExpertTraining.Settings(false, new LinkedHashSet<>(List.of("self", "ffn", "cross")),
+        ExpertSettings settings = new ExpertSettings(false, new LinkedHashSet<>(List.of("self", "ffn", "cross")),
                 32, Set.of("self", "cross"), 8, 16, 1, 3, 4, 1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);
         JsonNode json = new ObjectMapper().valueToTree(settings);
         assertEquals("a resumed run in another JVM must describe itself alike", "[\"cross\",\"ffn\",\"self\"]",
@@ -301,7 +307,7 @@ public class ExpertTrainingTest {
 
     @Test
     public void aStepHoldsFewerInputsWhenTheyAreLongOrHaveMoreChoicesAndEveryExampleOncePerEpoch() {
-        ExpertTraining.Settings s = new ExpertTraining.Settings(false, Set.of("self"), 32, Set.of(), 8, 16, 0, 1, 8, 1e-3, 0,
+        ExpertSettings s = new ExpertSettings(false, Set.of("self"), 32, Set.of(), 8, 16, 0, 1, 8, 1e-3, 0,
                 0, 1, 7, 1, 1000, 100);
         List<RankClassifier.Encoded> examples = new ArrayList<>();
         Random random = new Random(3);
