@@ -96,9 +96,13 @@ public class ExpertCommandsIT {
         JsonNode evaluation = elm.json("elm:evaluate --json " + EXPERT + " brown-pos/word-pos");
         assertEquals(EXPERT + "@1.0.0", evaluation.path("model").asText());
         assertEquals(report.path("validationExamples").asInt(), evaluation.path("examples").asInt());
-        // The same scores up to float rounding (the encoder batches the inputs differently); a near-tie may flip.
-        assertEquals("the expert scores as it did in validation", report.path("validationScore").asDouble(),
-                evaluation.path("accuracy").asDouble(), 0.02);
+        // The fixture's vocabulary lacks the part-of-speech words, so several choices are the same [UNK] sequence and
+        // tie; which one wins depends on float rounding, which differs between the training graph and the served one.
+        // So: close to the validation score, and the same as itself when served again.
+        assertEquals("the expert scores about as it did in validation", report.path("validationScore").asDouble(),
+                evaluation.path("accuracy").asDouble(), 0.05);
+        assertEquals("served again, the same accuracy", evaluation.path("accuracy").asDouble(),
+                elm.json("elm:evaluate --json " + EXPERT + " brown-pos/word-pos").path("accuracy").asDouble(), 0);
 
         JsonNode engine = elm.json("elm:engine --json");
         assertTrue(engine.toString(), engine.path("loaded").toString().contains(base)
@@ -130,7 +134,8 @@ public class ExpertCommandsIT {
 
         ElmScript.Result unknown = elm.run("exec", "elm:score no-such-model 'x' a b");
         assertNotEquals(0, unknown.status());
-        assertTrue(unknown.err(), unknown.err().contains("no model 'no-such-model'") && unknown.err().contains(EXPERT));
+        assertTrue(unknown.err(), unknown.err().contains("no model 'no-such-model'") && unknown.err().contains(base)
+                && unknown.err().contains("experts: none"));
     }
 
     /** Polls the newest job's state until it is {@code wanted}, for at most a minute; returns the last one seen. */

@@ -8,7 +8,7 @@ package org.expertlm.api;
  * @param split their split
  * @param examples how many were scored
  * @param accuracy the share whose best-scored choice is the target
- * @param seconds the wall time of the scoring, after a warm-up on a few of them
+ * @param seconds the wall time of the scoring, encoding the inputs included
  * @param examplesPerSecond examples scored per second
  */
 public record Evaluation(String model, String task, String split, int examples, double accuracy, double seconds,

