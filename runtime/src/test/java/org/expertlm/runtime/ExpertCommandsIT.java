@@ -132,10 +132,33 @@ public class ExpertCommandsIT {
         client.waitFor();
         assertEquals("the job of a client that went away was cancelled", "cancelled", awaitJobState("cancelled"));
 
+        // Ctrl-C (here SIGTERM) on an exec that runs its own container stops its framework: the job is cancelled and
+        // writes its checkpoint on the way out, and the same command resumes from it.
+        deleteTree(folder);
+        Path freshWork = elm.root.resolve("fresh-work");
+        Process fresh = elm.start("fresh", "exec", "--work", freshWork.toString(), "--timeout", "300", train);
+        Path freshErr = elm.root.resolve("fresh.err");
+        for (long end = System.nanoTime() + 180_000_000_000L; System.nanoTime() < end
+                && !(Files.exists(freshErr) && Files.readString(freshErr).contains("epoch 1/6  loss"));) {
+            Thread.sleep(200);
+        }
+        assertTrue("the fresh container's job trained an epoch: " + Files.readString(freshErr),
+                Files.readString(freshErr).contains("epoch 1/6  loss"));
+        fresh.destroy();
+        fresh.waitFor();
+        String log = Files.readString(freshWork.resolve("log").resolve("elm.log"));
+        assertTrue("the job was cancelled as the container stopped: " + log, log.contains("training cancelled after step")
+                || log.contains("training cancelled while measuring an epoch"));
+        ElmScript.Result again = elm.run("exec", "--timeout", "300", train);
+        assertEquals(again.err(), 0, again.status());
+        assertTrue(again.err(), again.err().contains("resuming from step"));
+        assertEquals("and ends with the uninterrupted run's tensors", tensors,
+                ElmScript.singleJsonDocument(again.out()).path("expert").path("tensorsSha256").asText());
+
         ElmScript.Result unknown = elm.run("exec", "elm:score no-such-model 'x' a b");
         assertNotEquals(0, unknown.status());
         assertTrue(unknown.err(), unknown.err().contains("no model 'no-such-model'") && unknown.err().contains(base)
-                && unknown.err().contains("experts: none"));
+                && unknown.err().contains(EXPERT + "@1.0.0"));
     }
 
     /** Polls the newest job's state until it is {@code wanted}, for at most a minute; returns the last one seen. */
@@ -149,6 +172,9 @@ public class ExpertCommandsIT {
     }
 
     private static void deleteTree(Path folder) throws Exception {
+        if (!Files.exists(folder)) {
+            return;
+        }
         try (var all = Files.walk(folder)) {
             for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
