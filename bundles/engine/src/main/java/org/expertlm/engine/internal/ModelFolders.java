@@ -36,12 +36,17 @@ final class ModelFolders {
     private final Path user;
     private final Path shipped;
     private final Map<Path, Read> bases = new ConcurrentHashMap<>();
+    private final Map<Path, Described> descriptions = new ConcurrentHashMap<>();
 
     private record Read(long modified, BaseModel model) {
     }
 
     /** A base model's folder and what its description names. */
     private record Listed(Path folder, BaseModelRef ref) {
+    }
+
+    /** What a description gave at a modification time: its listing, or why it was refused. */
+    private record Described(long modified, Listed listed, String refusal) {
     }
 
     ModelFolders(Path user, Path shipped) {
@@ -190,18 +195,44 @@ final class ModelFolders {
                 if (!Files.isRegularFile(description)) {
                     continue;
                 }
-                try {
-                    JsonNode json = ModelFiles.JSON.readTree(description.toFile());
-                    ModelFormatException.check(description.toString(), json.path("format").asText(null), BaseModel.FORMAT);
-                    BaseModelRef ref = new BaseModelRef(json.path("id").asText(), json.path("sha256").asText());
-                    byId.putIfAbsent(ref.id(), new Listed(folder, ref));
-                } catch (IOException | IllegalArgumentException e) {
-                    LOG.warn("Skipping the base model in {}: {}", folder, e.getMessage());
-                    refused.add(folder + ": " + e.getMessage());
+                Described d = describe(folder, description);
+                if (d.listed() != null) {
+                    byId.putIfAbsent(d.listed().ref().id(), d.listed());
+                } else {
+                    refused.add(folder + ": " + d.refusal());
                 }
             }
         }
         return new ArrayList<>(byId.values());
+    }
+
+    /**
+     * A base.json as listed: read once per modification time (every open looks the base model up, and
+     * its description holds the whole vocabulary), refused ones with their reason.
+     */
+    private Described describe(Path folder, Path description) {
+        long modified;
+        try {
+            modified = Files.getLastModifiedTime(description).toMillis();
+        } catch (IOException e) {
+            return new Described(-1, null, "cannot read " + description + ": " + e.getMessage());
+        }
+        Described cached = descriptions.get(description);
+        if (cached != null && cached.modified() == modified) {
+            return cached;
+        }
+        Described d;
+        try {
+            JsonNode json = ModelFiles.JSON.readTree(description.toFile());
+            ModelFormatException.check(description.toString(), json.path("format").asText(null), BaseModel.FORMAT);
+            d = new Described(modified, new Listed(folder, new BaseModelRef(json.path("id").asText(),
+                    json.path("sha256").asText())), null);
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warn("Skipping the base model in {}: {}", folder, e.getMessage());
+            d = new Described(modified, null, e.getMessage());
+        }
+        descriptions.put(description, d);
+        return d;
     }
 
     private static List<Path> children(Path folder) {

@@ -32,7 +32,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * ({@code param/…}, {@code m/…}, {@code v/…}); resuming from it continues exactly where an
  * uninterrupted run would be.
  */
-public final class AdamW {
+public final class AdamW implements AutoCloseable {
 
     /**
      * The optimiser's settings.
@@ -204,6 +204,7 @@ public final class AdamW {
     }
 
     /** Frees the moments now rather than when a collection finds them (the graph's own weights are its owner's to free). */
+    @Override
     public void close() {
         for (Map<String, INDArray> moments : List.of(m, v)) {
             moments.values().stream().filter(a -> !a.wasClosed() && a.closeable()).forEach(INDArray::close);

@@ -168,7 +168,6 @@ public final class ExpertTraining {
         DecoderLm lm = s.fullDecoder() ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, s.plan(), DataType.FLOAT);
         // The graph's weights (and the optimiser's moments) are freed now, not when a collection finds them.
-        AdamW[] optimiserOf = new AdamW[1]; // set once it exists
         try {
             int layers = DecoderLm.memoryLayers(s.plan());
             Runnable stopIfCancelled = () -> TrainingRuntime.stopBeforeStarting(cancelled);
@@ -184,88 +183,85 @@ public final class ExpertTraining {
             int stepsPerEpoch = batches(train, s, 0).size();
             // A generation target is trained on the LM loss alone: the rank loss over one choice is zero, and ND4J
             // M2.1 fails on its softmax over a dimension of length 1.
-            AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(s.learningRate(), 0.9,
-                    0.999, 1e-8,
-                    s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm()));
-            optimiserOf[0] = optimiser;
-            ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
-            Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
-            ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
-            if (state == null) {
-                state = new ExpertCheckpoint();
-                state.best = Parameters.snapshot(sd, variables);
-                state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
-                state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
-                progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
-            } else {
-                progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
-                        : String.format("resuming from step %d (epoch %d, batch %d)", optimiser.stepsTaken(), state.epoch, state.batch));
-            }
-            while (!state.finished) {
-                List<List<Encoded>> batches = batches(train, s, state.epoch);
-                long epochClock = System.nanoTime();
-                long clock = epochClock;
-                long tokens = 0;
-                int stepsSinceLine = 0;
-                while (state.batch < batches.size()) {
-                    List<Encoded> batch = batches.get(state.batch);
-                    Map<String, INDArray> placeholders = generation
-                            ? lm.lmBatch(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList())
-                            : lm.classificationBatch(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
-                                    batch.stream().mapToInt(Encoded::gold).toArray());
-                    state.lossSum += optimiser.step(placeholders);
-                    placeholders.values().forEach(INDArray::close);
-                    NativeMemory.afterStep();
-                    state.batch++;
-                    tokens += tokens(batch);
-                    stepsSinceLine++;
-                    boolean stop = cancelled.getAsBoolean();
-                    if (stop && state.batch < batches.size()) {
-                        state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+            try (AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(
+                    s.learningRate(), 0.9, 0.999, 1e-8, s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()),
+                    stepsPerEpoch * s.epochs(), s.clipNorm()))) {
+                ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
+                Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
+                ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
+                if (state == null) {
+                    state = new ExpertCheckpoint();
+                    state.best = Parameters.snapshot(sd, variables);
+                    state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
+                    state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
+                    progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
+                } else {
+                    progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
+                            : String.format("resuming from step %d (epoch %d, batch %d)", optimiser.stepsTaken(), state.epoch, state.batch));
+                }
+                while (!state.finished) {
+                    List<List<Encoded>> batches = batches(train, s, state.epoch);
+                    long epochClock = System.nanoTime();
+                    long clock = epochClock;
+                    long tokens = 0;
+                    int stepsSinceLine = 0;
+                    while (state.batch < batches.size()) {
+                        List<Encoded> batch = batches.get(state.batch);
+                        Map<String, INDArray> placeholders = generation
+                                ? lm.lmBatch(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList())
+                                : lm.classificationBatch(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
+                                        batch.stream().mapToInt(Encoded::gold).toArray());
+                        state.lossSum += optimiser.step(placeholders);
+                        placeholders.values().forEach(INDArray::close);
+                        NativeMemory.afterStep();
+                        state.batch++;
+                        tokens += tokens(batch);
+                        stepsSinceLine++;
+                        boolean stop = cancelled.getAsBoolean();
+                        if (stop && state.batch < batches.size()) {
+                            state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                            TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
+                        }
+                        if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
+                            state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                            double seconds = (System.nanoTime() - clock) / 1e9;
+                            progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
+                                    + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
+                                    state.lossSum / state.batch, tokens / seconds, NativeMemory.physicalMb(),
+                                    seconds / stepsSinceLine * (batches.size() - state.batch) / 60));
+                            clock = System.nanoTime();
+                            tokens = 0;
+                            stepsSinceLine = 0;
+                        }
+                    }
+                    double accuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
+                    String line = String.format("epoch %d/%d  loss %.4f  validation %s %.4f  %.1f s  memory %d MB", state.epoch,
+                            s.epochs(), state.lossSum / batches.size(), metric, accuracy, (System.nanoTime() - epochClock) / 1e9,
+                            NativeMemory.physicalMb());
+                    state.history.add(line);
+                    progress.accept(line);
+                    if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
+                        state.bestAccuracy = accuracy;
+                        state.bestEpoch = state.epoch;
+                        state.best = Parameters.snapshot(sd, variables);
+                    } else if (state.epoch - state.bestEpoch >= s.patience()) {
+                        progress.accept("no better validation " + metric + " for " + s.patience() + " epochs: stopping, keeping epoch "
+                                + state.bestEpoch);
+                        state.finished = true;
+                    }
+                    state.finished |= state.epoch == s.epochs();
+                    state.epoch++;
+                    state.batch = 0;
+                    state.lossSum = 0;
+                    state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
+                    if (!state.finished) {
                         TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
                     }
-                    if (optimiser.stepsTaken() % s.checkpointEvery() == 0 && state.batch < batches.size()) {
-                        state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
-                        double seconds = (System.nanoTime() - clock) / 1e9;
-                        progress.accept(String.format("epoch %d/%d  step %d/%d  loss %.4f  %.0f tokens/s  memory %d MB  "
-                                + "about %.1f min left in the epoch", state.epoch, s.epochs(), state.batch, batches.size(),
-                                state.lossSum / state.batch, tokens / seconds, NativeMemory.physicalMb(),
-                                seconds / stepsSinceLine * (batches.size() - state.batch) / 60));
-                        clock = System.nanoTime();
-                        tokens = 0;
-                        stepsSinceLine = 0;
-                    }
                 }
-                double accuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
-                String line = String.format("epoch %d/%d  loss %.4f  validation %s %.4f  %.1f s  memory %d MB", state.epoch,
-                        s.epochs(), state.lossSum / batches.size(), metric, accuracy, (System.nanoTime() - epochClock) / 1e9,
-                        NativeMemory.physicalMb());
-                state.history.add(line);
-                progress.accept(line);
-                if (accuracy > state.bestAccuracy || state.bestEpoch == 0) {
-                    state.bestAccuracy = accuracy;
-                    state.bestEpoch = state.epoch;
-                    state.best = Parameters.snapshot(sd, variables);
-                } else if (state.epoch - state.bestEpoch >= s.patience()) {
-                    progress.accept("no better validation " + metric + " for " + s.patience() + " epochs: stopping, keeping epoch "
-                            + state.bestEpoch);
-                    state.finished = true;
-                }
-                state.finished |= state.epoch == s.epochs();
-                state.epoch++;
-                state.batch = 0;
-                state.lossSum = 0;
-                state.save(saved, optimiser, state.seconds + (System.nanoTime() - started) / 1e9);
-                if (!state.finished) {
-                    TrainingRuntime.stopIfCancelled(cancelled, optimiser.stepsTaken());
-                }
+                return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
+                        state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history), metric, validation.size());
             }
-            return new Result(state.best, state.bestAccuracy, state.bestEpoch, optimiser.stepsTaken(),
-                    state.seconds + (System.nanoTime() - started) / 1e9, List.copyOf(state.history), metric, validation.size());
         } finally {
-            if (optimiserOf[0] != null) {
-                optimiserOf[0].close();
-            }
             lm.close();
         }
     }
