@@ -127,12 +127,12 @@ class Expert:
         return token, token.sum(1)
 
     def loss(self, p):
-        """LM loss over the gold rows plus the rank-classification loss over the choices."""
+        """LM loss over the gold rows plus the rank-classification loss over the choices: weighted sums whose
+        weights carry the normalisers (lm_row_weight 1 / the gold answers' tokens, gold_mask 1 / the inputs)."""
         token, sums = self.sequence_logprobs(p)
-        row_weight = p["lm_row_weight"].unsqueeze(1)
-        lm = -(token * row_weight).sum() / (p["target_mask"] * row_weight).sum()
+        lm = -(token * p["lm_row_weight"].unsqueeze(1)).sum()
         per_input = sums.view(p["gold_mask"].shape)
-        rank = -(torch.log_softmax(per_input, dim=1) * p["gold_mask"]).sum(1).mean()
+        rank = -(torch.log_softmax(per_input, dim=1) * p["gold_mask"]).sum()
         return lm + rank
 
 

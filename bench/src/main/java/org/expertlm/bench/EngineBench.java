@@ -17,7 +17,9 @@ import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.ClosingMemoryManager;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
+import org.expertlm.engine.lm.DecoderGraphs;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.RankClassifier;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -72,9 +74,7 @@ public final class EngineBench {
         Path basePath = Path.of(args.length > 2 ? args[2] : "expert-bundles/base/elm-base");
         String python = System.getenv().getOrDefault("PYTHON", "/usr/bin/python3");
         Path exchange = Path.of("bench/target/engine-bench.safetensors");
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(threads);
-        Nd4j.factory().blas().setMaxThreads(threads);
+        operationThreads(1); // as the engine runs: single-threaded operations, work side by side
 
         MiniLmModel encoder = MiniLmFiles.model(threads);
         BaseModel base = BaseModel.read(basePath);
@@ -82,13 +82,17 @@ public final class EngineBench {
         SameDiff sd = SameDiff.create();
         DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.FLOAT);
         int layers = DecoderLm.memoryLayers(plan);
+        SideBySide workers = new SideBySide(threads);
+        DecoderGraphs graphs = DecoderGraphs.of(lm, workers);
 
         Random random = new Random(42);
         List<Map<String, INDArray>> train = new ArrayList<>();
+        List<List<Map<String, INDArray>>> trainParts = new ArrayList<>();
         long trainTokens = 0;
         for (int b = 0; b < TRAIN_BATCHES; b++) {
             Batch batch = batch(encoder, lm, layers, random, TRAIN_INPUTS, TWO.get(b % TWO.size()), true);
             train.add(batch.placeholders());
+            trainParts.add(batch.parts(lm, graphs.size()));
             trainTokens += batch.tokens();
         }
         List<Map<String, INDArray>> score = new ArrayList<>();
@@ -99,18 +103,27 @@ public final class EngineBench {
             scoreTokens += batch.tokens();
         }
 
-        // Scoring: the untrained expert (its adapters are the identity), warm-up rounds first.
-        List<INDArray> scores = new ArrayList<>();
+        // Scoring: the untrained expert (its adapters are the identity), warm-up rounds first. First as issue 12
+        // ran it (one graph, its operations on every thread), then as the engine does (batches side by side).
+        operationThreads(threads);
         for (int round = 0; round < WARM_UP; round++) {
             score.forEach(p -> sequenceLogProbs(lm, p));
         }
         long clock = System.nanoTime();
         for (int round = 0; round < SCORE_ROUNDS; round++) {
-            for (Map<String, INDArray> p : score) {
-                INDArray sums = sequenceLogProbs(lm, p);
-                if (round == 0) {
-                    scores.add(sums.dup());
-                }
+            score.forEach(p -> sequenceLogProbs(lm, p));
+        }
+        double oneGraphScoreSeconds = (System.nanoTime() - clock) / 1e9 / SCORE_ROUNDS;
+        operationThreads(1);
+        List<INDArray> scores = new ArrayList<>();
+        for (int round = 0; round < WARM_UP; round++) {
+            scoreSideBySide(graphs, score);
+        }
+        clock = System.nanoTime();
+        for (int round = 0; round < SCORE_ROUNDS; round++) {
+            List<INDArray> sums = scoreSideBySide(graphs, score);
+            if (round == 0) {
+                scores.addAll(sums);
             }
         }
         double scoreSeconds = (System.nanoTime() - clock) / 1e9 / SCORE_ROUNDS;
@@ -121,20 +134,23 @@ public final class EngineBench {
             tensors.put("param/" + name, tensor(sd.getVariable(name).getArr()));
         }
         AdamW.Config config = new AdamW.Config(2e-3, 0.9, 0.999, 1e-8, 0.0, Math.min(10, steps), steps, 1.0);
-        AdamW optimiser = new AdamW(sd, AdamW.trainableVariables(sd), "lm_rank_loss", config);
+        // Issue 12's way first, on a graph of its own with the same initial adapters: one graph, every thread.
+        double oneGraphTrainSeconds;
+        operationThreads(threads);
+        SameDiff alone = SameDiff.create();
+        DecoderLm aloneLm = DecoderLm.withAdapters(base, encoder.weights(), alone, plan, DataType.FLOAT);
+        try (AdamW oneGraph = new AdamW(alone, AdamW.trainableVariables(alone), "lm_rank_loss", config)) {
+            oneGraphTrainSeconds = timeSteps(steps, step -> oneGraph.step(train.get(step % train.size())), new double[steps]);
+        }
+        aloneLm.close();
+        operationThreads(1);
+        AdamW optimiser = new AdamW(graphs.sameDiffs(), workers, AdamW.trainableVariables(sd), "lm_rank_loss", config);
         // The first batch's gradients, for the reference to compare with its own.
         ClosingMemoryManager.installForThisThread(sd);
         sd.calculateGradients(train.get(0), AdamW.trainableVariables(sd))
                 .forEach((name, g) -> tensors.put("expected/gradient/" + name, tensor(g)));
         double[] losses = new double[steps];
-        double trainSeconds = 0;
-        for (int step = 0; step < steps; step++) {
-            clock = System.nanoTime();
-            losses[step] = optimiser.step(train.get(step % train.size()));
-            if (step >= WARM_UP) {
-                trainSeconds += (System.nanoTime() - clock) / 1e9;
-            }
-        }
+        double trainSeconds = timeSteps(steps, step -> optimiser.step(trainParts.get(step % trainParts.size())), losses);
         if (System.getenv("ELM_BENCH_PROFILE") != null) {
             profile(sd, lm, optimiser, train, score);
         }
@@ -173,12 +189,17 @@ public final class EngineBench {
                 + " inputs of %.1f tokens on average; %d threads%n", steps, steps - WARM_UP, TRAIN_INPUTS,
                 SCORE_INPUTS * SCORE_BATCHES, meanInputLength(train, score), threads);
         System.out.printf("tokens = input tokens through the adapted encoder layers + answer tokens through the decoder%n");
-        System.out.printf("%-22s %14s %14s%n", "", "training tok/s", "scoring tok/s");
-        System.out.printf("%-22s %14.0f %14.0f%n", "ELM (SameDiff)", oursTrain, oursScore);
+        System.out.printf("%-34s %14s %14s%n", "", "training tok/s", "scoring tok/s");
+        System.out.printf("%-34s %14.0f %14.0f%n", "ELM, one graph on " + threads + " threads", timedTrainTokens / oneGraphTrainSeconds,
+                scoreTokens / oneGraphScoreSeconds);
+        System.out.printf("%-34s %14.0f %14.0f%n", "ELM, " + graphs.size() + " graphs side by side (engine)", oursTrain,
+                oursScore);
         JsonNode theirs = reference(python, exchange);
         double theirsTrain = timedTrainTokens / theirs.path("trainSeconds").asDouble();
         double theirsScore = scoreTokens / theirs.path("scoreSeconds").asDouble();
-        System.out.printf("%-22s %14.0f %14.0f%n", "PyTorch " + theirs.path("torch").asText(), theirsTrain, theirsScore);
+        System.out.printf("%-34s %14.0f %14.0f%n", "PyTorch " + theirs.path("torch").asText(), theirsTrain, theirsScore);
+        System.out.printf("side by side / one graph         training %.2fx   scoring %.2fx%n", oneGraphTrainSeconds / trainSeconds,
+                oneGraphScoreSeconds / scoreSeconds);
         System.out.printf("ratio ELM / PyTorch     training %.2fx (target >= 0.70x)   scoring %.2fx (target >= 1.00x)%n",
                 oursTrain / theirsTrain, oursScore / theirsScore);
         System.out.printf("parity: scores max |diff| %.2e; first-step gradients max relative diff %.2e; losses max |diff| %.2e"
@@ -188,6 +209,32 @@ public final class EngineBench {
                 trainTokens / (double) train.size(), scoreTokens / (double) score.size(),
                 SCORE_INPUTS * SCORE_BATCHES / scoreSeconds);
         encoder.close();
+        workers.close();
+    }
+
+    /** ND4J's operation threads (process-wide). */
+    private static void operationThreads(int threads) {
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
+    }
+
+    /** Runs {@code steps} steps, keeping each loss; returns the seconds of all but the first WARM_UP. */
+    private static double timeSteps(int steps, java.util.function.IntToDoubleFunction step, double[] losses) {
+        double seconds = 0;
+        for (int i = 0; i < steps; i++) {
+            long clock = System.nanoTime();
+            losses[i] = step.applyAsDouble(i);
+            if (i >= WARM_UP) {
+                seconds += (System.nanoTime() - clock) / 1e9;
+            }
+        }
+        return seconds;
+    }
+
+    /** The scoring batches side by side on the graphs, as {@code RankClassifier} runs them. */
+    private static List<INDArray> scoreSideBySide(DecoderGraphs graphs, List<Map<String, INDArray>> batches) {
+        return graphs.workers().map(batches, graphs.graphs(), (g, p) -> sequenceLogProbs(g, p).dup(), n -> { });
     }
 
     /** Where the time of scoring and of training goes, operation by operation (after the timed runs). */
@@ -204,8 +251,14 @@ public final class EngineBench {
         profile.print("a training step", (System.nanoTime() - clock) / 1e9, train.size());
     }
 
-    /** Placeholders of one batch and the tokens it carries (input tokens + answer tokens). */
-    private record Batch(Map<String, INDArray> placeholders, long tokens) {
+    /** Placeholders of one batch, the tokens it carries (input tokens + answer tokens), and what it was made of. */
+    private record Batch(Map<String, INDArray> placeholders, long tokens, List<float[][]> states, List<List<int[]>> answers,
+            int[] gold) {
+
+        /** The batch cut into parts whose losses sum to its own (a training step's parts side by side). */
+        List<Map<String, INDArray>> parts(DecoderLm lm, int parts) {
+            return lm.classificationParts(states, answers, gold, parts);
+        }
     }
 
     private static Batch batch(MiniLmModel encoder, DecoderLm lm, int layers, Random random, int inputs, List<String> choices,
@@ -227,7 +280,7 @@ public final class EngineBench {
             golds[i] = random.nextInt(choices.size());
         }
         Map<String, INDArray> placeholders = lm.classificationBatch(states, answers, gold ? golds : null);
-        return new Batch(placeholders, tokensOf(placeholders));
+        return new Batch(placeholders, tokensOf(placeholders), states, answers, golds);
     }
 
     /** Input tokens (real states) plus answer tokens (real targets) of a batch. */

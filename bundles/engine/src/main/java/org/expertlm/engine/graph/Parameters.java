@@ -8,6 +8,7 @@ import java.util.Map;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -70,6 +71,25 @@ public interface Parameters {
                 return existing;
             }
             return sd.var(name, frozen.get(name, shape).getArr().dup());
+        };
+    }
+
+    /**
+     * The arrays of {@code source}'s variables and constants of the same names, in {@code sd} as the same
+     * kind (a graph built again over another graph's weights: nothing is copied).
+     */
+    static Parameters sharing(SameDiff sd, SameDiff source) {
+        return (name, shape) -> {
+            SDVariable existing = sd.getVariable(name);
+            if (existing != null) {
+                return existing;
+            }
+            SDVariable original = source.getVariable(name);
+            if (original == null || !Arrays.equals(original.getArr().shape(), shape)) {
+                throw new IllegalArgumentException("the graph to share has no tensor '" + name + "' of shape " + Arrays.toString(shape));
+            }
+            return original.getVariableType() == VariableType.VARIABLE ? sd.var(name, original.getArr())
+                    : sd.constant(name, original.getArr());
         };
     }
 

@@ -8,6 +8,7 @@ import org.expertlm.api.BaseModelInfo;
 import org.expertlm.api.Trainer;
 import org.expertlm.api.TrainingJob;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.train.LmAdaptation;
 
 /** A base model's LM adaptation as a job, written into {@code base/<name>/} of the model store, resumable there. */
@@ -17,7 +18,7 @@ final class BaseTrainer {
     }
 
     static TrainingJob<BaseModelInfo> submit(TrainingJobs jobs, ModelFolders folders, Trainer.BaseRequest request,
-            Supplier<MiniLmModel> encoder) {
+            Supplier<MiniLmModel> encoder, SideBySide workers) {
         Objects.requireNonNull(request, "request");
         LmAdaptation.Settings settings;
         try {
@@ -26,7 +27,7 @@ final class BaseTrainer {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         return jobs.submit("base model " + settings.name(), job -> {
-            LmAdaptation.Result r = LmAdaptation.run(settings, encoder.get(), request.corpus(), request.answerWords(),
+            LmAdaptation.Result r = LmAdaptation.run(settings, encoder.get(), workers, request.corpus(), request.answerWords(),
                     folders.baseOutput(settings.name()), job::progress, job::cancelled);
             job.progress("base model " + r.model().id() + " written to " + r.folder());
             return new BaseModelInfo(r.model().ref(), settings.steps(), r.targetTokens(), r.trainLoss(), r.heldOutLoss(),

@@ -30,6 +30,7 @@ import org.expertlm.api.VocabularyCoverage;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.encoder.ProgressLines;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.lm.LoadedModel;
@@ -60,8 +61,14 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
 
     /** The engine's configuration (PID {@value #PID}). */
     public @interface Config {
-        /** Batches encoded at once, one thread each (read at start). */
+        /** Batches encoded or scored at once, and parts of a training step computed at once, one thread each (read at start). */
         int threads() default 2;
+
+        /**
+         * Training jobs run at once (read at start). Each job computes its steps in threads / jobs parts
+         * side by side: with two jobs on two threads, each trains on one core.
+         */
+        int training_jobs() default 1;
 
         /** Off-heap memory JavaCPP may allocate, in bytes (default 4 GiB; read at start). */
         long offheap_max_bytes() default 4L << 30;
@@ -84,6 +91,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     private volatile boolean stopped;
     private ModelFolders folders;
     private ModelCache<LoadedModel> cache;
+    private SideBySide workers;
     private TrainingJobs jobs;
     private ExpertTrainer expertTrainer;
 
@@ -100,10 +108,12 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         Path userModels = user != null ? Paths.get(user) : Paths.get(work == null ? "work" : work, "models");
         folders = new ModelFolders(userModels.toAbsolutePath(), shipped.toAbsolutePath());
         cache = new ModelCache<>(Math.max(0, config.models_max_bytes()), LoadedModel::bytes, LoadedModel::close);
-        jobs = new TrainingJobs();
-        expertTrainer = new ExpertTrainer(folders, this::encoder);
-        LOG.info("Engine ready: {} with {} threads, natives in {}, models trained here in {}, {} MB for loaded models",
-                Nd4jRuntime.backend(), threads, nativeCache, folders.userFolder(), config.models_max_bytes() >> 20);
+        workers = new SideBySide(threads);
+        jobs = new TrainingJobs(Math.max(1, Math.min(threads, config.training_jobs())));
+        expertTrainer = new ExpertTrainer(folders, this::encoder, workers.share(threads / jobs.concurrent()));
+        LOG.info("Engine ready: {} with {} threads, {} training job(s) at once, natives in {}, models trained here in {}, "
+                + "{} MB for loaded models", Nd4jRuntime.backend(), threads, jobs.concurrent(), nativeCache, folders.userFolder(),
+                config.models_max_bytes() >> 20);
     }
 
     @Modified
@@ -117,6 +127,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         stopped = true;
         jobs.shutdown(STOP_MILLIS);
         cache.close();
+        workers.close();
         MiniLmModel m = encoder;
         encoder = null;
         if (m != null) {
@@ -155,7 +166,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     public ModelHandle open(BaseModelRef base) {
         Objects.requireNonNull(base, "base");
         BaseModel model = folders.base(base);
-        return new Handle(cache.open("base:" + model.sha256(), model.id(), () -> LoadedModel.base(model, encoder())), model.id());
+        return new Handle(cache.open("base:" + model.sha256(), model.id(), () -> LoadedModel.base(model, encoder(), workers)), model.id());
     }
 
     @Override
@@ -169,7 +180,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         }
         BaseModel base = folders.base(expert.base());
         String digest = ModelFiles.sha256(base.sha256() + "\n" + expert.adapter() + "\n" + tensors.sha256());
-        return new Handle(cache.open(digest, expert.name(), () -> LoadedModel.expert(base, expert, tensors, encoder())),
+        return new Handle(cache.open(digest, expert.name(), () -> LoadedModel.expert(base, expert, tensors, encoder(), workers)),
                 expert.name());
     }
 
@@ -245,7 +256,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
 
     @Override
     public TrainingJob<BaseModelInfo> trainBase(BaseRequest request) {
-        return BaseTrainer.submit(jobs, folders, request, this::encoder);
+        return BaseTrainer.submit(jobs, folders, request, this::encoder, workers.share(threads / jobs.concurrent()));
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.expertlm.api.TrainingSet;
 import org.expertlm.api.VocabularyCoverage;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.tensor.ModelFiles;
@@ -40,10 +41,13 @@ final class ExpertTrainer {
 
     private final ModelFolders folders;
     private final Supplier<MiniLmModel> encoder;
+    private final SideBySide workers;
 
-    ExpertTrainer(ModelFolders folders, Supplier<MiniLmModel> encoder) {
+    /** A trainer whose jobs each compute their steps on up to {@code workers}' threads at once. */
+    ExpertTrainer(ModelFolders folders, Supplier<MiniLmModel> encoder, SideBySide workers) {
         this.folders = folders;
         this.encoder = encoder;
+        this.workers = workers;
     }
 
     /** Checks the request, then queues its training. */
@@ -81,7 +85,7 @@ final class ExpertTrainer {
                     String.join(", ", data.templates())));
             Path folder = folders.expertFolder(data.expertId());
             Path checkpoints = folder.resolve("checkpoints");
-            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder, train, validation, checkpoints,
+            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder, workers, train, validation, checkpoints,
                     job::progress, job::cancelled);
             int trainExamples = Math.min(settings.maxTrainExamples(), train.size());
             AdapterTensors tensors = ExpertFiles.tensors(r.tensors());
@@ -89,7 +93,7 @@ final class ExpertTrainer {
             ExpertDescriptor expert = new ExpertDescriptor(data.expertId(), version, data.task(), data.templates(), data.kind(),
                     base.ref(), plan == null ? null : plan.config(),
                     generation ? AnswerFormat.generated() : answers(data.train()), tensors.sha256(),
-                    provenance(settings, encoder, data, trainExamples, r).toString());
+                    provenance(settings, encoder, data, trainExamples, r, workers.threads()).toString());
             ExpertFiles.write(folder, expert, tensors);
             ExpertTraining.removeCheckpoints(checkpoints);
             job.progress("expert " + expert.name() + " written to " + folder);
@@ -99,9 +103,12 @@ final class ExpertTrainer {
     }
 
     private static ObjectNode provenance(ExpertSettings settings, MiniLmModel encoder, TrainingSet data,
-            int trainExamples, ExpertTraining.Result r) {
+            int trainExamples, ExpertTraining.Result r, int stepParts) {
         ObjectNode provenance = JSON.createObjectNode();
         provenance.set("settings", JSON.valueToTree(settings));
+        // Each step's batch was computed in this many parts side by side: the same run in another number of parts
+        // gives the same expert within float rounding, not bit for bit.
+        provenance.put("stepParts", stepParts);
         provenance.put("encoder", encoder.id());
         provenance.put("trainExamples", trainExamples);
         provenance.put("validationExamples", r.validationExamples());

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.expertlm.api.TrainingJob;
@@ -21,21 +22,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer's jobs: run one at a time on one thread (a run uses every core, and ND4J's thread
- * counts are process-wide), each with its progress lines, a cancel flag the training loop looks at
- * after every step, and its result.
+ * The trainer's jobs: up to {@code concurrent} at once, each on a thread of its own, with its progress
+ * lines, a cancel flag the training loop looks at after every step, and its result. Two jobs for the
+ * same model never run at once: the later one starts when the earlier one has stopped (it resumes
+ * from the checkpoint the earlier one wrote).
  */
 final class TrainingJobs {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingJobs.class);
     private static final int KEPT = 20;
 
-    private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "elm-trainer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final int concurrent;
+    private final ExecutorService runner;
     private final Deque<Job<?>> jobs = new ConcurrentLinkedDeque<>();
+
+    TrainingJobs(int concurrent) {
+        this.concurrent = Math.max(1, concurrent);
+        AtomicInteger n = new AtomicInteger();
+        this.runner = Executors.newFixedThreadPool(this.concurrent, r -> {
+            Thread t = new Thread(r, "elm-trainer-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** How many jobs run at once at most. */
+    int concurrent() {
+        return concurrent;
+    }
 
     /** What a job runs: its body, given the job to report progress to and to ask whether it was cancelled. */
     @FunctionalInterface
@@ -45,6 +59,7 @@ final class TrainingJobs {
 
     <R> TrainingJob<R> submit(String what, Body<R> body) {
         Job<R> job = new Job<>(what);
+        List<Job<?>> earlier = jobs.stream().filter(j -> j.what().equals(what) && !j.isOver()).toList();
         jobs.addFirst(job);
         // Forget the oldest finished jobs beyond KEPT; a queued or running one is never forgotten.
         for (Iterator<Job<?>> it = jobs.descendingIterator(); jobs.size() > KEPT && it.hasNext();) {
@@ -52,7 +67,15 @@ final class TrainingJobs {
                 it.remove();
             }
         }
-        runner.execute(() -> job.run(() -> body.run(job)));
+        runner.execute(() -> job.run(() -> {
+            for (Job<?> e : earlier) {
+                e.awaitStopped(); // the same model: its checkpoint is written before this job reads it
+            }
+            if (job.cancelled()) {
+                throw new CancellationException(what + " was cancelled before it started");
+            }
+            return body.run(job);
+        }));
         return job;
     }
 
@@ -60,7 +83,7 @@ final class TrainingJobs {
         return new ArrayList<>(jobs);
     }
 
-    /** Cancels every job and waits up to {@code millis} for the running one to stop (it writes its checkpoint). */
+    /** Cancels every job and waits up to {@code millis} for the running ones to stop (they write their checkpoints). */
     void shutdown(long millis) {
         jobs.forEach(Job::cancel);
         runner.shutdown();

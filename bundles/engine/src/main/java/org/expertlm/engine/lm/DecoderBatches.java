@@ -26,50 +26,79 @@ final class DecoderBatches {
         this.type = type;
     }
 
-    /** See {@link DecoderLm#lmBatch}. */
-    Map<String, INDArray> lm(List<float[][]> memories, List<int[]> targets) {
+    /** See {@link DecoderLm#lmBatch} and {@link DecoderLm#lmParts}. */
+    List<Map<String, INDArray>> lm(List<float[][]> memories, List<int[]> targets, int parts) {
         if (memories.size() != targets.size() || memories.isEmpty()) {
             throw new IllegalArgumentException(memories.size() + " encoder states for " + targets.size()
                     + " targets; expected one per target, at least one");
         }
-        return rows(memories, 1, targets);
+        double tokens = targets.stream().mapToInt(t -> t.length).sum();
+        List<Map<String, INDArray>> out = new ArrayList<>();
+        for (int[] part : parts(memories.size(), parts)) {
+            out.add(rows(memories.subList(part[0], part[1]), 1, targets.subList(part[0], part[1]), tokens));
+        }
+        return out;
     }
 
-    /** See {@link DecoderLm#classificationBatch}. */
-    Map<String, INDArray> classification(List<float[][]> memories, List<List<int[]>> choices, int[] gold) {
+    /** See {@link DecoderLm#classificationBatch} and {@link DecoderLm#classificationParts}. */
+    List<Map<String, INDArray>> classification(List<float[][]> memories, List<List<int[]>> choices, int[] gold, int parts) {
         int inputs = memories.size();
         if (inputs == 0 || choices.size() != inputs || gold != null && gold.length != inputs) {
             throw new IllegalArgumentException(inputs + " inputs, " + choices.size() + " choice lists and "
                     + (gold == null ? "no" : gold.length) + " gold indices; expected one of each per input");
         }
         int perInput = choices.get(0).size();
-        List<int[]> rows = new ArrayList<>();
+        double goldTokens = 0;
         for (int i = 0; i < inputs; i++) {
             if (choices.get(i).size() != perInput || gold != null && (gold[i] < 0 || gold[i] >= perInput)) {
                 throw new IllegalArgumentException("input " + i + " has " + choices.get(i).size() + " choices and gold "
                         + (gold == null ? "none" : gold[i]) + "; expected " + perInput + " choices and a gold index below that");
             }
-            rows.addAll(choices.get(i));
+            goldTokens += gold == null ? 0 : choices.get(i).get(gold[i]).length;
         }
-        Map<String, INDArray> batch = rows(memories, perInput, rows);
-        if (gold != null) {
-            INDArray goldMask = Nd4j.zeros(type, inputs, perInput);
-            INDArray rowWeight = Nd4j.zeros(type, (long) inputs * perInput);
-            for (int i = 0; i < inputs; i++) {
-                goldMask.putScalar(i, gold[i], 1.0);
-                rowWeight.putScalar((long) i * perInput + gold[i], 1.0); // the LM loss learns the gold answer only
+        List<Map<String, INDArray>> out = new ArrayList<>();
+        for (int[] part : parts(inputs, parts)) {
+            List<int[]> rows = new ArrayList<>();
+            for (int i = part[0]; i < part[1]; i++) {
+                rows.addAll(choices.get(i));
             }
-            batch.put("gold_mask", goldMask);
-            batch.put("lm_row_weight", rowWeight);
+            Map<String, INDArray> batch = rows(memories.subList(part[0], part[1]), perInput, rows, goldTokens);
+            if (gold != null) {
+                // Weighted as parts of the whole batch: the LM loss by its gold answers' tokens, the rank loss by its inputs.
+                int size = part[1] - part[0];
+                INDArray goldMask = Nd4j.zeros(type, size, perInput);
+                INDArray rowWeight = Nd4j.zeros(type, (long) size * perInput);
+                for (int i = part[0]; i < part[1]; i++) {
+                    goldMask.putScalar(i - part[0], gold[i], 1.0 / inputs);
+                    rowWeight.putScalar((long) (i - part[0]) * perInput + gold[i], 1.0 / goldTokens); // the gold answer only
+                }
+                batch.put("gold_mask", goldMask);
+                batch.put("lm_row_weight", rowWeight);
+            }
+            out.add(batch);
         }
-        return batch;
+        return out;
+    }
+
+    /** {@code [from, to)} of at most {@code parts} consecutive runs of {@code items}, as even as they come. */
+    private static List<int[]> parts(int items, int parts) {
+        if (parts < 1) {
+            throw new IllegalArgumentException("a batch cut into " + parts + " parts; expected at least one");
+        }
+        int n = Math.min(parts, items);
+        List<int[]> out = new ArrayList<>(n);
+        for (int p = 0; p < n; p++) {
+            out.add(new int[] {(int) ((long) items * p / n), (int) ((long) items * (p + 1) / n)});
+        }
+        return out;
     }
 
     /**
      * The placeholders of rows of target sequences: input i's encoder states (padded to the longest)
-     * serve its {@code fanout} consecutive rows.
+     * serve its {@code fanout} consecutive rows. Every row weighs 1 / {@code lmTokens} in the LM loss (the
+     * target tokens of the batch these rows are part of), and each its own input in the rank loss.
      */
-    Map<String, INDArray> rows(List<float[][]> memories, int fanout, List<int[]> sequences) {
+    Map<String, INDArray> rows(List<float[][]> memories, int fanout, List<int[]> sequences, double lmTokens) {
         int rows = sequences.size();
         int inputs = memories.size();
         // At least two positions: with one, ND4J 1.0.0-M2.1 fails on some batch sizes (a reduction over a
@@ -117,7 +146,7 @@ final class DecoderBatches {
         batch.put("decoder_input", Nd4j.createFromArray(input));
         batch.put("targets", Nd4j.createFromArray(targets));
         batch.put("target_mask", Nd4j.createFromArray(mask).castTo(type));
-        batch.put("lm_row_weight", Nd4j.ones(type, rows));
+        batch.put("lm_row_weight", Nd4j.valueArrayOf(new long[] {rows}, 1.0 / lmTokens, type));
         batch.put("gold_mask", Nd4j.ones(type, rows, 1)); // each row its own input with one choice
         batch.put("causal", Nd4j.createFromArray(DecoderBlocks.causalMask(length)).castTo(type));
         batch.put("positions", Nd4j.createFromArray(sinusoids(length, config.dim())).castTo(type));

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
@@ -13,6 +14,7 @@ import org.expertlm.engine.graph.DecoderBlocks;
 import org.expertlm.engine.graph.EncoderLayers;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.tensor.FloatTensor;
+import org.nd4j.autodiff.samediff.ArrayHolder;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -34,6 +36,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@code gold_mask} [inputs, choices], one-hot) over the softmax of the choices' summed
  * log-probabilities, and {@code lm_rank_loss} is the sum of both losses, with the LM loss taken over
  * the gold rows only ({@code lm_row_weight} zero elsewhere). See {@link #classificationBatch}.
+ *
+ * <p>Both losses are sums weighted by their placeholders ({@code lm_row_weight} carries 1 / the
+ * batch's target tokens, {@code gold_mask} 1 / its inputs), so that a batch cut into parts
+ * ({@link #classificationParts}, {@link #lmParts}) gives parts of the batch's loss whose gradients add
+ * up to the batch's: the parts of one training step run side by side on replicas of the graph.
  */
 public final class DecoderLm {
 
@@ -45,13 +52,20 @@ public final class DecoderLm {
     private final SameDiff sd;
     private final DataType type;
     private final DecoderBatches batches;
+    /** Builds the same graph in another SameDiff instance (see {@link #replica}). */
+    private final Consumer<SameDiff> rebuild;
+    /** False for a replica: its weight arrays are another graph's, freed by that graph. */
+    private final boolean ownsWeights;
 
-    private DecoderLm(DecoderConfig config, SameDiff sd, DataType type) {
+    private DecoderLm(DecoderConfig config, SameDiff sd, DataType type, Consumer<SameDiff> rebuild,
+            boolean ownsWeights) {
         this.config = config;
         this.outputIndex = config.outputIndex();
         this.sd = sd;
         this.type = type;
         this.batches = new DecoderBatches(config, this, type);
+        this.rebuild = rebuild;
+        this.ownsWeights = ownsWeights;
     }
 
     /** The output index of a WordPiece id, or -1 when the restricted vocabulary lacks it. */
@@ -116,7 +130,46 @@ public final class DecoderLm {
         }
     }
 
+    /**
+     * Another graph of this model over the same weight arrays, trainable variables included (an update
+     * through one graph is seen by every replica), for work side by side: a SameDiff session serves one
+     * thread's run at a time. Closing a replica frees nothing of the weights.
+     */
+    public DecoderLm replica() {
+        SameDiff copy = SameDiff.create();
+        rebuild.accept(copy);
+        for (SDVariable v : copy.variables()) {
+            if (v.getVariableType() != VariableType.CONSTANT && v.getVariableType() != VariableType.VARIABLE) {
+                continue;
+            }
+            INDArray shared = sd.getVariable(v.name()).getArr();
+            if (v.getArr() == shared) {
+                continue;
+            }
+            // Replaced in the holder itself: associateArrayWithVariable would copy the values into the replica's
+            // own array (ND4J M2.1), and the replica would train on weights of its own.
+            ArrayHolder holder = v.getVariableType() == VariableType.VARIABLE ? copy.getVariablesArrays() : copy.getConstantArrays();
+            INDArray own = holder.removeArray(v.name());
+            holder.setArray(v.name(), shared);
+            if (own != null && own != shared && own.closeable() && !own.wasClosed()) {
+                own.close();
+            }
+            if (v.getArr().data().address() != shared.data().address()) {
+                throw new IllegalStateException("the replica of " + v.name() + " does not share its original's memory; "
+                        + "this ND4J version keeps arrays differently (see DecoderLm#replica)");
+            }
+        }
+        return new DecoderLm(config, copy, type, rebuild, false);
+    }
+
     private static DecoderLm build(DecoderConfig c, Map<String, FloatTensor> encoderWeights, SameDiff sd, Parameters parameters,
+            AdapterPlan plan, DataType type) {
+        graph(c, encoderWeights, sd, parameters, plan, type);
+        // A replica's parameters are created from this graph's arrays; everything else is swapped in after it is built.
+        return new DecoderLm(c, sd, type, s -> graph(c, encoderWeights, s, Parameters.sharing(s, sd), plan, type), true);
+    }
+
+    private static void graph(DecoderConfig c, Map<String, FloatTensor> encoderWeights, SameDiff sd, Parameters parameters,
             AdapterPlan plan, DataType type) {
         FloatTensor wordEmbeddings = encoderWeights.get(WORD_EMBEDDINGS);
         long[] shape = wordEmbeddings.shape();
@@ -172,16 +225,17 @@ public final class DecoderLm {
         SDVariable picked = sd.sum(logProbs.mul(sd.oneHot(targets, c.vocabulary().length, 2, 1.0, 0.0, type)), 2);
         SDVariable tokenLogProb = picked.mul(targetMask).rename("token_logprob");
         sd.sum(tokenLogProb, 1).rename("sequence_logprob");
-        // The LM loss weighs rows: all of them when scoring sequences, the gold ones in classification training.
+        // Both losses are weighted sums, their normalisers in the placeholders' weights (see DecoderBatches): the
+        // parts of a batch then give parts of its loss, and their gradients add up to the whole batch's.
+        // The LM loss weighs rows: all of them in language modelling, the gold ones in classification training.
         SDVariable rowWeight = sd.expandDims(sd.placeHolder("lm_row_weight", type, -1), 1);
-        SDVariable lmLoss = sd.sum(tokenLogProb.mul(rowWeight)).neg().div(sd.sum(targetMask.mul(rowWeight))).rename("loss");
+        SDVariable lmLoss = sd.sum(tokenLogProb.mul(rowWeight)).neg().rename("loss");
         SDVariable goldMask = sd.placeHolder("gold_mask", type, -1, -1);
         SDVariable perInput = sd.reshape(sd.sum(tokenLogProb, 1), sd.shape(goldMask));
         // logSoftmax over the last dimension without naming it (see above).
-        SDVariable rankLoss = sd.mean(sd.sum(sd.nn.logSoftmax(perInput).mul(goldMask), 1)).neg().rename("rank_loss");
+        SDVariable rankLoss = sd.sum(sd.nn.logSoftmax(perInput).mul(goldMask)).neg().rename("rank_loss");
         lmLoss.add(rankLoss).rename("lm_rank_loss");
         sd.setLossVariables("loss");
-        return new DecoderLm(c, sd, type);
     }
 
     public SameDiff graph() {
@@ -202,10 +256,14 @@ public final class DecoderLm {
 
     /**
      * Frees the graph's weights now rather than when the collector finds them: a long-running container
-     * opens and evicts many models. Each graph holds its own copies (see {@link Parameters}), so nothing
-     * shared is freed.
+     * opens and evicts many models. Each model holds its own copies (see {@link Parameters}); a
+     * {@link #replica} holds its original's, and closing it frees nothing: close the original once its
+     * replicas are done.
      */
     public void close() {
+        if (!ownsWeights) {
+            return;
+        }
         for (SDVariable v : sd.variables()) {
             if (v.getVariableType() == VariableType.CONSTANT || v.getVariableType() == VariableType.VARIABLE) {
                 INDArray a = v.getArr();
@@ -238,7 +296,7 @@ public final class DecoderLm {
 
     /** The placeholders for scoring {@code choices} against one input's states; the states are shared by every row. */
     public Map<String, INDArray> batch(float[][] memory, List<int[]> choices) {
-        return batches.rows(List.<float[][]>of(memory), choices.size(), choices);
+        return batches.rows(List.<float[][]>of(memory), choices.size(), choices, choices.stream().mapToInt(c -> c.length).sum());
     }
 
     /**
@@ -247,7 +305,7 @@ public final class DecoderLm {
      * differ in length (shorter ones are padded and masked).
      */
     public Map<String, INDArray> lmBatch(List<float[][]> memories, List<int[]> targets) {
-        return batches.lm(memories, targets);
+        return batches.lm(memories, targets, 1).get(0);
     }
 
     /**
@@ -256,7 +314,21 @@ public final class DecoderLm {
      * rows are the inputs' choices in order, and {@code sequence_logprob} gives their summed scores.
      */
     public Map<String, INDArray> classificationBatch(List<float[][]> memories, List<List<int[]>> choices, int[] gold) {
-        return batches.classification(memories, choices, gold);
+        return batches.classification(memories, choices, gold, 1).get(0);
+    }
+
+    /**
+     * A classification training batch cut into at most {@code parts} parts of consecutive inputs, each
+     * weighted as a part of the whole batch: the parts' losses (and gradients) sum to the batch's.
+     */
+    public List<Map<String, INDArray>> classificationParts(List<float[][]> memories, List<List<int[]>> choices, int[] gold,
+            int parts) {
+        return batches.classification(memories, choices, gold, parts);
+    }
+
+    /** A language-modelling batch (see {@link #lmBatch}) cut into at most {@code parts} parts that sum to it. */
+    public List<Map<String, INDArray>> lmParts(List<float[][]> memories, List<int[]> targets, int parts) {
+        return batches.lm(memories, targets, parts);
     }
 
     /** The sinusoidal position encodings of the first {@code length} positions. */

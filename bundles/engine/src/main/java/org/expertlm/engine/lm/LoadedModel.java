@@ -12,6 +12,7 @@ import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.encoder.ProgressLines;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,7 +21,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * A base model, or an expert over its base model, loaded into a graph of its own, ready to score
  * answer choices and to generate: the encoder's states of an input are computed once and shared by
  * every choice (and, through the encoder's cache, by every model taking over at the same depth). One
- * call at a time: a graph's session is not shared between threads.
+ * call at a time, whose batches run side by side on replicas of the graph (one per worker).
  */
 public final class LoadedModel implements AutoCloseable {
 
@@ -28,33 +29,36 @@ public final class LoadedModel implements AutoCloseable {
     private final String name;
     private final MiniLmModel encoder;
     private final DecoderLm lm;
+    private final DecoderGraphs graphs;
     private final int memoryLayers;
     private final long bytes;
     private boolean closed;
 
-    private LoadedModel(String name, MiniLmModel encoder, DecoderLm lm, int memoryLayers) {
+    private LoadedModel(String name, MiniLmModel encoder, DecoderLm lm, int memoryLayers, SideBySide workers) {
         this.name = name;
         this.encoder = encoder;
         this.lm = lm;
+        this.graphs = DecoderGraphs.of(lm, workers);
         this.memoryLayers = memoryLayers;
         this.bytes = lm.bytes();
     }
 
-    /** Loads a base model. */
-    public static LoadedModel base(BaseModel base, MiniLmModel encoder) {
+    /** Loads a base model, with a graph for each of {@code workers}' threads. */
+    public static LoadedModel base(BaseModel base, MiniLmModel encoder, SideBySide workers) {
         checkEncoder(base, encoder);
         SameDiff sd = SameDiff.create();
         return new LoadedModel(base.id(), encoder, DecoderLm.build(base.config(), encoder.wordEmbeddings(), sd,
-                Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT), DecoderLm.memoryLayers(null));
+                Parameters.frozen(sd, base.tensors(), DataType.FLOAT), DataType.FLOAT), DecoderLm.memoryLayers(null), workers);
     }
 
     /**
-     * Loads an expert over its base model.
+     * Loads an expert over its base model, with a graph for each of {@code workers}' threads.
      *
      * @throws IllegalArgumentException when the expert adapts another base model, or its tensors are not
      *     the ones its adapter configuration makes (names and shapes)
      */
-    public static LoadedModel expert(BaseModel base, ExpertDescriptor expert, AdapterTensors tensors, MiniLmModel encoder) {
+    public static LoadedModel expert(BaseModel base, ExpertDescriptor expert, AdapterTensors tensors, MiniLmModel encoder,
+            SideBySide workers) {
         checkEncoder(base, encoder);
         if (!expert.base().equals(base.ref())) {
             throw new IllegalArgumentException("expert " + expert.name() + " adapts base model " + expert.base().id()
@@ -71,7 +75,7 @@ public final class LoadedModel implements AutoCloseable {
             lm.close();
             throw new IllegalArgumentException("expert " + expert.name() + ": " + e.getMessage(), e);
         }
-        return new LoadedModel(expert.name(), encoder, lm, DecoderLm.memoryLayers(plan));
+        return new LoadedModel(expert.name(), encoder, lm, DecoderLm.memoryLayers(plan), workers);
     }
 
     private static void checkEncoder(BaseModel base, MiniLmModel encoder) {
@@ -96,7 +100,7 @@ public final class LoadedModel implements AutoCloseable {
         open();
         List<String> texts = inputs.stream().map(ScoringInput::input).toList();
         List<List<String>> choices = inputs.stream().map(ScoringInput::choices).toList();
-        return RankClassifier.scores(lm, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, null),
+        return RankClassifier.scores(graphs, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, null),
                 lengthNormalised);
     }
 
@@ -130,7 +134,7 @@ public final class LoadedModel implements AutoCloseable {
                 ProgressLines.of(name + ": encoding", texts.size(), progress, () -> { }));
         long scoring = System.nanoTime();
         progress.accept(String.format("%s: encoded in %.1f s; scoring their choices", name, (scoring - start) / 1e9));
-        return RankClassifier.accuracy(lm, encoded, ProgressLines.of(name + ": scoring", examples.size(), progress, () -> { }));
+        return RankClassifier.accuracy(graphs, encoded, ProgressLines.of(name + ": scoring", examples.size(), progress, () -> { }));
     }
 
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */

@@ -68,51 +68,62 @@ public final class RankClassifier {
     }
 
     /** Each input's choices' summed log-probabilities (divided by their lengths when {@code lengthNormalised}), in order. */
-    public static List<double[]> scores(DecoderLm lm, List<Encoded> inputs, boolean lengthNormalised) {
+    public static List<double[]> scores(DecoderGraphs lm, List<Encoded> inputs, boolean lengthNormalised) {
         return scores(lm, inputs, lengthNormalised, done -> { });
     }
 
-    /** As {@link #scores(DecoderLm, List, boolean)}, telling {@code scored} how many inputs are done after each batch. */
-    public static List<double[]> scores(DecoderLm lm, List<Encoded> inputs, boolean lengthNormalised, IntConsumer scored) {
-        int done = 0;
+    /**
+     * As {@link #scores(DecoderGraphs, List, boolean)}, the batches side by side on the graphs, telling
+     * {@code scored} how many inputs are done after each batch (in order).
+     */
+    public static List<double[]> scores(DecoderGraphs lm, List<Encoded> inputs, boolean lengthNormalised, IntConsumer scored) {
         double[][] out = new double[inputs.size()][];
         Map<Integer, List<Integer>> byChoices = new LinkedHashMap<>();
         for (int i = 0; i < inputs.size(); i++) {
             byChoices.computeIfAbsent(inputs.get(i).choices().size(), k -> new ArrayList<>()).add(i);
         }
+        List<List<Integer>> batches = new ArrayList<>();
         for (List<Integer> same : byChoices.values()) {
-            int choices = inputs.get(same.get(0)).choices().size();
-            int perBatch = Math.max(1, SCORE_ROWS / choices);
-            for (List<Integer> part : cut(same, i -> inputs.get(i).tokens(), perBatch, (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH)) {
-                List<Encoded> batch = part.stream().map(inputs::get).toList();
-                Map<String, INDArray> placeholders = lm.classificationBatch(states(batch),
-                        batch.stream().map(Encoded::choices).toList(), null);
-                ClosingMemoryManager.installForThisThread(lm.graph());
-                INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
-                for (int k = 0; k < part.size(); k++) {
-                    double[] s = new double[choices];
-                    for (int c = 0; c < choices; c++) {
-                        s[c] = sums.getDouble((long) k * choices + c)
-                                / (lengthNormalised ? batch.get(k).choices().get(c).length : 1);
-                    }
-                    out[part.get(k)] = s;
-                }
-                placeholders.values().forEach(INDArray::close);
-                NativeMemory.afterStep();
-                done += part.size();
-                scored.accept(done);
+            int perBatch = Math.max(1, SCORE_ROWS / inputs.get(same.get(0)).choices().size());
+            batches.addAll(cut(same, i -> inputs.get(i).tokens(), perBatch, (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH));
+        }
+        int[] done = {0};
+        List<double[][]> results = lm.workers().map(batches, lm.graphs(), (graph, part) -> {
+            List<Encoded> batch = part.stream().map(inputs::get).toList();
+            return sequenceScores(graph, batch, lengthNormalised);
+        }, n -> scored.accept(done[0] += batches.get(n - 1).size()));
+        for (int b = 0; b < batches.size(); b++) {
+            for (int k = 0; k < batches.get(b).size(); k++) {
+                out[batches.get(b).get(k)] = results.get(b)[k];
             }
         }
         return List.of(out);
     }
 
+    /** One batch of inputs with the same number of choices: each choice's summed (or length-normalised) score. */
+    private static double[][] sequenceScores(DecoderLm lm, List<Encoded> batch, boolean lengthNormalised) {
+        int choices = batch.get(0).choices().size();
+        Map<String, INDArray> placeholders = lm.classificationBatch(states(batch), batch.stream().map(Encoded::choices).toList(), null);
+        ClosingMemoryManager.installForThisThread(lm.graph());
+        INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
+        double[][] out = new double[batch.size()][choices];
+        for (int k = 0; k < batch.size(); k++) {
+            for (int c = 0; c < choices; c++) {
+                out[k][c] = sums.getDouble((long) k * choices + c) / (lengthNormalised ? batch.get(k).choices().get(c).length : 1);
+            }
+        }
+        placeholders.values().forEach(INDArray::close);
+        NativeMemory.afterStep();
+        return out;
+    }
+
     /** The share of inputs whose best-scored choice is their gold one. */
-    public static double accuracy(DecoderLm lm, List<Encoded> inputs) {
+    public static double accuracy(DecoderGraphs lm, List<Encoded> inputs) {
         return accuracy(lm, inputs, done -> { });
     }
 
-    /** As {@link #accuracy(DecoderLm, List)}, telling {@code scored} how many inputs are done after each batch. */
-    public static double accuracy(DecoderLm lm, List<Encoded> inputs, IntConsumer scored) {
+    /** As {@link #accuracy(DecoderGraphs, List)}, telling {@code scored} how many inputs are done after each batch. */
+    public static double accuracy(DecoderGraphs lm, List<Encoded> inputs, IntConsumer scored) {
         List<double[]> scores = scores(lm, inputs, false, scored);
         int right = 0;
         for (int i = 0; i < inputs.size(); i++) {

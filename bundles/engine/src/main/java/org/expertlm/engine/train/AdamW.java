@@ -12,6 +12,7 @@ import java.util.Map;
 
 import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -59,6 +60,8 @@ public final class AdamW implements AutoCloseable {
     }
 
     private final SameDiff sd;
+    private final List<SameDiff> graphs;
+    private final SideBySide workers;
     private final List<String> variables;
     private final String loss;
     private final Config config;
@@ -69,19 +72,36 @@ public final class AdamW implements AutoCloseable {
 
     /** An optimiser of {@code variables} of {@code sd} that minimises the output {@code loss}. */
     public AdamW(SameDiff sd, List<String> variables, String loss, Config config) {
-        this.sd = sd;
+        this(List.of(sd), null, variables, loss, config);
+    }
+
+    /**
+     * An optimiser of {@code variables} shared by {@code graphs} (the first graph and its replicas, see
+     * {@code DecoderLm#replica}) whose steps compute their parts on the graphs side by side, on
+     * {@code workers}, and add up the parts' gradients.
+     */
+    public AdamW(List<SameDiff> graphs, SideBySide workers, List<String> variables, String loss, Config config) {
+        if (graphs.isEmpty() || graphs.size() > 1 && workers == null) {
+            throw new IllegalArgumentException(graphs.size() + " graphs" + (workers == null ? " and no workers" : "")
+                    + "; expected at least one graph, and workers to run several side by side");
+        }
+        this.sd = graphs.get(0);
+        this.graphs = List.copyOf(graphs);
+        this.workers = workers;
         this.variables = List.copyOf(variables);
         this.loss = loss;
         this.config = config;
-        if (!sd.getLossVariables().equals(List.of(loss))) {
-            // SameDiff differentiates the graph's loss variables, whatever output a step asks for.
-            if (sd.hasGradientFunction()) {
-                throw new IllegalStateException("the graph's gradients were built for the loss " + sd.getLossVariables()
-                        + ", not " + loss + "; create the optimiser before anything computes gradients");
+        for (SameDiff graph : graphs) {
+            if (!graph.getLossVariables().equals(List.of(loss))) {
+                // SameDiff differentiates the graph's loss variables, whatever output a step asks for.
+                if (graph.hasGradientFunction()) {
+                    throw new IllegalStateException("the graph's gradients were built for the loss " + graph.getLossVariables()
+                            + ", not " + loss + "; create the optimiser before anything computes gradients");
+                }
+                graph.setLossVariables(loss);
             }
-            sd.setLossVariables(loss);
+            buildGradientsQuietly(graph);
         }
-        buildGradientsQuietly(sd);
         for (String name : variables) {
             INDArray w = sd.getVariable(name).getArr();
             m.put(name, Nd4j.zeros(w.dataType(), w.shape()));
@@ -131,17 +151,39 @@ public final class AdamW implements AutoCloseable {
 
     /** One step on {@code batch}; returns the loss before the update. */
     public double step(Map<String, INDArray> batch) {
-        ClosingMemoryManager.installForThisThread(sd);
-        OutAndGrad result = sd.calculateGradientsAndOutputs(batch, List.of(loss), variables);
-        double value = result.getOutputs().get(loss).getDouble(0);
-        Map<String, INDArray> gradients = new HashMap<>(result.getGradients());
+        return step(List.of(batch));
+    }
+
+    /**
+     * One step on a batch given as parts whose losses sum to the batch's (see
+     * {@code DecoderLm#classificationParts}); the parts run side by side on the graphs. Returns the
+     * batch's loss before the update.
+     */
+    public double step(List<Map<String, INDArray>> parts) {
+        if (workers == null && parts.size() != 1) {
+            throw new IllegalArgumentException(parts.size() + " parts for an optimiser of one graph; expected one");
+        }
+        List<Part> computed = workers == null ? List.of(gradients(sd, parts.get(0)))
+                : workers.map(parts, graphs, this::gradients, done -> { });
+        double value = 0;
+        Map<String, INDArray> gradients = computed.get(0).gradients();
+        for (Part part : computed) {
+            value += part.loss();
+            if (part != computed.get(0)) {
+                // Added in the parts' order, whichever finished first: the same parts give the same step.
+                part.gradients().forEach((name, g) -> {
+                    gradients.get(name).addi(g);
+                    g.close();
+                });
+            }
+        }
         clip(gradients, config.clipNorm());
         double lr = learningRate(config, step);
         step++;
         double correction1 = 1 - Math.pow(config.beta1(), step);
         double correction2 = 1 - Math.pow(config.beta2(), step);
-        // In place, with one scratch array per variable: a step allocates no parameter-sized arrays, and
-        // the gradients are freed at once. (Garbage off the Java heap would wait for a collection that a
+        // In place, with one scratch array per variable: a step allocates no parameter-sized arrays beyond
+        // the gradients, which are freed at once. (Garbage off the Java heap would wait for a collection that a
         // small heap rarely needs: a training run's memory grew to the physical cap that way.)
         for (String name : variables) {
             INDArray g = gradients.get(name);
@@ -153,8 +195,21 @@ public final class AdamW implements AutoCloseable {
             w.subi(scratch.muli(lr / correction1)).muli(1 - lr * config.weightDecay());
             g.close();
         }
-        ClosingMemoryManager.freeGradientRun(sd);
         return value;
+    }
+
+    /** A part's loss and gradients (copies: what the gradient run computed is freed on its own thread). */
+    private record Part(double loss, Map<String, INDArray> gradients) {
+    }
+
+    private Part gradients(SameDiff graph, Map<String, INDArray> part) {
+        ClosingMemoryManager.installForThisThread(graph);
+        OutAndGrad result = graph.calculateGradientsAndOutputs(part, List.of(loss), variables);
+        double value = result.getOutputs().get(loss).getDouble(0);
+        Map<String, INDArray> gradients = new HashMap<>();
+        result.getGradients().forEach((name, g) -> gradients.put(name, g.dup()));
+        ClosingMemoryManager.freeGradientRun(graph);
+        return new Part(value, gradients);
     }
 
     public Config config() {

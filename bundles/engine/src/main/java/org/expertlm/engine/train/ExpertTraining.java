@@ -1,7 +1,6 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -23,9 +22,11 @@ import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.encoder.ProgressLines;
 import org.expertlm.engine.graph.NativeMemory;
 import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.Generator;
+import org.expertlm.engine.lm.DecoderGraphs;
 import org.expertlm.engine.lm.RankClassifier;
 import org.expertlm.engine.lm.RankClassifier.Encoded;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -120,30 +121,21 @@ public final class ExpertTraining {
      * Trains on {@code train}, measuring {@code validation} after every epoch. Checkpoints go to
      * {@code checkpoints} every {@code checkpointEvery} steps and after every epoch; a run started again
      * with the same settings, base model and examples resumes from the latest one and ends as an
-     * uninterrupted run would. The caller removes them ({@link #removeCheckpoints}) once the expert is kept.
+     * uninterrupted run would. Each step is cut into a part per worker of {@code workers}, computed side
+     * by side (the same batch's gradients, within float rounding). The caller removes them ({@link #removeCheckpoints}) once the expert is kept.
      * When {@code cancelled} turns true the run writes a checkpoint after its current step and stops.
      *
      * @throws IOException when a checkpoint cannot be written or read, or belongs to another run
      * @throws java.util.concurrent.CancellationException when it was cancelled (the checkpoint stays)
      */
-    public static Result train(ExpertSettings s, BaseModel base, MiniLmModel encoder, List<Example> train, List<Example> validation,
-            Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
+    public static Result train(ExpertSettings s, BaseModel base, MiniLmModel encoder, SideBySide workers, List<Example> train,
+            List<Example> validation, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
         if (train.isEmpty() || validation.isEmpty()) {
             throw new IllegalArgumentException(train.size() + " training and " + validation.size()
                     + " validation examples; an expert needs both");
         }
-        try {
-            return TrainingRuntime.onAllCores(() -> {
-                try {
-                    return run(s, base, encoder, train.subList(0, Math.min(s.maxTrainExamples(), train.size())), validation,
-                            checkpoints, progress, cancelled);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        return run(s, base, encoder, workers, train.subList(0, Math.min(s.maxTrainExamples(), train.size())), validation,
+                checkpoints, progress, cancelled);
     }
 
     /** Deletes the checkpoints of a training run. */
@@ -151,7 +143,7 @@ public final class ExpertTraining {
         ModelFiles.delete(checkpoints);
     }
 
-    private static Result run(ExpertSettings s, BaseModel base, MiniLmModel encoder, List<Example> trainExamples,
+    private static Result run(ExpertSettings s, BaseModel base, MiniLmModel encoder, SideBySide workers, List<Example> trainExamples,
             List<Example> validationExamples, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled)
             throws IOException {
         long started = System.nanoTime();
@@ -180,10 +172,11 @@ public final class ExpertTraining {
                     train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, NativeMemory.physicalMb()));
 
             List<String> variables = AdamW.trainableVariables(sd);
+            DecoderGraphs graphs = DecoderGraphs.of(lm, workers);
             int stepsPerEpoch = batches(train, s, 0).size();
             // A generation target is trained on the LM loss alone: the rank loss over one choice is zero, and ND4J
             // M2.1 fails on its softmax over a dimension of length 1.
-            try (AdamW optimiser = new AdamW(sd, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(
+            try (AdamW optimiser = new AdamW(graphs.sameDiffs(), workers, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(
                     s.learningRate(), 0.9, 0.999, 1e-8, s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()),
                     stepsPerEpoch * s.epochs(), s.clipNorm()))) {
                 ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
@@ -192,7 +185,7 @@ public final class ExpertTraining {
                 if (state == null) {
                     state = new ExpertCheckpoint();
                     state.best = Parameters.snapshot(sd, variables);
-                    state.bestAccuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
+                    state.bestAccuracy = validate(graphs, encoder, validation, validationExamples, generation, cancelled);
                     state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
                     progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
                 } else {
@@ -207,12 +200,14 @@ public final class ExpertTraining {
                     int stepsSinceLine = 0;
                     while (state.batch < batches.size()) {
                         List<Encoded> batch = batches.get(state.batch);
-                        Map<String, INDArray> placeholders = generation
-                                ? lm.lmBatch(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList())
-                                : lm.classificationBatch(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
-                                        batch.stream().mapToInt(Encoded::gold).toArray());
-                        state.lossSum += optimiser.step(placeholders);
-                        placeholders.values().forEach(INDArray::close);
+                        // The step's parts run side by side, one per graph; their gradients add up to the batch's.
+                        List<Map<String, INDArray>> parts = generation
+                                ? lm.lmParts(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList(),
+                                        graphs.size())
+                                : lm.classificationParts(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
+                                        batch.stream().mapToInt(Encoded::gold).toArray(), graphs.size());
+                        state.lossSum += optimiser.step(parts);
+                        parts.forEach(p -> p.values().forEach(INDArray::close));
                         NativeMemory.afterStep();
                         state.batch++;
                         tokens += tokens(batch);
@@ -234,7 +229,7 @@ public final class ExpertTraining {
                             stepsSinceLine = 0;
                         }
                     }
-                    double accuracy = validate(lm, encoder, validation, validationExamples, generation, cancelled);
+                    double accuracy = validate(graphs, encoder, validation, validationExamples, generation, cancelled);
                     String line = String.format("epoch %d/%d  loss %.4f  validation %s %.4f  %.1f s  memory %d MB", state.epoch,
                             s.epochs(), state.lossSum / batches.size(), metric, accuracy, (System.nanoTime() - epochClock) / 1e9,
                             NativeMemory.physicalMb());
@@ -345,10 +340,11 @@ public final class ExpertTraining {
     }
 
     /** The validation score: rank-classification accuracy, or the mean ROUGE-L of the greedy outputs of generation examples. */
-    private static double validate(DecoderLm lm, MiniLmModel encoder, List<Encoded> validation, List<Example> examples,
+    private static double validate(DecoderGraphs graphs, MiniLmModel encoder, List<Encoded> validation, List<Example> examples,
             boolean generation, BooleanSupplier cancelled) {
+        DecoderLm lm = graphs.lm();
         if (!generation) {
-            return RankClassifier.accuracy(lm, validation, done -> TrainingRuntime.stopDuringValidation(cancelled));
+            return RankClassifier.accuracy(graphs, validation, done -> TrainingRuntime.stopDuringValidation(cancelled));
         }
         Generator generator = new Generator(lm, encoder.tokenizer().sepId());
         double sum = 0;

@@ -1,7 +1,6 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +20,10 @@ import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.NativeMemory;
 import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderConfig;
+import org.expertlm.engine.lm.DecoderGraphs;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.OutputVocabulary;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -165,28 +166,19 @@ public final class LmAdaptation {
      * turns true the run writes a checkpoint after its current step and stops
      * ({@link java.util.concurrent.CancellationException}); the same call resumes from there.
      */
-    public static Result run(Settings settings, MiniLmModel encoder, List<String> corpus, Collection<String> forcedWords,
-            Path output, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
+    public static Result run(Settings settings, MiniLmModel encoder, SideBySide workers, List<String> corpus,
+            Collection<String> forcedWords, Path output, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
         long start = System.nanoTime();
         LmAdaptation run = new LmAdaptation(settings, encoder, corpus, forcedWords);
         progress.accept(String.format("corpus: %d documents, %,d pieces, %,d training and %,d held-out windows; "
                 + "output vocabulary %d pieces covering %.1f%% of the corpus (sha256 %s…)", corpus.size(),
                 run.documents.stream().mapToLong(d -> d.length).sum(), run.training.size(), run.heldOut.size(),
                 run.vocabulary.ids().length, 100 * run.vocabulary.coverage(), run.corpusDigest.substring(0, 16)));
-        try {
-            return TrainingRuntime.onAllCores(() -> {
-                try {
-                    return run.train(output, progress, cancelled, start);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        return run.train(workers, output, progress, cancelled, start);
     }
 
-    private Result train(Path output, Consumer<String> progress, BooleanSupplier cancelled, long started) throws IOException {
+    private Result train(SideBySide workers, Path output, Consumer<String> progress, BooleanSupplier cancelled, long started)
+            throws IOException {
         Files.createDirectories(output);
         DecoderConfig config = new DecoderConfig(settings.layers(), MiniLmEncoder.HIDDEN, settings.heads(), settings.inner(),
                 settings.targetTokens() + 2, vocabulary.ids());
@@ -194,7 +186,8 @@ public final class LmAdaptation {
         DecoderLm lm = DecoderLm.build(config, encoder.wordEmbeddings(), sd, Parameters.trainable(sd, settings.seed(),
                 DataType.FLOAT), DataType.FLOAT);
         List<String> variables = AdamW.trainableVariables(sd);
-        AdamW optimiser = new AdamW(sd, variables, "loss", new AdamW.Config(settings.learningRate(), 0.9, 0.999, 1e-8,
+        DecoderGraphs graphs = DecoderGraphs.of(lm, workers);
+        AdamW optimiser = new AdamW(graphs.sameDiffs(), workers, variables, "loss", new AdamW.Config(settings.learningRate(), 0.9, 0.999, 1e-8,
                 settings.weightDecay(), settings.warmupSteps(), settings.steps(), settings.clipNorm()));
         // The graph's weights and the optimiser's moments are freed when the run ends, not when a collection finds them.
         try {
@@ -221,9 +214,9 @@ public final class LmAdaptation {
                 for (int k = 0; k < settings.batchSize(); k++) {
                     batch.add(order.get((int) (((long) step * settings.batchSize() + k) % order.size())));
                 }
-                Map<String, INDArray> placeholders = placeholders(lm, batch);
-                double loss = optimiser.step(placeholders);
-                placeholders.values().forEach(INDArray::close);
+                List<Map<String, INDArray>> parts = placeholders(lm, batch, graphs.size());
+                double loss = optimiser.step(parts);
+                parts.forEach(p -> p.values().forEach(INDArray::close));
                 NativeMemory.afterStep();
                 if (!Double.isFinite(loss)) {
                     throw new IllegalStateException("the loss became " + loss + " at step " + step
@@ -314,8 +307,8 @@ public final class LmAdaptation {
         return order;
     }
 
-    /** The encoder's states of each window's prefix, and the decoder's rows over them. */
-    private Map<String, INDArray> placeholders(DecoderLm lm, List<Window> batch) {
+    /** The encoder's states of each window's prefix, and the decoder's rows over them, in {@code parts} parts (see {@link DecoderLm#lmParts}). */
+    private List<Map<String, INDArray>> placeholders(DecoderLm lm, List<Window> batch, int parts) {
         List<int[]> prefixes = new ArrayList<>();
         List<int[]> targets = new ArrayList<>();
         for (Window w : batch) {
@@ -339,7 +332,7 @@ public final class LmAdaptation {
         encoder.encoder().tokenStatesBatches(half == prefixes.size() ? List.of(prefixes)
                 : List.of(prefixes.subList(0, half), prefixes.subList(half, prefixes.size())), MiniLmEncoder.LAYERS)
                 .forEach(memories::addAll);
-        return lm.lmBatch(memories, targets);
+        return lm.lmParts(memories, targets, parts);
     }
 
     /** The mean per-token loss over the first {@code heldOutWindows} held-out windows. */
@@ -350,7 +343,7 @@ public final class LmAdaptation {
         for (int from = 0; from < windows.size(); from += settings.batchSize()) {
             List<Window> batch = windows.subList(from, Math.min(windows.size(), from + settings.batchSize()));
             long tokens = batch.stream().mapToLong(w -> w.targetLength() + 1).sum();
-            Map<String, INDArray> placeholders = placeholders(lm, batch);
+            Map<String, INDArray> placeholders = placeholders(lm, batch, 1).get(0);
             ClosingMemoryManager.installForThisThread(lm.graph());
             sum += lm.graph().output(placeholders, "loss").get("loss").getDouble(0) * tokens;
             placeholders.values().forEach(INDArray::close);

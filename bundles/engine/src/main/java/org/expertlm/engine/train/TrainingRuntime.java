@@ -5,38 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
-
-import org.nd4j.linalg.factory.Nd4j;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** How a training run uses the machine (every core for its one graph), reads its settings, and is cancelled. */
+/** How a training run reads its settings and is cancelled. */
 final class TrainingRuntime {
 
     private TrainingRuntime() {
-    }
-
-    /**
-     * Runs {@code work} with ND4J operations on every core: a training step is one graph, while the
-     * engine otherwise runs single-threaded operations side by side (the encoder's workers). ND4J's
-     * thread counts are process-wide, so the engine's trainer runs one job at a time and this is the
-     * only place that changes them; the previous settings are restored. Scoring on other threads while
-     * a job trains runs its operations on every core too: a container that trains is not for serving.
-     */
-    static <T> T onAllCores(Supplier<T> work) {
-        int threads = Nd4j.getEnvironment().maxThreads();
-        int masterThreads = Nd4j.getEnvironment().maxMasterThreads();
-        int blasThreads = Nd4j.factory().blas().getMaxThreads();
-        int cores = Runtime.getRuntime().availableProcessors();
-        setOperationThreads(cores, cores, cores);
-        try {
-            return work.get();
-        } finally {
-            setOperationThreads(threads, masterThreads, blasThreads);
-        }
     }
 
     /**
@@ -82,9 +59,4 @@ final class TrainingRuntime {
         }
     }
 
-    private static void setOperationThreads(int threads, int masterThreads, int blasThreads) {
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getEnvironment().setMaxMasterThreads(masterThreads);
-        Nd4j.factory().blas().setMaxThreads(blasThreads);
-    }
 }

@@ -23,6 +23,7 @@ import org.expertlm.api.ScoringInput;
 import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderConfig;
 import org.expertlm.engine.lm.DecoderLm;
@@ -44,6 +45,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * Over a base model of random weights (what is checked is the files, not what the model says).
  */
 public class ModelFormatsTest {
+
+    /** Two graphs side by side, as the engine runs them on two cores. */
+    private static final SideBySide WORKERS = new SideBySide(2);
 
     @ClassRule
     public static TemporaryFolder folder = new TemporaryFolder();
@@ -98,7 +102,7 @@ public class ModelFormatsTest {
         assertTrue(store.experts().contains(d));
         assertEquals(d, store.expert("good@1.0.0"));
         assertEquals(base.ref(), store.baseModel("fixture"));
-        try (LoadedModel model = LoadedModel.expert(store.base(d.base()), d, store.tensors(d), encoder)) {
+        try (LoadedModel model = LoadedModel.expert(store.base(d.base()), d, store.tensors(d), encoder, WORKERS)) {
             List<double[]> scores = model.score(List.of(new ScoringInput("is it so?", List.of("yes", "no")),
                     new ScoringInput("three ways", List.of("yes", "no", "yes no"))), false);
             assertEquals(2, scores.get(0).length);
@@ -136,7 +140,7 @@ public class ModelFormatsTest {
         assertTrue(e.getMessage(), e.getMessage().contains(otherSha) && e.getMessage().contains(base.sha256())
                 && e.getMessage().contains("install the base model the expert was trained on"));
         IllegalArgumentException loading = assertThrows(IllegalArgumentException.class,
-                () -> LoadedModel.expert(base, foreign, store.tensors(d), encoder));
+                () -> LoadedModel.expert(base, foreign, store.tensors(d), encoder, WORKERS));
         assertTrue(loading.getMessage(), loading.getMessage().contains("adapts base model"));
     }
 
@@ -169,7 +173,7 @@ public class ModelFormatsTest {
         ExpertDescriptor claims = new ExpertDescriptor(d.id(), d.version(), d.task(), d.templates(), d.kind(), d.base(),
                 d.adapter(), d.answers(), reshaped.sha256(), d.provenance());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LoadedModel.expert(base, claims, reshaped, encoder));
+                () -> LoadedModel.expert(base, claims, reshaped, encoder, WORKERS));
         assertTrue(e.getMessage(), e.getMessage().contains("tensor '" + first + "' has shape"));
 
         AdapterTensors extra = AdapterTensors.builder().metadata("format", "elm-expert").put("stray", new long[] {1},
@@ -177,7 +181,7 @@ public class ModelFormatsTest {
         ExpertDescriptor strayClaims = new ExpertDescriptor(d.id(), d.version(), d.task(), d.templates(), d.kind(), d.base(),
                 d.adapter(), d.answers(), extra.sha256(), d.provenance());
         IllegalArgumentException names = assertThrows(IllegalArgumentException.class,
-                () -> LoadedModel.expert(base, strayClaims, extra, encoder));
+                () -> LoadedModel.expert(base, strayClaims, extra, encoder, WORKERS));
         assertTrue(names.getMessage(), names.getMessage().contains("unexpected [stray]"));
     }
 }

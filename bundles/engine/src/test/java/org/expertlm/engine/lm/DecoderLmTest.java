@@ -127,6 +127,60 @@ public class DecoderLmTest {
     }
 
     @Test
+    public void theLossesOfABatchsPartsAddUpToItsOwnAndSoDoTheirGradientsOnAReplica() {
+        DecoderLm lm = model();
+        DecoderLm replica = lm.replica();
+        List<float[][]> memories = List.of(memory(), Nd4j.randn(11, new long[] {3, DIM}).toFloatMatrix(),
+                Nd4j.randn(12, new long[] {7, DIM}).toFloatMatrix());
+        List<int[]> choices = List.of(new int[] {7}, new int[] {9, 11, 13});
+        int[] gold = {1, 0, 1};
+        Map<String, INDArray> whole = lm.classificationBatch(memories, List.of(choices, choices, choices), gold);
+        List<Map<String, INDArray>> parts = lm.classificationParts(memories, List.of(choices, choices, choices), gold, 2);
+        assertEquals(2, parts.size());
+        double sum = 0;
+        for (Map<String, INDArray> part : parts) {
+            sum += replica.graph().output(part, "lm_rank_loss").get("lm_rank_loss").getDouble(0);
+        }
+        assertEquals(lm.graph().output(whole, "lm_rank_loss").get("lm_rank_loss").getDouble(0), sum, 1e-9);
+
+        List<String> names = GradientCheck.trainable(lm.graph());
+        lm.graph().setLossVariables("lm_rank_loss");
+        replica.graph().setLossVariables("lm_rank_loss");
+        Map<String, INDArray> expected = lm.graph().calculateGradients(whole, names);
+        Map<String, INDArray> first = lm.graph().calculateGradients(parts.get(0), names);
+        Map<String, INDArray> second = replica.graph().calculateGradients(parts.get(1), names);
+        for (String name : names) {
+            INDArray added = first.get(name).add(second.get(name));
+            assertEquals(name, 0, added.sub(expected.get(name)).amaxNumber().doubleValue(), 1e-9);
+        }
+
+        List<int[]> targets = List.of(new int[] {7, 9}, new int[] {11}, new int[] {13, 15, 7});
+        double lmWhole = lm.graph().output(lm.lmBatch(memories, targets), "loss").get("loss").getDouble(0);
+        double lmParts = 0;
+        for (Map<String, INDArray> part : lm.lmParts(memories, targets, 3)) {
+            lmParts += lm.graph().output(part, "loss").get("loss").getDouble(0);
+        }
+        assertEquals(lmWhole, lmParts, 1e-9);
+    }
+
+    @Test
+    public void aReplicaSharesTheWeightsItsOriginalHasNowAndFreesNoneOfThem() {
+        DecoderLm lm = model();
+        DecoderLm replica = lm.replica();
+        float[][] memory = memory();
+        List<int[]> choices = List.of(new int[] {7}, new int[] {9, 11});
+        double[] before = replica.score(memory, choices, false);
+        assertEquals(lm.score(memory, choices, false)[1], before[1], 1e-12);
+        String name = GradientCheck.trainable(lm.graph()).get(0);
+        lm.graph().getVariable(name).getArr().addi(0.5); // an optimiser's update through the original
+        double[] after = replica.score(memory, choices, false);
+        assertEquals(lm.score(memory, choices, false)[1], after[1], 1e-12);
+        assertTrue("the update reached the replica", Math.abs(after[1] - before[1]) > 1e-6);
+        replica.close();
+        assertEquals(lm.score(memory, choices, false)[1], after[1], 1e-12);
+    }
+
+    @Test
     public void answerTokensOutsideTheOutputVocabularyAreNamed() {
         DecoderLm lm = model();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

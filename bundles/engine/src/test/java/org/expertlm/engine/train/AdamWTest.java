@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.DecoderConfig;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.tensor.FloatTensor;
@@ -69,6 +70,13 @@ public class AdamWTest {
         assertThrows(IllegalStateException.class, () -> new AdamW(sd, List.of("w"), "squares", CONFIG));
     }
 
+    private static DecoderLm tinyDecoder() {
+        SameDiff sd = SameDiff.create();
+        return DecoderLm.build(new DecoderConfig(1, 8, 2, 16, 3, VOCABULARY),
+                new FloatTensor(new long[] {12, 8}, Nd4j.randn(3, new long[] {96}).toFloatVector()), sd,
+                Parameters.trainable(sd, 5, DataType.FLOAT), DataType.FLOAT);
+    }
+
     /** A tiny decoder and two inputs whose encoder states differ; the answer to A is 7, to B is 9. */
     private static final class Task {
         final SameDiff sd = SameDiff.create();
@@ -94,6 +102,34 @@ public class AdamWTest {
                 }
             }
             return new int[] {7, 9, 11}[best] == expected;
+        }
+    }
+
+    @Test
+    public void stepsComputedInPartsSideBySideFollowTheWholeBatch() {
+        DecoderLm one = tinyDecoder();
+        DecoderLm lm = tinyDecoder();
+        SameDiff sd = lm.graph();
+        List<int[]> choices = List.of(new int[] {7}, new int[] {9}, new int[] {11});
+        float[][] a = Nd4j.randn(10, new long[] {4, 8}).toFloatMatrix();
+        List<float[][]> memories = List.of(a, Nd4j.randn(11, new long[] {3, 8}).toFloatMatrix(), a);
+        List<List<int[]>> perInput = List.of(choices, choices, choices);
+        int[] gold = {0, 1, 0};
+        try (SideBySide workers = new SideBySide(2);
+                AdamW alone = new AdamW(one.graph(), AdamW.trainableVariables(one.graph()), "lm_rank_loss", CONFIG);
+                AdamW inParts = new AdamW(List.of(sd, lm.replica().graph()), workers, AdamW.trainableVariables(sd),
+                        "lm_rank_loss", CONFIG)) {
+            for (int step = 0; step < 5; step++) {
+                double whole = alone.step(one.classificationBatch(memories, perInput, gold));
+                double parts = inParts.step(lm.classificationParts(memories, perInput, gold, 2));
+                assertEquals("loss at step " + step, whole, parts, 1e-5);
+            }
+            for (String name : AdamW.trainableVariables(sd)) {
+                INDArray difference = sd.getVariable(name).getArr().sub(one.graph().getVariable(name).getArr());
+                assertEquals(name, 0, difference.amaxNumber().doubleValue(), 1e-5);
+            }
+            assertTrue("training moved the weights", one.graph().getVariable("decoder.final.norm.weight").getArr()
+                    .sub(1).amaxNumber().doubleValue() > 1e-4);
         }
     }
 

@@ -28,6 +28,7 @@ import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
 import org.expertlm.engine.graph.EncoderLayers;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.api.AdapterTensors;
 import org.expertlm.api.AnswerFormat;
@@ -55,6 +56,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /** An expert learns a small task over a small base model; the encoder's trainable top layers equal the encoder. */
 public class ExpertTrainingTest {
 
+    /** Two graphs side by side, as the engine runs them on two cores. */
+    private static final SideBySide WORKERS = new SideBySide(2);
+
     @ClassRule
     public static TemporaryFolder folder = new TemporaryFolder();
 
@@ -76,7 +80,7 @@ public class ExpertTrainingTest {
         }
         LmAdaptation.Settings settings = new LmAdaptation.Settings("small", 1, 2, 32, 30, 8, 6, 4, 4, 3e-3, 1, 0.0, 1.0,
                 5, 4, 4, 4);
-        base = LmAdaptation.run(settings, encoder, corpus, Set.of("positive", "negative"), folder.getRoot().toPath()
+        base = LmAdaptation.run(settings, encoder, WORKERS, corpus, Set.of("positive", "negative"), folder.getRoot().toPath()
                 .resolve("base"), line -> { }, () -> false).model();
     }
 
@@ -92,7 +96,7 @@ public class ExpertTrainingTest {
         ExpertSettings settings = new ExpertSettings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
                 30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
         List<String> lines = new ArrayList<>();
-        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
+        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation,
                 folder.getRoot().toPath().resolve("sentiment-checkpoints"), lines::add, () -> false);
 
         assertTrue(lines.toString(), result.validationScore() >= 0.95);
@@ -109,7 +113,7 @@ public class ExpertTrainingTest {
         ExpertFiles.Stored stored = ExpertFiles.read(out);
         assertEquals("the description reads back as written", descriptor, stored.descriptor());
         int right = 0;
-        try (LoadedModel expert = LoadedModel.expert(base, stored.descriptor(), stored.tensors(), encoder)) {
+        try (LoadedModel expert = LoadedModel.expert(base, stored.descriptor(), stored.tensors(), encoder, WORKERS)) {
             List<double[]> scores = expert.score(validation.stream()
                     .map(e -> new ScoringInput(e.input(), e.choices())).toList(), false);
             for (int i = 0; i < validation.size(); i++) {
@@ -144,12 +148,12 @@ public class ExpertTrainingTest {
         ExpertSettings settings = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
                 1e-2, 2, 0.0, 1.0, 5, 3, 1000, 2);
         Path root = folder.getRoot().toPath();
-        ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole"),
+        ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, root.resolve("whole"),
                 line -> { }, () -> false);
 
         Path interrupted = root.resolve("interrupted");
         try {
-            ExpertTraining.train(settings, base, encoder, train, validation, interrupted, line -> {
+            ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, interrupted, line -> {
                 if (line.startsWith("epoch 2/3  step ")) {
                     throw new IllegalStateException("stopped");
                 }
@@ -159,7 +163,7 @@ public class ExpertTrainingTest {
             assertEquals("stopped", e.getMessage());
         }
         List<String> lines = new ArrayList<>();
-        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add,
+        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, interrupted, lines::add,
                 () -> false);
         assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.matches("resuming from step \\d+ \\(epoch 2, batch \\d+\\)")));
         assertEquals("the same tensors", whole.tensors(), resumed.tensors());
@@ -170,13 +174,13 @@ public class ExpertTrainingTest {
 
         lines.clear();
         assertEquals("a run that had ended gives its result again", whole.tensors(),
-                ExpertTraining.train(settings, base, encoder, train, validation, interrupted, lines::add, () -> false).tensors());
+                ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, interrupted, lines::add, () -> false).tensors());
         assertTrue(lines.toString(), lines.contains("resuming a run whose training had ended (best epoch " + whole.bestEpoch() + ")"));
 
         ExpertSettings otherSeed = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
                 1e-2, 2, 0.0, 1.0, 6, 3, 1000, 2);
         IOException refused = assertThrows(IOException.class,
-                () -> ExpertTraining.train(otherSeed, base, encoder, train, validation, interrupted, line -> { }, () -> false));
+                () -> ExpertTraining.train(otherSeed, base, encoder, WORKERS, train, validation, interrupted, line -> { }, () -> false));
         assertTrue(refused.getMessage(), refused.getMessage().contains("checkpoint of another training run"));
         ExpertTraining.removeCheckpoints(interrupted);
         assertFalse(Files.exists(interrupted));
@@ -190,7 +194,7 @@ public class ExpertTrainingTest {
         ExpertSettings settings = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 2, 4,
                 1e-2, 2, 0.0, 1.0, 5, 2, 1000, 1000);
         Path root = folder.getRoot().toPath();
-        ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, train, validation, root.resolve("whole-2"),
+        ExpertTraining.Result whole = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, root.resolve("whole-2"),
                 line -> { }, () -> false);
 
         Path cancelled = root.resolve("cancelled");
@@ -198,13 +202,13 @@ public class ExpertTrainingTest {
         AtomicBoolean stepping = new AtomicBoolean();
         AtomicInteger asked = new AtomicInteger();
         CancellationException stopped = assertThrows(CancellationException.class,
-                () -> ExpertTraining.train(settings, base, encoder, train, validation, cancelled,
+                () -> ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, cancelled,
                         line -> stepping.compareAndSet(false, line.startsWith("epoch 0 (untrained)")),
                         () -> stepping.get() && asked.incrementAndGet() >= 3));
         assertTrue(stopped.getMessage(), stopped.getMessage().contains("cancelled after step 3"));
         assertTrue("the cancel left its checkpoint", Files.isDirectory(cancelled.resolve("step-3")));
         List<String> lines = new ArrayList<>();
-        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, train, validation, cancelled, lines::add,
+        ExpertTraining.Result resumed = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, cancelled, lines::add,
                 () -> false);
         assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.startsWith("resuming from step 3 ")));
         assertEquals("the same tensors", whole.tensors(), resumed.tensors());
@@ -220,7 +224,7 @@ public class ExpertTrainingTest {
         ExpertSettings settings = new ExpertSettings(false, Set.of("cross", "ffn"), 32, Set.of(), 8, 16, 1,
                 30, 4, 1e-2, 4, 0.0, 1.0, 3, 30, 1000, 1000);
         List<String> lines = new ArrayList<>();
-        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, train, validation,
+        ExpertTraining.Result result = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation,
                 folder.getRoot().toPath().resolve("generation-checkpoints"), lines::add, () -> false);
         assertEquals(ExpertTraining.ROUGE_L, result.metric());
         assertTrue(lines.toString(), lines.stream().anyMatch(l -> l.startsWith("epoch 0 (untrained)  validation rougeL ")));
@@ -236,14 +240,14 @@ public class ExpertTrainingTest {
                 ExpertKind.PROMPT, base.ref(), settings.plan().config(), AnswerFormat.generated(), tensors.sha256(), "{}");
         ExpertFiles.write(out, descriptor, tensors);
         double sum = 0;
-        try (LoadedModel expert = LoadedModel.expert(base, descriptor, tensors, encoder)) {
+        try (LoadedModel expert = LoadedModel.expert(base, descriptor, tensors, encoder, WORKERS)) {
             for (ExpertTraining.Example e : validation) {
                 sum += org.expertlm.api.TextMetrics.rougeL(expert.generate(e.input(), 1, base.config().maxLength() - 1),
                         e.choices().get(0));
             }
         }
         assertEquals(result.validationScore(), sum / validation.size(), 1e-9);
-        assertThrows(IllegalArgumentException.class, () -> ExpertTraining.train(settings, base, encoder,
+        assertThrows(IllegalArgumentException.class, () -> ExpertTraining.train(settings, base, encoder, WORKERS,
                 List.of(train.get(0), sentiment(false).get(0)), validation, folder.getRoot().toPath().resolve("mixed"),
                 line -> { }, () -> false));
     }

@@ -16,6 +16,7 @@ import java.util.Set;
 
 import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.encoder.MiniLmModel;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -24,6 +25,9 @@ import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 
 public class LmAdaptationTest {
+
+    /** Two graphs side by side, as the engine runs them on two cores. */
+    private static final SideBySide WORKERS = new SideBySide(2);
 
     private static MiniLmModel encoder;
     private static List<String> corpus;
@@ -58,7 +62,7 @@ public class LmAdaptationTest {
     @Test
     public void learnsTheCorpusAndWritesAModelWhoseDigestItChecks() throws IOException {
         List<String> lines = new ArrayList<>();
-        LmAdaptation.Result result = LmAdaptation.run(settings(12), encoder, corpus, Set.of("positive"),
+        LmAdaptation.Result result = LmAdaptation.run(settings(12), encoder, WORKERS, corpus, Set.of("positive"),
                 folder.getRoot().toPath().resolve("a"), lines::add, () -> false);
 
         assertTrue("the held-out loss is below that of a uniform guess over 40 tokens: " + result.heldOutLoss(),
@@ -91,14 +95,14 @@ public class LmAdaptationTest {
     @Test
     public void anInterruptedRunResumesToTheSameModelAsAnUninterruptedOne() throws IOException {
         Path whole = folder.getRoot().toPath().resolve("whole");
-        String expected = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), whole, line -> { }, () -> false).model().id();
+        String expected = LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), whole, line -> { }, () -> false).model().id();
         assertEquals("the same settings and corpus give the same weights", expected,
-                LmAdaptation.run(settings(8), encoder, corpus, Set.of(), folder.getRoot().toPath().resolve("again"),
+                LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), folder.getRoot().toPath().resolve("again"),
                         line -> { }, () -> false).model().id());
 
         Path interrupted = folder.getRoot().toPath().resolve("interrupted");
         try {
-            LmAdaptation.run(settings(8), encoder, corpus, Set.of(), interrupted, line -> {
+            LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), interrupted, line -> {
                 if (line.startsWith("step 5/")) {
                     throw new IllegalStateException("stopped");
                 }
@@ -109,7 +113,7 @@ public class LmAdaptationTest {
         }
         assertTrue(Files.isDirectory(interrupted.resolve("checkpoints").resolve("step-4")));
         List<String> lines = new ArrayList<>();
-        String resumed = LmAdaptation.run(settings(8), encoder, corpus, Set.of(), interrupted, lines::add, () -> false)
+        String resumed = LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), interrupted, lines::add, () -> false)
                 .model().id();
         assertTrue(lines.toString(), lines.contains("resuming from step 4 of 8"));
         assertEquals(expected, resumed);
@@ -118,14 +122,14 @@ public class LmAdaptationTest {
         Path cancelled = folder.getRoot().toPath().resolve("cancelled");
         java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.CancellationException stopped = assertThrows(java.util.concurrent.CancellationException.class,
-                () -> LmAdaptation.run(settings(8), encoder, corpus, Set.of(), cancelled, line -> {
+                () -> LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), cancelled, line -> {
                     if (line.startsWith("step 3/")) {
                         cancel.set(true);
                     }
                 }, cancel::get));
         assertTrue(stopped.getMessage(), stopped.getMessage().contains("cancelled after step 3"));
         lines.clear();
-        assertEquals(expected, LmAdaptation.run(settings(8), encoder, corpus, Set.of(), cancelled, lines::add, () -> false)
+        assertEquals(expected, LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), cancelled, lines::add, () -> false)
                 .model().id());
         assertTrue(lines.toString(), lines.contains("resuming from step 3 of 8"));
     }
@@ -134,7 +138,7 @@ public class LmAdaptationTest {
     public void aCheckpointOfAnotherRunIsRefused() throws IOException {
         Path out = folder.getRoot().toPath().resolve("other");
         try {
-            LmAdaptation.run(settings(8), encoder, corpus, Set.of(), out, line -> {
+            LmAdaptation.run(settings(8), encoder, WORKERS, corpus, Set.of(), out, line -> {
                 if (line.startsWith("step 3/")) {
                     throw new IllegalStateException("stopped");
                 }
@@ -143,7 +147,7 @@ public class LmAdaptationTest {
             // leaves the checkpoint of step 2
         }
         try {
-            LmAdaptation.run(settings(9), encoder, corpus, Set.of(), out, line -> { }, () -> false);
+            LmAdaptation.run(settings(9), encoder, WORKERS, corpus, Set.of(), out, line -> { }, () -> false);
             fail("resumed another run's checkpoint");
         } catch (IOException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("another training run"));
