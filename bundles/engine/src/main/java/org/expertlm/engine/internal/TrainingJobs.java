@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,8 +59,9 @@ final class TrainingJobs {
     }
 
     <R> TrainingJob<R> submit(String what, Body<R> body) {
-        Job<R> job = new Job<>(what);
-        List<Job<?>> earlier = jobs.stream().filter(j -> j.what().equals(what) && !j.isOver()).toList();
+        // The latest job for the same model that has not stopped: this one is queued once that one stops.
+        Job<?> earlier = jobs.stream().filter(j -> j.what().equals(what) && !j.isOver()).findFirst().orElse(null);
+        Job<R> job = new Job<>(what, earlier);
         jobs.addFirst(job);
         // Forget the oldest finished jobs beyond KEPT; a queued or running one is never forgotten.
         for (Iterator<Job<?>> it = jobs.descendingIterator(); jobs.size() > KEPT && it.hasNext();) {
@@ -67,15 +69,19 @@ final class TrainingJobs {
                 it.remove();
             }
         }
-        runner.execute(() -> job.run(() -> {
-            for (Job<?> e : earlier) {
-                e.awaitStopped(); // the same model: its checkpoint is written before this job reads it
-            }
-            if (job.cancelled()) {
-                throw new CancellationException(what + " was cancelled before it started");
-            }
-            return body.run(job);
-        }));
+        Runnable task = () -> job.run(() -> body.run(job));
+        if (earlier == null) {
+            runner.execute(task);
+        } else {
+            // Not on a runner thread meanwhile: a waiting job would keep another model's job from starting.
+            earlier.stoppedSignal.whenComplete((done, e) -> {
+                try {
+                    runner.execute(task);
+                } catch (RejectedExecutionException stopping) {
+                    job.cancel(); // the engine stopped meanwhile
+                }
+            });
+        }
         return job;
     }
 
@@ -104,11 +110,17 @@ final class TrainingJobs {
         private final List<Consumer<String>> listeners = new ArrayList<>();
         private final CompletableFuture<R> result = new CompletableFuture<>();
         private final CountDownLatch stopped = new CountDownLatch(1);
+        /** Completed when the job has stopped (run or cancelled), for a later job of the same model. */
+        final CompletableFuture<Void> stoppedSignal = new CompletableFuture<>();
         private volatile State state = State.QUEUED;
         private volatile boolean cancelled;
 
-        Job(String what) {
+        /** The job of the same model this one waits for, or null. */
+        private final Job<?> earlier;
+
+        Job(String what, Job<?> earlier) {
             this.what = what;
+            this.earlier = earlier;
         }
 
         @Override
@@ -162,6 +174,12 @@ final class TrainingJobs {
                     state = State.CANCELLED;
                     result.completeExceptionally(new CancellationException(what + " was cancelled before it started"));
                     stopped.countDown();
+                    // A later job of the same model waits for this one: and so, through it, for the one before.
+                    if (earlier == null) {
+                        stoppedSignal.complete(null);
+                    } else {
+                        earlier.stoppedSignal.whenComplete((done, e) -> stoppedSignal.complete(null));
+                    }
                 }
             }
         }
@@ -202,6 +220,7 @@ final class TrainingJobs {
                 result.completeExceptionally(e);
             } finally {
                 stopped.countDown();
+                stoppedSignal.complete(null);
             }
         }
 

@@ -48,13 +48,14 @@ final class DecoderBatches {
                     + (gold == null ? "no" : gold.length) + " gold indices; expected one of each per input");
         }
         int perInput = choices.get(0).size();
-        double goldTokens = 0;
+        double lmTokens = 0;
         for (int i = 0; i < inputs; i++) {
             if (choices.get(i).size() != perInput || gold != null && (gold[i] < 0 || gold[i] >= perInput)) {
                 throw new IllegalArgumentException("input " + i + " has " + choices.get(i).size() + " choices and gold "
                         + (gold == null ? "none" : gold[i]) + "; expected " + perInput + " choices and a gold index below that");
             }
-            goldTokens += gold == null ? 0 : choices.get(i).get(gold[i]).length;
+            // Without gold answers (scoring), every row counts in the LM loss.
+            lmTokens += gold == null ? choices.get(i).stream().mapToInt(c -> c.length).sum() : choices.get(i).get(gold[i]).length;
         }
         List<Map<String, INDArray>> out = new ArrayList<>();
         for (int[] part : parts(inputs, parts)) {
@@ -62,7 +63,7 @@ final class DecoderBatches {
             for (int i = part[0]; i < part[1]; i++) {
                 rows.addAll(choices.get(i));
             }
-            Map<String, INDArray> batch = rows(memories.subList(part[0], part[1]), perInput, rows, goldTokens);
+            Map<String, INDArray> batch = rows(memories.subList(part[0], part[1]), perInput, rows, lmTokens);
             if (gold != null) {
                 // Weighted as parts of the whole batch: the LM loss by its gold answers' tokens, the rank loss by its inputs.
                 int size = part[1] - part[0];
@@ -70,7 +71,7 @@ final class DecoderBatches {
                 INDArray rowWeight = Nd4j.zeros(type, (long) size * perInput);
                 for (int i = part[0]; i < part[1]; i++) {
                     goldMask.putScalar(i - part[0], gold[i], 1.0 / inputs);
-                    rowWeight.putScalar((long) (i - part[0]) * perInput + gold[i], 1.0 / goldTokens); // the gold answer only
+                    rowWeight.putScalar((long) (i - part[0]) * perInput + gold[i], 1.0 / lmTokens); // the gold answer only
                 }
                 batch.put("gold_mask", goldMask);
                 batch.put("lm_row_weight", rowWeight);
