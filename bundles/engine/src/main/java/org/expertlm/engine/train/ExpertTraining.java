@@ -122,7 +122,8 @@ public final class ExpertTraining {
      * {@code checkpoints} every {@code checkpointEvery} steps and after every epoch; a run started again
      * with the same settings, base model and examples resumes from the latest one and ends as an
      * uninterrupted run would. Each step is cut into a part per worker of {@code workers}, computed side
-     * by side (the same batch's gradients, within float rounding). The caller removes them ({@link #removeCheckpoints}) once the expert is kept.
+     * by side (the same batch's gradients, within float rounding). The caller removes the checkpoints
+     * ({@link #removeCheckpoints}) once the expert is kept.
      * When {@code cancelled} turns true the run writes a checkpoint after its current step and stops.
      *
      * @throws IOException when a checkpoint cannot be written or read, or belongs to another run
