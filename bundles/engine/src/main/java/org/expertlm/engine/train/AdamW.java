@@ -160,11 +160,13 @@ public final class AdamW implements AutoCloseable {
      * batch's loss before the update.
      */
     public double step(List<Map<String, INDArray>> parts) {
-        if (workers == null && parts.size() != 1) {
+        if (graphs.size() == 1 && parts.size() != 1) {
             throw new IllegalArgumentException(parts.size() + " parts for an optimiser of one graph; expected one");
         }
-        List<Part> computed = workers == null ? List.of(gradients(sd, parts.get(0)))
-                : workers.map(parts, graphs, this::gradients, done -> { });
+        // One graph: its gradients are used where the run left them and freed after the update, on this thread.
+        boolean inPlace = graphs.size() == 1;
+        List<Part> computed = inPlace ? parts.stream().map(p -> gradients(sd, p, false)).toList()
+                : workers.map(parts, graphs, (graph, part) -> gradients(graph, part, true), done -> { });
         double value = 0;
         Map<String, INDArray> gradients = computed.get(0).gradients();
         for (Part part : computed) {
@@ -195,17 +197,27 @@ public final class AdamW implements AutoCloseable {
             w.subi(scratch.muli(lr / correction1)).muli(1 - lr * config.weightDecay());
             g.close();
         }
+        if (inPlace) {
+            ClosingMemoryManager.freeGradientRun(sd);
+        }
         return value;
     }
 
-    /** A part's loss and gradients (copies: what the gradient run computed is freed on its own thread). */
+    /** A part's loss and gradients. */
     private record Part(double loss, Map<String, INDArray> gradients) {
     }
 
-    private Part gradients(SameDiff graph, Map<String, INDArray> part) {
+    /**
+     * The loss and gradients of a part; with {@code copy}, copies, and the gradient run's arrays freed now
+     * (they must be freed on the thread that computed them: a worker's).
+     */
+    private Part gradients(SameDiff graph, Map<String, INDArray> part, boolean copy) {
         ClosingMemoryManager.installForThisThread(graph);
         OutAndGrad result = graph.calculateGradientsAndOutputs(part, List.of(loss), variables);
         double value = result.getOutputs().get(loss).getDouble(0);
+        if (!copy) {
+            return new Part(value, new HashMap<>(result.getGradients()));
+        }
         Map<String, INDArray> gradients = new HashMap<>();
         result.getGradients().forEach((name, g) -> gradients.put(name, g.dup()));
         ClosingMemoryManager.freeGradientRun(graph);

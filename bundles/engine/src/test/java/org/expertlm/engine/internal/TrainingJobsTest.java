@@ -17,14 +17,12 @@ public class TrainingJobsTest {
         TrainingJobs jobs = new TrainingJobs(2);
         CountDownLatch both = new CountDownLatch(2);
         // Each body waits for the other to start: they can only finish if they run at the same time.
-        TrainingJob<Boolean> a = jobs.submit("expert a", job -> {
+        TrainingJobs.Body<Boolean> meetTheOther = job -> {
             both.countDown();
             return both.await(20, TimeUnit.SECONDS);
-        });
-        TrainingJob<Boolean> b = jobs.submit("expert b", job -> {
-            both.countDown();
-            return both.await(20, TimeUnit.SECONDS);
-        });
+        };
+        TrainingJob<Boolean> a = jobs.submit("expert a", meetTheOther);
+        TrainingJob<Boolean> b = jobs.submit("expert b", meetTheOther);
         assertTrue(a.await());
         assertTrue(b.await());
         jobs.shutdown(1000);
