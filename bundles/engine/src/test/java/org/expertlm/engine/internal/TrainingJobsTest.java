@@ -33,11 +33,7 @@ public class TrainingJobsTest {
         TrainingJobs jobs = new TrainingJobs(1);
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        TrainingJob<String> first = jobs.submit("expert a", job -> {
-            started.countDown();
-            release.await(20, TimeUnit.SECONDS);
-            return "a";
-        });
+        TrainingJob<String> first = jobs.submit("expert a", untilReleased(started, release));
         TrainingJob<String> second = jobs.submit("expert b", job -> "b");
         assertTrue(started.await(20, TimeUnit.SECONDS));
         assertEquals(TrainingJob.State.RUNNING, first.state());
@@ -53,11 +49,7 @@ public class TrainingJobsTest {
         TrainingJobs jobs = new TrainingJobs(2);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch started = new CountDownLatch(1);
-        TrainingJob<String> first = jobs.submit("expert a", job -> {
-            started.countDown();
-            release.await(20, TimeUnit.SECONDS);
-            return "first";
-        });
+        TrainingJob<String> first = jobs.submit("expert a", untilReleased(started, release));
         TrainingJob<TrainingJob.State> second = jobs.submit("expert a", job -> first.state());
         TrainingJob<String> other = jobs.submit("expert b", job -> "other");
         assertTrue(started.await(20, TimeUnit.SECONDS));
@@ -65,5 +57,14 @@ public class TrainingJobsTest {
         release.countDown();
         assertEquals("the first had ended when the second began", TrainingJob.State.SUCCEEDED, second.await());
         jobs.shutdown(1000);
+    }
+
+    /** A job that says it started, then runs until {@code release}. */
+    private static TrainingJobs.Body<String> untilReleased(CountDownLatch started, CountDownLatch release) {
+        return job -> {
+            started.countDown();
+            release.await(20, TimeUnit.SECONDS);
+            return "released";
+        };
     }
 }
