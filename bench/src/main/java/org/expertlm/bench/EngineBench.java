@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderGraphs;
 import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.lm.DirectScorer;
 import org.expertlm.engine.lm.RankClassifier;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
@@ -96,10 +98,12 @@ public final class EngineBench {
             trainTokens += batch.tokens();
         }
         List<Map<String, INDArray>> score = new ArrayList<>();
+        List<Batch> scoreBatches = new ArrayList<>();
         long scoreTokens = 0;
         for (int b = 0; b < SCORE_BATCHES; b++) {
             Batch batch = batch(encoder, lm, layers, random, SCORE_INPUTS, FOUR, false);
             score.add(batch.placeholders());
+            scoreBatches.add(batch);
             scoreTokens += batch.tokens();
         }
 
@@ -115,7 +119,7 @@ public final class EngineBench {
         }
         double oneGraphScoreSeconds = (System.nanoTime() - clock) / 1e9 / SCORE_ROUNDS;
         operationThreads(1);
-        List<INDArray> scores = new ArrayList<>();
+        List<INDArray> graphScores = new ArrayList<>();
         for (int round = 0; round < WARM_UP; round++) {
             scoreSideBySide(graphs, score);
         }
@@ -123,10 +127,37 @@ public final class EngineBench {
         for (int round = 0; round < SCORE_ROUNDS; round++) {
             List<INDArray> sums = scoreSideBySide(graphs, score);
             if (round == 0) {
-                scores.addAll(sums);
+                graphScores.addAll(sums);
             }
         }
+        double graphsScoreSeconds = (System.nanoTime() - clock) / 1e9 / SCORE_ROUNDS;
+        // Then as the engine scores now: the direct scorer, batches side by side on the workers.
+        DirectScorer direct = DirectScorer.of(lm);
+        List<DirectScorer> scorers = Collections.nCopies(workers.threads(), direct);
+        for (int round = 0; round < WARM_UP; round++) {
+            workers.map(scoreBatches, scorers, (scorer, b) -> scorer.scores(b.states(), b.answers()), n -> { });
+        }
+        List<double[][]> directScores = null;
+        clock = System.nanoTime();
+        for (int round = 0; round < SCORE_ROUNDS; round++) {
+            List<double[][]> sums = workers.map(scoreBatches, scorers, (scorer, b) -> scorer.scores(b.states(), b.answers()),
+                    n -> { });
+            directScores = round == 0 ? sums : directScores;
+        }
         double scoreSeconds = (System.nanoTime() - clock) / 1e9 / SCORE_ROUNDS;
+        List<INDArray> scores = new ArrayList<>();
+        double directGraphDiff = 0;
+        for (int b = 0; b < scoreBatches.size(); b++) {
+            double[][] d = directScores.get(b);
+            float[] flat = new float[d.length * d[0].length];
+            for (int i = 0; i < d.length; i++) {
+                for (int c = 0; c < d[i].length; c++) {
+                    flat[i * d[i].length + c] = (float) d[i][c];
+                    directGraphDiff = Math.max(directGraphDiff, Math.abs(d[i][c] - graphScores.get(b).getDouble(i * d[i].length + c)));
+                }
+            }
+            scores.add(Nd4j.create(flat, new long[] {flat.length}, 'c'));
+        }
 
         // Training: the first WARM_UP steps are not timed; every step's loss is kept for the parity check.
         Map<String, FloatTensor> tensors = new LinkedHashMap<>(); // what the reference reads
@@ -192,17 +223,20 @@ public final class EngineBench {
         System.out.printf("%-34s %14s %14s%n", "", "training tok/s", "scoring tok/s");
         System.out.printf("%-34s %14.0f %14.0f%n", "ELM, one graph on " + threads + " threads", timedTrainTokens / oneGraphTrainSeconds,
                 scoreTokens / oneGraphScoreSeconds);
-        System.out.printf("%-34s %14.0f %14.0f%n", "ELM, " + graphs.size() + " graphs side by side (engine)", oursTrain,
-                oursScore);
+        System.out.printf("%-34s %14.0f %14.0f%n", "ELM, " + graphs.size() + " graphs side by side", oursTrain,
+                scoreTokens / graphsScoreSeconds);
+        System.out.printf("%-34s %14s %14.0f%n", "ELM, direct scorer side by side", "(as above)", oursScore);
         JsonNode theirs = reference(python, exchange);
         double theirsTrain = timedTrainTokens / theirs.path("trainSeconds").asDouble();
         double theirsScore = scoreTokens / theirs.path("scoreSeconds").asDouble();
         System.out.printf("%-34s %14.0f %14.0f%n", "PyTorch " + theirs.path("torch").asText(), theirsTrain, theirsScore);
-        System.out.printf("side by side / one graph         training %.2fx   scoring %.2fx%n", oneGraphTrainSeconds / trainSeconds,
-                oneGraphScoreSeconds / scoreSeconds);
+        System.out.printf("side by side / one graph         training %.2fx   scoring %.2fx (graphs), %.2fx (direct)%n",
+                oneGraphTrainSeconds / trainSeconds, oneGraphScoreSeconds / graphsScoreSeconds, oneGraphScoreSeconds / scoreSeconds);
+        System.out.printf("direct scorer / graphs side by side: scoring %.2fx; scores max |diff| between them %.2e%n",
+                graphsScoreSeconds / scoreSeconds, directGraphDiff);
         System.out.printf("ratio ELM / PyTorch     training %.2fx (target >= 0.70x)   scoring %.2fx (target >= 1.00x)%n",
                 oursTrain / theirsTrain, oursScore / theirsScore);
-        System.out.printf("parity: scores max |diff| %.2e; first-step gradients max relative diff %.2e; losses max |diff| %.2e"
+        System.out.printf("parity (the engine's ways: direct scores, training in parts): scores max |diff| %.2e; first-step gradients max relative diff %.2e; losses max |diff| %.2e"
                 + " over %d steps (%.4f -> %.4f)%n", theirs.path("scoreDiff").asDouble(), theirs.path("gradientDiff").asDouble(),
                 theirs.path("lossDiff").asDouble(), steps, losses[0], losses[steps - 1]);
         System.out.printf("tokens per step %.0f, per scoring batch %.0f; ELM scores %.1f inputs/s (4 choices each)%n",

@@ -19,6 +19,9 @@ public final class DecoderBlocks {
     /** Large enough that softmax gives a masked position no weight, small enough to stay finite. */
     public static final double MASKED = -1e9;
 
+    /** The decoder's layer-norm epsilon. */
+    public static final double LAYER_NORM_EPSILON = 1e-5;
+
     private final SameDiff sd;
     private final Parameters p;
     private final int dim;
@@ -96,9 +99,9 @@ public final class DecoderBlocks {
         return x.add(sd.reshape(adapted(linear(hidden, prefix + ".out", inner, dim), prefix), hiddenShape));
     }
 
-    /** Layer norm over the last dimension (epsilon 1e-5). */
+    /** Layer norm over the last dimension (epsilon {@value #LAYER_NORM_EPSILON}). */
     public SDVariable layerNorm(SDVariable x, String name) {
-        return GraphOps.layerNorm(sd, x, 2, p.get(name + ".weight", dim), p.get(name + ".bias", dim), 1e-5);
+        return GraphOps.layerNorm(sd, x, 2, p.get(name + ".weight", dim), p.get(name + ".bias", dim), LAYER_NORM_EPSILON);
     }
 
     /** 0 on and below the diagonal, {@link #MASKED} above: the mask of {@link #causalSelfAttention}. */

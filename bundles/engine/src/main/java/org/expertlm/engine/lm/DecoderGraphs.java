@@ -7,8 +7,9 @@ import org.expertlm.engine.graph.SideBySide;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 /**
- * A model's graph and its replicas over the same weights, one per worker of the engine, so that
- * batches (or the parts of a training step) run side by side (see {@link SideBySide}).
+ * A model's graph and its replicas over the same weights, one per worker of the engine, so that the
+ * parts of a training step run side by side (see {@link SideBySide}); scoring needs no replicas (see
+ * {@link DirectScorer}).
  */
 public final class DecoderGraphs {
 

@@ -56,10 +56,13 @@ public final class DecoderLm {
     private final Consumer<SameDiff> rebuild;
     /** False for a replica: its weight arrays are another graph's, freed by that graph. */
     private final boolean ownsWeights;
+    /** The adapters under a frozen base, or null (a base model, a fine-tuned decoder). */
+    private final AdapterPlan plan;
 
     private DecoderLm(DecoderConfig config, SameDiff sd, DataType type, Consumer<SameDiff> rebuild,
-            boolean ownsWeights) {
+            boolean ownsWeights, AdapterPlan plan) {
         this.config = config;
+        this.plan = plan;
         this.outputIndex = config.outputIndex();
         this.sd = sd;
         this.type = type;
@@ -159,14 +162,14 @@ public final class DecoderLm {
                         + "this ND4J version keeps arrays differently (see DecoderLm#replica)");
             }
         }
-        return new DecoderLm(config, copy, type, rebuild, false);
+        return new DecoderLm(config, copy, type, rebuild, false, plan);
     }
 
     private static DecoderLm build(DecoderConfig c, Map<String, FloatTensor> encoderWeights, SameDiff sd, Parameters parameters,
             AdapterPlan plan, DataType type) {
         graph(c, encoderWeights, sd, parameters, plan, type);
         // A replica's parameters are created from this graph's arrays; everything else is swapped in after it is built.
-        return new DecoderLm(c, sd, type, s -> graph(c, encoderWeights, s, Parameters.sharing(s, sd), plan, type), true);
+        return new DecoderLm(c, sd, type, s -> graph(c, encoderWeights, s, Parameters.sharing(s, sd), plan, type), true, plan);
     }
 
     private static void graph(DecoderConfig c, Map<String, FloatTensor> encoderWeights, SameDiff sd, Parameters parameters,
@@ -240,6 +243,18 @@ public final class DecoderLm {
 
     public SameDiff graph() {
         return sd;
+    }
+
+    /** The adapters this graph puts under a frozen base, or null when it has none. */
+    public AdapterPlan plan() {
+        return plan;
+    }
+
+    /** The array of the graph's weight {@code name} (a constant or a variable), or null when it has none. */
+    INDArray weight(String name) {
+        SDVariable v = sd.getVariable(name);
+        return v == null || v.getVariableType() != VariableType.CONSTANT && v.getVariableType() != VariableType.VARIABLE
+                ? null : v.getArr();
     }
 
     /** The bytes the graph's weights take (its constants and variables; every one is this graph's own copy). */

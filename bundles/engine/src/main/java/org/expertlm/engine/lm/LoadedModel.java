@@ -21,15 +21,16 @@ import org.nd4j.linalg.api.buffer.DataType;
  * A base model, or an expert over its base model, loaded into a graph of its own, ready to score
  * answer choices and to generate: the encoder's states of an input are computed once and shared by
  * every choice (and, through the encoder's cache, by every model taking over at the same depth). One
- * call at a time, whose batches run side by side on replicas of the graph (one per worker).
+ * call at a time, whose batches run side by side on the engine's workers through the model's
+ * {@link DirectScorer}; generation runs on the graph.
  */
 public final class LoadedModel implements AutoCloseable {
-
 
     private final String name;
     private final MiniLmModel encoder;
     private final DecoderLm lm;
-    private final DecoderGraphs graphs;
+    private final DirectScorer scorer;
+    private final SideBySide workers;
     private final int memoryLayers;
     private final long bytes;
     private boolean closed;
@@ -38,12 +39,13 @@ public final class LoadedModel implements AutoCloseable {
         this.name = name;
         this.encoder = encoder;
         this.lm = lm;
-        this.graphs = DecoderGraphs.of(lm, workers);
+        this.scorer = DirectScorer.of(lm);
+        this.workers = workers;
         this.memoryLayers = memoryLayers;
-        this.bytes = lm.bytes();
+        this.bytes = lm.bytes() + scorer.bytes();
     }
 
-    /** Loads a base model, with a graph for each of {@code workers}' threads. */
+    /** Loads a base model, to score on {@code workers}. */
     public static LoadedModel base(BaseModel base, MiniLmModel encoder, SideBySide workers) {
         checkEncoder(base, encoder);
         SameDiff sd = SameDiff.create();
@@ -52,7 +54,7 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * Loads an expert over its base model, with a graph for each of {@code workers}' threads.
+     * Loads an expert over its base model, to score on {@code workers}.
      *
      * @throws IllegalArgumentException when the expert adapts another base model, or its tensors are not
      *     the ones its adapter configuration makes (names and shapes)
@@ -90,7 +92,7 @@ public final class LoadedModel implements AutoCloseable {
         return name;
     }
 
-    /** The bytes the model's weights take. */
+    /** The bytes the model's weights take (its graph's and its scorer's). */
     public long bytes() {
         return bytes;
     }
@@ -100,7 +102,7 @@ public final class LoadedModel implements AutoCloseable {
         open();
         List<String> texts = inputs.stream().map(ScoringInput::input).toList();
         List<List<String>> choices = inputs.stream().map(ScoringInput::choices).toList();
-        return RankClassifier.scores(graphs, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, null),
+        return RankClassifier.scores(scorer, workers, RankClassifier.encode(encoder, lm, memoryLayers, texts, choices, null),
                 lengthNormalised);
     }
 
@@ -134,7 +136,8 @@ public final class LoadedModel implements AutoCloseable {
                 ProgressLines.of(name + ": encoding", texts.size(), progress, () -> { }));
         long scoring = System.nanoTime();
         progress.accept(String.format("%s: encoded in %.1f s; scoring their choices", name, (scoring - start) / 1e9));
-        return RankClassifier.accuracy(graphs, encoded, ProgressLines.of(name + ": scoring", examples.size(), progress, () -> { }));
+        return RankClassifier.accuracy(scorer, workers, encoded,
+                ProgressLines.of(name + ": scoring", examples.size(), progress, () -> { }));
     }
 
     /** The continuation the decoder generates for the input: greedy when {@code beam} is 1, else beam search. */
@@ -151,6 +154,7 @@ public final class LoadedModel implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            scorer.close();
             lm.close();
         }
     }

@@ -1,6 +1,7 @@
 package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,11 +9,10 @@ import java.util.function.IntConsumer;
 import java.util.function.ToIntFunction;
 
 import org.expertlm.engine.encoder.MiniLmModel;
-import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.NativeMemory;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.tensor.HalfMatrix;
 import org.expertlm.engine.tokenize.WordPieceTokenizer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Rank classification, the paper's scoring rule: each answer choice is scored by the summed
@@ -67,16 +67,17 @@ public final class RankClassifier {
         return out;
     }
 
-    /** Each input's choices' summed log-probabilities (divided by their lengths when {@code lengthNormalised}), in order. */
-    public static List<double[]> scores(DecoderGraphs lm, List<Encoded> inputs, boolean lengthNormalised) {
-        return scores(lm, inputs, lengthNormalised, done -> { });
+    /**
+     * Each input's choices' summed log-probabilities (divided by their lengths when {@code lengthNormalised}), in
+     * order, the batches side by side on {@code workers}.
+     */
+    public static List<double[]> scores(DirectScorer scorer, SideBySide workers, List<Encoded> inputs, boolean lengthNormalised) {
+        return scores(scorer, workers, inputs, lengthNormalised, done -> { });
     }
 
-    /**
-     * As {@link #scores(DecoderGraphs, List, boolean)}, the batches side by side on the graphs, telling
-     * {@code scored} how many inputs are done after each batch (in order).
-     */
-    public static List<double[]> scores(DecoderGraphs lm, List<Encoded> inputs, boolean lengthNormalised, IntConsumer scored) {
+    /** As {@link #scores(DirectScorer, SideBySide, List, boolean)}, telling {@code scored} how many inputs are done after each batch (in order). */
+    public static List<double[]> scores(DirectScorer scorer, SideBySide workers, List<Encoded> inputs, boolean lengthNormalised,
+            IntConsumer scored) {
         double[][] out = new double[inputs.size()][];
         Map<Integer, List<Integer>> byChoices = new LinkedHashMap<>();
         for (int i = 0; i < inputs.size(); i++) {
@@ -88,9 +89,10 @@ public final class RankClassifier {
             batches.addAll(cut(same, i -> inputs.get(i).tokens(), perBatch, (long) SCORE_ROWS / 2 * STEP_INPUT_LENGTH));
         }
         int[] done = {0};
-        List<double[][]> results = lm.workers().map(batches, lm.graphs(), (graph, part) -> {
+        // One scorer serves every worker at once.
+        List<double[][]> results = workers.map(batches, Collections.nCopies(workers.threads(), scorer), (s, part) -> {
             List<Encoded> batch = part.stream().map(inputs::get).toList();
-            return sequenceScores(graph, batch, lengthNormalised);
+            return sequenceScores(s, batch, lengthNormalised);
         }, n -> scored.accept(done[0] += batches.get(n - 1).size()));
         for (int b = 0; b < batches.size(); b++) {
             for (int k = 0; k < batches.get(b).size(); k++) {
@@ -101,30 +103,27 @@ public final class RankClassifier {
     }
 
     /** One batch of inputs with the same number of choices: each choice's summed (or length-normalised) score. */
-    private static double[][] sequenceScores(DecoderLm lm, List<Encoded> batch, boolean lengthNormalised) {
-        int choices = batch.get(0).choices().size();
-        Map<String, INDArray> placeholders = lm.classificationBatch(states(batch), batch.stream().map(Encoded::choices).toList(), null);
-        ClosingMemoryManager.installForThisThread(lm.graph());
-        INDArray sums = lm.graph().output(placeholders, "sequence_logprob").get("sequence_logprob");
-        double[][] out = new double[batch.size()][choices];
-        for (int k = 0; k < batch.size(); k++) {
-            for (int c = 0; c < choices; c++) {
-                out[k][c] = sums.getDouble((long) k * choices + c) / (lengthNormalised ? batch.get(k).choices().get(c).length : 1);
+    private static double[][] sequenceScores(DirectScorer scorer, List<Encoded> batch, boolean lengthNormalised) {
+        double[][] out = scorer.scores(states(batch), batch.stream().map(Encoded::choices).toList());
+        if (lengthNormalised) {
+            for (int k = 0; k < batch.size(); k++) {
+                for (int c = 0; c < out[k].length; c++) {
+                    out[k][c] /= batch.get(k).choices().get(c).length;
+                }
             }
         }
-        placeholders.values().forEach(INDArray::close);
         NativeMemory.afterStep();
         return out;
     }
 
     /** The share of inputs whose best-scored choice is their gold one. */
-    public static double accuracy(DecoderGraphs lm, List<Encoded> inputs) {
-        return accuracy(lm, inputs, done -> { });
+    public static double accuracy(DirectScorer scorer, SideBySide workers, List<Encoded> inputs) {
+        return accuracy(scorer, workers, inputs, done -> { });
     }
 
-    /** As {@link #accuracy(DecoderGraphs, List)}, telling {@code scored} how many inputs are done after each batch. */
-    public static double accuracy(DecoderGraphs lm, List<Encoded> inputs, IntConsumer scored) {
-        List<double[]> scores = scores(lm, inputs, false, scored);
+    /** As {@link #accuracy(DirectScorer, SideBySide, List)}, telling {@code scored} how many inputs are done after each batch. */
+    public static double accuracy(DirectScorer scorer, SideBySide workers, List<Encoded> inputs, IntConsumer scored) {
+        List<double[]> scores = scores(scorer, workers, inputs, false, scored);
         int right = 0;
         for (int i = 0; i < inputs.size(); i++) {
             right += best(scores.get(i)) == inputs.get(i).gold() ? 1 : 0;

@@ -25,6 +25,7 @@ import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
+import org.expertlm.engine.lm.DirectScorer;
 import org.expertlm.engine.lm.Generator;
 import org.expertlm.engine.lm.DecoderGraphs;
 import org.expertlm.engine.lm.RankClassifier;
@@ -345,7 +346,10 @@ public final class ExpertTraining {
             boolean generation, BooleanSupplier cancelled) {
         DecoderLm lm = graphs.lm();
         if (!generation) {
-            return RankClassifier.accuracy(graphs, validation, done -> TrainingRuntime.stopDuringValidation(cancelled));
+            try (DirectScorer scorer = DirectScorer.of(lm)) { // over the weights as they are after this epoch
+                return RankClassifier.accuracy(scorer, graphs.workers(), validation,
+                        done -> TrainingRuntime.stopDuringValidation(cancelled));
+            }
         }
         Generator generator = new Generator(lm, encoder.tokenizer().sepId());
         double sum = 0;
