@@ -145,6 +145,7 @@ public final class EngineBench {
             directScores = round == 0 ? sums : directScores;
         }
         double scoreSeconds = (System.nanoTime() - clock) / 1e9 / SCORE_ROUNDS;
+        direct.close();
         List<INDArray> scores = new ArrayList<>();
         double directGraphDiff = 0;
         for (int b = 0; b < scoreBatches.size(); b++) {

@@ -38,7 +38,7 @@ public final class MiniLmEncoder implements AutoCloseable {
     public static final int HIDDEN = 384;
     public static final int HEADS = 12;
     public static final int LAYERS = 6;
-    private static final double LAYER_NORM_EPSILON = 1e-12;
+    public static final double LAYER_NORM_EPSILON = 1e-12;
 
     private final INDArray wordEmbeddings;
     private final INDArray positionEmbeddings;

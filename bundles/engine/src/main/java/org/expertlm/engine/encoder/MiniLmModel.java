@@ -29,7 +29,7 @@ public final class MiniLmModel implements AutoCloseable {
     public static final String NAME = "all-MiniLM-L6-v2";
     static final String ONNX_ENTRY = "all-minilm-l6-v2.onnx";
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
-    /** Sentences encoded in one graph run. */
+    /** Sentences encoded as one batch. */
     public static final int BATCH = 32;
     /** Bytes of recent texts' token states that {@link #cachedTokenStates} keeps. */
     static final long STATES_CACHE_BYTES = 64L << 20;

@@ -17,10 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class EncoderLayers {
 
-    /** The encoder's attention heads. */
-    public static final int HEADS = 12;
-    /** The encoder's layer-norm epsilon. */
-    public static final double LAYER_NORM_EPSILON = 1e-12;
+    private static final int HEADS = 12;
+    private static final double LAYER_NORM_EPSILON = 1e-12;
 
     private EncoderLayers() {
     }

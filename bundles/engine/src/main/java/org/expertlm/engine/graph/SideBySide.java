@@ -14,8 +14,9 @@ import java.util.function.BiFunction;
 import java.util.function.IntConsumer;
 
 /**
- * The engine's worker threads for independent pieces of graph work (scoring batches, the parts of a
- * training step), each piece on a graph of its own. ND4J's operations run single-threaded in the
+ * The engine's worker threads for independent pieces of work (scoring batches, the parts of a
+ * training step), each piece with a resource of its own at a time (a graph replica, or one shared scorer
+ * named once per worker). ND4J's operations run single-threaded in the
  * engine: measured here, an operation gains little from a second thread, while two batches at once,
  * one per core, nearly double the throughput (see bench/README.md). The workers are the engine's
  * budget of cores: two training jobs at once share them, so that each gets about one.
@@ -61,7 +62,7 @@ public final class SideBySide implements AutoCloseable {
         return new SideBySide(Math.max(1, Math.min(this.threads, threads)), workers, false);
     }
 
-    /** How many pieces run at once at most: the number of graphs worth building for a model. */
+    /** How many pieces run at once at most: the number of graph replicas worth building for a model. */
     public int threads() {
         return threads;
     }
@@ -82,14 +83,23 @@ public final class SideBySide implements AutoCloseable {
             return out;
         }
         BlockingQueue<G> idle = new ArrayBlockingQueue<>(graphs.size(), false, graphs);
+        Pieces pieces = new Pieces();
         List<Future<R>> futures = new ArrayList<>(items.size());
         for (T item : items) {
             futures.add(workers.submit(() -> {
-                G graph = idle.take();
+                pieces.running.incrementAndGet();
                 try {
-                    return work.apply(graph, item);
+                    if (pieces.stopped) {
+                        throw new CancellationException("another piece of the call failed");
+                    }
+                    G graph = idle.take();
+                    try {
+                        return work.apply(graph, item);
+                    } finally {
+                        idle.add(graph);
+                    }
                 } finally {
-                    idle.add(graph);
+                    pieces.finished();
                 }
             }));
         }
@@ -108,27 +118,42 @@ public final class SideBySide implements AutoCloseable {
             }
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } finally {
+            pieces.stopped = true;
             futures.forEach(f -> f.cancel(false));
-            awaitAll(futures);
+            pieces.awaitNoneRunning();
         }
     }
 
-    /** Waits until no piece of a failed call runs any more (a graph is not left running under its caller's next call). */
-    private static void awaitAll(List<? extends Future<?>> futures) {
-        boolean interrupted = false;
-        for (Future<?> f : futures) {
-            while (!f.isDone()) {
-                try {
-                    f.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException | CancellationException e) {
-                    break;
+    /**
+     * The pieces of one call that are running. A failed call returns only once none runs any more, so that
+     * nothing of it runs under its caller's next step (or on arrays the caller frees): cancelling a running
+     * {@link Future} marks it done while its work goes on, so the futures cannot tell.
+     */
+    private static final class Pieces {
+        /** Set before waiting: a piece that starts afterwards does nothing (it checks after counting itself in). */
+        volatile boolean stopped;
+        final AtomicInteger running = new AtomicInteger();
+
+        void finished() {
+            if (running.decrementAndGet() == 0) {
+                synchronized (this) {
+                    notifyAll();
                 }
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+
+        synchronized void awaitNoneRunning() {
+            boolean interrupted = false;
+            while (running.get() > 0) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

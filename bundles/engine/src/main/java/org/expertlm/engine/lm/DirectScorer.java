@@ -10,7 +10,7 @@ import org.expertlm.engine.direct.Norm;
 import org.expertlm.engine.direct.Scratch;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
-import org.expertlm.engine.graph.EncoderLayers;
+import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
@@ -29,12 +29,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * (LoRA's update folded into the weight it adapts, W + alpha/rank·A·B; query, key and value in one
  * product; the attention scale and GELU's 1/√2 folded into the products around them); the encoder's
  * adapted layers and the cross-attention keys and values run on each input's real tokens only,
- * attention one input at a time, so that nothing is padded or masked; the output layer runs on the
- * real target tokens only; elementwise work is done in place.
+ * attention one input at a time, so that the inputs' states are neither padded nor masked (the
+ * choices still are: padded to the longest, causally masked); the output layer runs on the real target
+ * tokens only; elementwise work is done in place.
  *
- * <p>A scorer is a snapshot of the model's weights when it was made (the folded copies do not follow
- * later training): make another after the weights change. It is immutable, and threads may score
- * batches on one scorer at once.
+ * <p>A scorer shares some of the model's arrays and copies others (the folded and fused ones), so it
+ * is valid only while the weights stay as they were when it was made: make another after they change.
+ * It is immutable until {@link #close}, and threads may score batches on one scorer at once.
  */
 public final class DirectScorer implements AutoCloseable {
 
@@ -49,6 +50,7 @@ public final class DirectScorer implements AutoCloseable {
     private final List<BertLayer> encoderLayers = new ArrayList<>();
     private final List<DecoderLayer> decoderLayers = new ArrayList<>();
     private final Norm finalNorm;
+    private volatile boolean closed;
 
     /**
      * A Houlsby adapter, x + up(gelu(down(x))); {@code down} is prepared with GELU's 1/√2 folded in, {@code up}
@@ -95,8 +97,8 @@ public final class DirectScorer implements AutoCloseable {
         this.table = weights.required("decoder.embeddings");
         this.type = table.dataType();
         this.positions = DecoderBatches.sinusoids(config.maxLength(), config.dim());
-        for (int layer = DecoderLm.memoryLayers(lm.plan()); layer < 6; layer++) {
-            encoderLayers.add(weights.bertLayer("encoder.layer." + layer + ".", EncoderLayers.HEADS, EncoderLayers.LAYER_NORM_EPSILON));
+        for (int layer = DecoderLm.memoryLayers(lm.plan()); layer < MiniLmEncoder.LAYERS; layer++) {
+            encoderLayers.add(weights.bertLayer("encoder.layer." + layer + ".", MiniLmEncoder.HEADS, MiniLmEncoder.LAYER_NORM_EPSILON));
         }
         for (int layer = 0; layer < config.layers(); layer++) {
             decoderLayers.add(decoderLayer(weights, "decoder.layer." + layer));
@@ -141,9 +143,13 @@ public final class DirectScorer implements AutoCloseable {
         return elements * type.width();
     }
 
-    /** Frees the prepared copies now (a scorer made for one validation, a model evicted); the model's own arrays stay. */
+    /**
+     * Frees the prepared copies now (a scorer made for one validation, a model evicted); the model's own arrays
+     * stay. No call may be scoring then; later ones are refused.
+     */
     @Override
     public void close() {
+        closed = true;
         encoderLayers.forEach(BertLayer::free);
         decoderLayers.forEach(l -> l.linears().forEach(Linear::free));
         encoderLayers.clear();
@@ -156,6 +162,9 @@ public final class DirectScorer implements AutoCloseable {
      * graph's {@code sequence_logprob}, input by input.
      */
     public double[][] scores(List<float[][]> states, List<List<int[]>> choices) {
+        if (closed) {
+            throw new IllegalStateException("this scorer was closed (its model was evicted or trained on); make another");
+        }
         if (states.size() != choices.size() || states.isEmpty()) {
             throw new IllegalArgumentException(states.size() + " inputs' states for " + choices.size()
                     + " choice lists; expected one of each per input, at least one");

@@ -39,7 +39,12 @@ public final class LoadedModel implements AutoCloseable {
         this.name = name;
         this.encoder = encoder;
         this.lm = lm;
-        this.scorer = DirectScorer.of(lm);
+        try {
+            this.scorer = DirectScorer.of(lm);
+        } catch (RuntimeException e) {
+            lm.close();
+            throw e;
+        }
         this.workers = workers;
         this.memoryLayers = memoryLayers;
         this.bytes = lm.bytes() + scorer.bytes();

@@ -22,7 +22,7 @@ import org.expertlm.engine.tokenize.WordPieceTokenizer;
 public final class RankClassifier {
 
     /**
-     * An input as the decoder sees it: the encoder's states up to where the model's own graph takes over
+     * An input as the decoder sees it: the encoder's states up to where the model's own layers take over
      * (in half precision: a training run caches thousands), its choices as output pieces, and the gold
      * choice's index (-1 when unknown).
      */

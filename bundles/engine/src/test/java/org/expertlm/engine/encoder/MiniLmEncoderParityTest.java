@@ -14,7 +14,7 @@ import org.expertlm.engine.tokenize.WordPieceTokenizer;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
-/** Our SameDiff encoder against ONNX Runtime on the same file: sentence vectors within 1e-4. */
+/** Our encoder against ONNX Runtime on the same file: sentence vectors within 1e-4. */
 public class MiniLmEncoderParityTest {
 
     private static WordPieceTokenizer tokenizer;
@@ -63,13 +63,13 @@ public class MiniLmEncoderParityTest {
     }
 
     @Test
-    public void paddingDoesNotChangeASentenceVector() {
+    public void aSentenceVectorIsTheSameAloneOrBesideALongerSentence() {
         int[] shortOne = tokenizer.encode("a short sentence");
-        int[] longOne = tokenizer.encode("a much longer sentence that forces the short one to be padded in the batch");
+        int[] longOne = tokenizer.encode("a much longer sentence that sits beside the short one in the batch");
         float[] alone = encoder.embed(List.of(shortOne))[0];
-        float[] padded = encoder.embed(List.of(shortOne, longOne))[0];
+        float[] beside = encoder.embed(List.of(shortOne, longOne))[0];
         for (int d = 0; d < alone.length; d++) {
-            assertEquals(alone[d], padded[d], 1e-5);
+            assertEquals(alone[d], beside[d], 1e-5);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 
 import org.junit.Test;
@@ -63,6 +64,46 @@ public class SideBySideTest {
                     n -> { }));
             one.close(); // a share stops nothing
             assertEquals(List.of(1, 2), workers.map(List.of(1, 2), List.of("a", "b"), (graph, item) -> item, n -> { }));
+        }
+    }
+
+    @Test
+    public void aFailedCallReturnsOnlyOnceItsRunningPiecesHaveFinished() throws Exception {
+        try (SideBySide workers = new SideBySide(2)) {
+            CountDownLatch blockedStarted = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch returned = new CountDownLatch(1);
+            AtomicBoolean finished = new AtomicBoolean();
+            // Releases the blocked piece once the call has returned, or after half a second if it waits as it should.
+            Thread releaser = new Thread(() -> {
+                try {
+                    returned.await(500, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                release.countDown();
+            });
+            releaser.start();
+            assertThrows(IllegalArgumentException.class, () -> workers.map(List.of(1, 2), List.of("a", "b"), (graph, item) -> {
+                try {
+                    // The failing piece comes first, so that the call sees its failure while the second still runs.
+                    if (item == 2) {
+                        blockedStarted.countDown();
+                        release.await();
+                        finished.set(true);
+                        return item;
+                    }
+                    blockedStarted.await();
+                    throw new IllegalArgumentException("the other piece fails while the first runs");
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, n -> { }));
+            boolean whenReturned = finished.get();
+            returned.countDown();
+            releaser.join();
+            assertTrue("the call returned while one of its pieces was still running (its caller may free what that piece uses)",
+                    whenReturned);
         }
     }
 }

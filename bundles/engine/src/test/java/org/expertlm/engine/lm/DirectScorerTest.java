@@ -1,9 +1,12 @@
 package org.expertlm.engine.lm;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +18,7 @@ import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.GradientCheck;
 import org.expertlm.engine.graph.Parameters;
+import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -50,7 +54,7 @@ public class DirectScorerTest {
         Random random = new Random(11);
         Map<String, FloatTensor> tensors = new LinkedHashMap<>();
         BaseModel.expectedShapes(CONFIG).forEach((name, shape) -> {
-            float[] values = new float[(int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
+            float[] values = new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) ((name.endsWith("norm.weight") ? 1 : 0) + random.nextGaussian() * (name.endsWith(".bias") ? 0.02 : 0.1));
             }
@@ -74,10 +78,53 @@ public class DirectScorerTest {
     @Test
     public void aBaseModelAndAFineTunedDecoderScoreAsTheirGraphsDo() {
         assertScoresAsTheGraph(null, DataType.DOUBLE, 1e-9);
+        for (DataType type : List.of(DataType.DOUBLE, DataType.FLOAT)) {
+            SameDiff sd = SameDiff.create();
+            DecoderLm fineTuned = DecoderLm.fineTuning(base, encoder.weights(), sd, type);
+            perturb(sd);
+            assertClose(fineTuned, DecoderLm.memoryLayers(null), type == DataType.DOUBLE ? 1e-9 : 1e-4);
+        }
+    }
+
+    @Test
+    public void inputsWithDifferentNumbersOfChoicesAndOneTokenChoicesScoreAsEachAlone() {
+        AdapterPlan plan = new AdapterPlan(Set.of("ffn"), 32, Set.of("cross"), 4, 8, 1, 5);
         SameDiff sd = SameDiff.create();
-        DecoderLm fineTuned = DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT);
+        DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.DOUBLE);
         perturb(sd);
-        assertClose(fineTuned, DecoderLm.memoryLayers(null), 1e-4);
+        List<float[][]> states = encoder.tokenStates(TEXTS, DecoderLm.memoryLayers(plan));
+        // One-token choices only: the graph pads them to two positions, the scorer does not.
+        List<List<int[]>> choices = List.of(List.of(new int[] {102}, new int[] {1996}),
+                List.of(new int[] {1997}, new int[] {1998}, new int[] {1999}, new int[] {102}), List.of(new int[] {2000}));
+        try (DirectScorer scorer = DirectScorer.of(lm)) {
+            double[][] together = scorer.scores(states, choices);
+            for (int i = 0; i < choices.size(); i++) {
+                double[] alone = lm.score(states.get(i), choices.get(i), false);
+                assertEquals(alone.length, together[i].length);
+                for (int c = 0; c < alone.length; c++) {
+                    assertEquals("input " + i + ", choice " + c, alone[c], together[i][c], 1e-9);
+                }
+            }
+        }
+    }
+
+    @Test
+    public void oneScorerServesSeveralThreadsAtOnce() {
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd,
+                new AdapterPlan(Set.of("self"), 32, Set.of(), 4, 8, 2, 9), DataType.FLOAT);
+        perturb(sd);
+        List<float[][]> states = encoder.tokenStates(TEXTS, DecoderLm.memoryLayers(lm.plan()));
+        try (DirectScorer scorer = DirectScorer.of(lm); SideBySide workers = new SideBySide(2)) {
+            double[][] expected = scorer.scores(states, CHOICES);
+            List<double[][]> results = workers.map(List.of(0, 1, 2, 3, 4, 5, 6, 7), Collections.nCopies(2, scorer),
+                    (s, call) -> s.scores(states, CHOICES), n -> { });
+            for (double[][] result : results) {
+                for (int i = 0; i < expected.length; i++) {
+                    assertArrayEquals(expected[i], result[i], 0.0); // the same operations on the same arrays
+                }
+            }
+        }
     }
 
     @Test
@@ -115,7 +162,14 @@ public class DirectScorerTest {
         List<float[][]> states = encoder.tokenStates(TEXTS, layers);
         INDArray expected = lm.graph().output(lm.classificationBatch(states, CHOICES, null), "sequence_logprob")
                 .get("sequence_logprob");
-        double[][] direct = DirectScorer.of(lm).scores(states, CHOICES);
+        DirectScorer scorer = DirectScorer.of(lm);
+        double[][] direct = scorer.scores(states, CHOICES);
+        scorer.close();
+        // Closing frees the scorer's own copies only: the model still computes what it did, and the scorer refuses.
+        INDArray again = lm.graph().output(lm.classificationBatch(states, CHOICES, null), "sequence_logprob")
+                .get("sequence_logprob");
+        assertEquals(0.0, again.sub(expected).amaxNumber().doubleValue(), 0.0);
+        assertThrows(IllegalStateException.class, () -> scorer.scores(states, CHOICES));
         for (int i = 0; i < CHOICES.size(); i++) {
             for (int c = 0; c < CHOICES.get(i).size(); c++) {
                 double graph = expected.getDouble((long) i * CHOICES.get(i).size() + c);
