@@ -45,7 +45,7 @@ public class DistributionIT {
 
     @After
     public void stopDaemon() throws Exception {
-        script.stopDaemon();
+        script.stopDaemonAndDelete();
     }
 
     @Test

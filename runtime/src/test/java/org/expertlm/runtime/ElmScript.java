@@ -12,9 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -90,7 +92,28 @@ final class ElmScript {
         run("stop");
         Path pid = work.resolve("elm.pid");
         if (Files.exists(pid)) {
-            ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
+            ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(p -> {
+                p.destroyForcibly();
+                p.onExit().join();
+            });
+        }
+    }
+
+    /**
+     * Stops the daemon, then deletes {@link #root}: a run leaves hundreds of megabytes of fetched data, a
+     * distribution's work folder and models behind. {@code -Delm.keepTestFolders=true} keeps them to look at.
+     */
+    void stopDaemonAndDelete() throws Exception {
+        stopDaemon();
+        if (Boolean.getBoolean("elm.keepTestFolders")) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("could not delete the test folder " + root + ": " + e);
         }
     }
 

@@ -37,7 +37,7 @@ public class ExpertCommandsIT {
 
     @After
     public void stop() throws Exception {
-        elm.stopDaemon();
+        elm.stopDaemonAndDelete();
     }
 
     @Test

@@ -36,6 +36,23 @@ public interface ModelWeights {
         return Linear.owning(own.muli(weightScale), bias, biasScale);
     }
 
+    /** The product before a GELU, giving z = u/√2 for its u (see {@link BertLayer#gelu}). */
+    default Linear beforeGelu(String name) {
+        return linear(name, Math.sqrt(0.5), Math.sqrt(0.5));
+    }
+
+    /** The product after a GELU, taking GELU(u)·√2 (the weight scaled by 1/√2, the bias as it is). */
+    default Linear afterGelu(String name) {
+        return linear(name, Math.sqrt(0.5), 1);
+    }
+
+    /** A query projection with the attention scale 1/√(head width) folded into weight and bias. */
+    default Linear query(String name, int heads) {
+        int dim = (int) required(name + ".weight").rows();
+        double scale = 1 / Math.sqrt(dim / (double) heads);
+        return linear(name, scale, scale);
+    }
+
     /** The layer norm {@code name} ({@code .weight} and {@code .bias}). */
     default Norm norm(String name, double epsilon) {
         return Norm.of(required(name + ".weight"), required(name + ".bias"), epsilon);
@@ -55,14 +72,11 @@ public interface ModelWeights {
      * {@code output.LayerNorm}) prepared as {@link BertLayer} needs it.
      */
     default BertLayer bertLayer(String prefix, int heads, double epsilon) {
-        int dim = (int) required(prefix + "attention.self.query.weight").rows();
-        double scale = 1 / Math.sqrt(dim / (double) heads);
-        double half = Math.sqrt(0.5);
         return new BertLayer(heads,
-                Linear.fused(linear(prefix + "attention.self.query", scale, scale), linear(prefix + "attention.self.key", 1, 1),
+                Linear.fused(query(prefix + "attention.self.query", heads), linear(prefix + "attention.self.key", 1, 1),
                         linear(prefix + "attention.self.value", 1, 1)),
                 linear(prefix + "attention.output.dense", 1, 1), norm(prefix + "attention.output.LayerNorm", epsilon),
-                linear(prefix + "intermediate.dense", half, half), linear(prefix + "output.dense", half, 1),
+                beforeGelu(prefix + "intermediate.dense"), afterGelu(prefix + "output.dense"),
                 norm(prefix + "output.LayerNorm", epsilon));
     }
 }

@@ -1,6 +1,7 @@
 package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.expertlm.engine.direct.BertLayer;
@@ -38,8 +39,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * It is immutable until {@link #close}, and threads may score batches on one scorer at once.
  */
 public final class DirectScorer implements AutoCloseable {
-
-    private static final double SQRT_HALF = Math.sqrt(0.5);
 
     private final DecoderLm lm;
     private final DecoderConfig config;
@@ -247,13 +246,14 @@ public final class DirectScorer implements AutoCloseable {
             x.addi(layer.ffnAdapter.applyInPlace(scratch.keep(layer.ffnOut.apply(hidden))));
         }
         // The output layer on the real target tokens only.
-        List<Integer> real = new ArrayList<>();
+        int[] real = new int[Arrays.stream(targets).mapToInt(t -> t.length).sum()];
+        int n = 0;
         for (int r = 0; r < rows; r++) {
             for (int t = 0; t < targets[r].length; t++) {
-                real.add(r * length + t);
+                real[n++] = r * length + t;
             }
         }
-        INDArray last = scratch.keep(Nd4j.pullRows(x, 1, real.stream().mapToInt(Integer::intValue).toArray()));
+        INDArray last = scratch.keep(Nd4j.pullRows(x, 1, real));
         finalNorm.applyInPlace(last);
         INDArray logits = scratch.keep(Nd4j.createUninitialized(type, last.rows(), table.rows()));
         Nd4j.gemm(last, table, logits, false, true, 1.0, 0.0);
@@ -318,24 +318,23 @@ public final class DirectScorer implements AutoCloseable {
     }
 
     private DecoderLayer decoderLayer(ModelWeights w, String p) {
-        double scale = 1 / Math.sqrt(config.dim() / (double) config.heads());
+        int heads = config.heads();
         double epsilon = DecoderBlocks.LAYER_NORM_EPSILON;
         return new DecoderLayer(
                 w.norm(p + ".self.norm", epsilon),
-                Linear.fused(w.linear(p + ".self.query", scale, scale), w.linear(p + ".self.key", 1, 1),
-                        w.linear(p + ".self.value", 1, 1)),
+                Linear.fused(w.query(p + ".self.query", heads), w.linear(p + ".self.key", 1, 1), w.linear(p + ".self.value", 1, 1)),
                 w.linear(p + ".self.output", 1, 1), houlsby(w, p + ".self.adapter"),
-                w.norm(p + ".cross.norm", epsilon), w.linear(p + ".cross.query", scale, scale),
+                w.norm(p + ".cross.norm", epsilon), w.query(p + ".cross.query", heads),
                 Linear.fused(w.linear(p + ".cross.key", 1, 1), w.linear(p + ".cross.value", 1, 1)),
                 w.linear(p + ".cross.output", 1, 1), houlsby(w, p + ".cross.adapter"),
-                w.norm(p + ".ffn.norm", epsilon), w.linear(p + ".ffn.in", SQRT_HALF, SQRT_HALF),
-                w.linear(p + ".ffn.out", SQRT_HALF, 1), houlsby(w, p + ".ffn.adapter"));
+                w.norm(p + ".ffn.norm", epsilon), w.beforeGelu(p + ".ffn.in"), w.afterGelu(p + ".ffn.out"),
+                houlsby(w, p + ".ffn.adapter"));
     }
 
     private static Houlsby houlsby(ModelWeights w, String name) {
         if (w.array(name + ".down.weight") == null) {
             return new Houlsby(null, null);
         }
-        return new Houlsby(w.linear(name + ".down", SQRT_HALF, SQRT_HALF), w.linear(name + ".up", SQRT_HALF, 1));
+        return new Houlsby(w.beforeGelu(name + ".down"), w.afterGelu(name + ".up"));
     }
 }
