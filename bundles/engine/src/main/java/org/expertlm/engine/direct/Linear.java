@@ -43,6 +43,13 @@ public record Linear(INDArray weight, INDArray bias, boolean prepared) {
         return out.addiRowVector(bias);
     }
 
+    /** The gradient of the product's input given its output's, {@code dy} [N, out]: dy · Wᵀ, a fresh array [N, in]. */
+    public INDArray backward(INDArray dy) {
+        INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.rows(), weight.rows());
+        Nd4j.gemm(dy, weight, dx, false, true, 1.0, 0.0);
+        return dx;
+    }
+
     /** The elements this product owns (0 over a model's arrays). */
     public long ownElements() {
         return prepared ? weight.length() + bias.length() : 0;

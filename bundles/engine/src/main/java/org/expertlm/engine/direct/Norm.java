@@ -33,4 +33,47 @@ public record Norm(INDArray gain, INDArray bias, double epsilon) {
     public INDArray apply(INDArray x) {
         return applyInPlace(x.dup());
     }
+
+    /**
+     * What a backward pass through the norm needs: the normalised rows before gain and bias, x̂ [N, D],
+     * and each row's deviation, sqrt(variance + epsilon) [N, 1]. Both are fresh arrays, the caller's.
+     */
+    public record Saved(INDArray normalised, INDArray deviation) {
+
+        public void free() {
+            Scratch.free(normalised);
+            Scratch.free(deviation);
+        }
+    }
+
+    /** The rows of {@code x} normalised in place, as {@link #applyInPlace}, keeping what {@link #backward} needs. */
+    public Saved applyInPlaceSaving(INDArray x) {
+        INDArray mean = x.mean(true, 1);
+        x.subiColumnVector(mean);
+        INDArray squares = x.mul(x);
+        INDArray deviation = Transforms.sqrt(squares.mean(true, 1).addi(epsilon), false);
+        x.diviColumnVector(deviation);
+        INDArray normalised = x.dup();
+        x.muliRowVector(gain).addiRowVector(bias);
+        Scratch.free(mean);
+        Scratch.free(squares);
+        return new Saved(normalised, deviation);
+    }
+
+    /**
+     * The gradient of the norm's input given its output's, {@code dy} [N, D], in a fresh array (gain and bias
+     * are frozen: theirs is not computed): (g⊙dy − mean(g⊙dy) − x̂·mean(g⊙dy⊙x̂)) / deviation, row by row.
+     */
+    public INDArray backward(INDArray dy, Saved saved) {
+        INDArray dx = dy.mulRowVector(gain);
+        INDArray product = dx.mul(saved.normalised);
+        INDArray projection = product.mean(true, 1);
+        INDArray mean = dx.mean(true, 1);
+        product.assign(saved.normalised).muliColumnVector(projection);
+        dx.subiColumnVector(mean).subi(product).diviColumnVector(saved.deviation);
+        Scratch.free(product);
+        Scratch.free(projection);
+        Scratch.free(mean);
+        return dx;
+    }
 }

@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Map;
 import org.expertlm.engine.graph.ClosingMemoryManager;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.graph.SideBySide;
+import org.expertlm.engine.lm.DirectTrainer;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.SafeTensors;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -64,6 +66,8 @@ public final class AdamW implements AutoCloseable {
     private final SideBySide workers;
     private final List<String> variables;
     private final String loss;
+    /** Computes the gradients instead of the graphs' differentiation, or null (see {@link DirectTrainer}). */
+    private final DirectTrainer direct;
     private final Config config;
     private final Map<String, INDArray> m = new HashMap<>();
     private final Map<String, INDArray> v = new HashMap<>();
@@ -90,6 +94,7 @@ public final class AdamW implements AutoCloseable {
         this.workers = workers;
         this.variables = List.copyOf(variables);
         this.loss = loss;
+        this.direct = null;
         this.config = config;
         for (SameDiff graph : graphs) {
             if (!graph.getLossVariables().equals(List.of(loss))) {
@@ -102,6 +107,29 @@ public final class AdamW implements AutoCloseable {
             }
             buildGradientsQuietly(graph);
         }
+        zeroMoments();
+    }
+
+    /**
+     * An optimiser of {@code variables} of {@code sd} (an expert's adapters) whose gradients {@code trainer}
+     * computes, without the graph's differentiation; a step's parts run side by side on {@code workers}.
+     * {@code loss} is the graph's name of what the trainer computes: {@code lm_rank_loss} or {@code loss}.
+     */
+    public AdamW(SameDiff sd, DirectTrainer trainer, SideBySide workers, List<String> variables, String loss, Config config) {
+        if (!loss.equals("lm_rank_loss") && !loss.equals("loss")) {
+            throw new IllegalArgumentException("the direct trainer computes lm_rank_loss or loss, not " + loss);
+        }
+        this.sd = sd;
+        this.graphs = List.of(sd);
+        this.workers = workers;
+        this.variables = List.copyOf(variables);
+        this.loss = loss;
+        this.direct = trainer;
+        this.config = config;
+        zeroMoments();
+    }
+
+    private void zeroMoments() {
         for (String name : variables) {
             INDArray w = sd.getVariable(name).getArr();
             m.put(name, Nd4j.zeros(w.dataType(), w.shape()));
@@ -160,13 +188,22 @@ public final class AdamW implements AutoCloseable {
      * batch's loss before the update.
      */
     public double step(List<Map<String, INDArray>> parts) {
-        if (graphs.size() == 1 && parts.size() != 1) {
+        if (direct == null && graphs.size() == 1 && parts.size() != 1) {
             throw new IllegalArgumentException(parts.size() + " parts for an optimiser of one graph; expected one");
         }
         // One graph: its gradients are used where the run left them and freed after the update, on this thread.
-        boolean inPlace = graphs.size() == 1;
-        List<Part> computed = inPlace ? parts.stream().map(p -> gradients(sd, p, false)).toList()
-                : workers.map(parts, graphs, (graph, part) -> gradients(graph, part, true), done -> { });
+        boolean inPlace = direct == null && graphs.size() == 1;
+        List<Part> computed;
+        if (direct != null) {
+            direct.refresh(); // the LoRA updates as the last step left them
+            boolean rankLoss = loss.equals("lm_rank_loss");
+            computed = parts.size() == 1 || workers == null ? parts.stream().map(p -> directPart(p, rankLoss)).toList()
+                    : workers.map(parts, Collections.nCopies(workers.threads(), direct), (trainer, part) -> directPart(part, rankLoss),
+                            done -> { });
+        } else {
+            computed = inPlace ? parts.stream().map(p -> gradients(sd, p, false)).toList()
+                    : workers.map(parts, graphs, (graph, part) -> gradients(graph, part, true), done -> { });
+        }
         double value = 0;
         Map<String, INDArray> gradients = computed.get(0).gradients();
         for (Part part : computed) {
@@ -205,6 +242,11 @@ public final class AdamW implements AutoCloseable {
 
     /** A part's loss and gradients. */
     private record Part(double loss, Map<String, INDArray> gradients) {
+    }
+
+    private Part directPart(Map<String, INDArray> part, boolean rankLoss) {
+        DirectTrainer.Result result = direct.gradients(part, rankLoss);
+        return new Part(result.loss(), new HashMap<>(result.gradients()));
     }
 
     /**

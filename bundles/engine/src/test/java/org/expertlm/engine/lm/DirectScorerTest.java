@@ -5,28 +5,21 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 
 import org.expertlm.engine.MiniLmFiles;
 import org.expertlm.engine.encoder.MiniLmModel;
 import org.expertlm.engine.graph.AdapterPlan;
-import org.expertlm.engine.graph.GradientCheck;
 import org.expertlm.engine.graph.Parameters;
 import org.expertlm.engine.graph.SideBySide;
-import org.expertlm.engine.tensor.FloatTensor;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The direct scorer computes what the model's graph computes: every adapter kind (Houlsby after each
@@ -35,32 +28,13 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public class DirectScorerTest {
 
-    private static final int[] VOCABULARY = {101, 102, 1996, 1997, 1998, 1999, 2000, 2001, 2002, 2003, 2004, 2005};
-    private static final DecoderConfig CONFIG = new DecoderConfig(2, 384, 6, 96, 8, VOCABULARY);
-    private static final List<String> TEXTS = List.of("A short input.",
-            "A longer input, with a few more words in it than the first one has.",
-            "Review: the film was long and the ending was not what anyone expected. Is it positive or negative?");
-    private static final List<List<int[]>> CHOICES = List.of(
-            List.of(new int[] {1996, 102}, new int[] {1997, 1998, 102}, new int[] {102}),
-            List.of(new int[] {2000, 2001, 2002, 102}, new int[] {1999, 102}, new int[] {2003, 102}),
-            List.of(new int[] {2004, 102}, new int[] {2005, 2005, 2005, 2005, 102}, new int[] {1996, 1997, 102}));
-
     private static MiniLmModel encoder;
     private static BaseModel base;
 
     @BeforeClass
     public static void load() {
         encoder = MiniLmFiles.model(2);
-        Random random = new Random(11);
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-        BaseModel.expectedShapes(CONFIG).forEach((name, shape) -> {
-            float[] values = new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = (float) ((name.endsWith("norm.weight") ? 1 : 0) + random.nextGaussian() * (name.endsWith(".bias") ? 0.02 : 0.1));
-            }
-            tensors.put(name, new FloatTensor(shape, values));
-        });
-        base = new BaseModel("test@sha256:0", encoder.id(), CONFIG, tensors, "0", null);
+        base = TinyDecoders.base(encoder);
     }
 
     @AfterClass
@@ -81,7 +55,7 @@ public class DirectScorerTest {
         for (DataType type : List.of(DataType.DOUBLE, DataType.FLOAT)) {
             SameDiff sd = SameDiff.create();
             DecoderLm fineTuned = DecoderLm.fineTuning(base, encoder.weights(), sd, type);
-            perturb(sd);
+            TinyDecoders.perturb(sd);
             assertClose(fineTuned, DecoderLm.memoryLayers(null), type == DataType.DOUBLE ? 1e-9 : 1e-4);
         }
     }
@@ -91,8 +65,8 @@ public class DirectScorerTest {
         AdapterPlan plan = new AdapterPlan(Set.of("ffn"), 32, Set.of("cross"), 4, 8, 1, 5);
         SameDiff sd = SameDiff.create();
         DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.DOUBLE);
-        perturb(sd);
-        List<float[][]> states = encoder.tokenStates(TEXTS, DecoderLm.memoryLayers(plan));
+        TinyDecoders.perturb(sd);
+        List<float[][]> states = encoder.tokenStates(TinyDecoders.TEXTS, DecoderLm.memoryLayers(plan));
         // One-token choices only: the graph pads them to two positions, the scorer does not.
         List<List<int[]>> choices = List.of(List.of(new int[] {102}, new int[] {1996}),
                 List.of(new int[] {1997}, new int[] {1998}, new int[] {1999}, new int[] {102}), List.of(new int[] {2000}));
@@ -113,12 +87,12 @@ public class DirectScorerTest {
         SameDiff sd = SameDiff.create();
         DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd,
                 new AdapterPlan(Set.of("self"), 32, Set.of(), 4, 8, 2, 9), DataType.FLOAT);
-        perturb(sd);
-        List<float[][]> states = encoder.tokenStates(TEXTS, DecoderLm.memoryLayers(lm.plan()));
+        TinyDecoders.perturb(sd);
+        List<float[][]> states = encoder.tokenStates(TinyDecoders.TEXTS, DecoderLm.memoryLayers(lm.plan()));
         try (DirectScorer scorer = DirectScorer.of(lm); SideBySide workers = new SideBySide(2)) {
-            double[][] expected = scorer.scores(states, CHOICES);
+            double[][] expected = scorer.scores(states, TinyDecoders.CHOICES);
             List<double[][]> results = workers.map(List.of(0, 1, 2, 3, 4, 5, 6, 7), Collections.nCopies(2, scorer),
-                    (s, call) -> s.scores(states, CHOICES), n -> { });
+                    (s, call) -> s.scores(states, TinyDecoders.CHOICES), n -> { });
             for (double[][] result : results) {
                 for (int i = 0; i < expected.length; i++) {
                     assertArrayEquals(expected[i], result[i], 0.0); // the same operations on the same arrays
@@ -130,9 +104,9 @@ public class DirectScorerTest {
     @Test
     public void aTokenOutsideTheOutputVocabularyIsNamed() {
         SameDiff sd = SameDiff.create();
-        DecoderLm lm = DecoderLm.build(CONFIG, encoder.wordEmbeddings(), sd, Parameters.frozen(sd, base.tensors(), DataType.FLOAT),
+        DecoderLm lm = DecoderLm.build(TinyDecoders.CONFIG, encoder.wordEmbeddings(), sd, Parameters.frozen(sd, base.tensors(), DataType.FLOAT),
                 DataType.FLOAT);
-        List<float[][]> states = encoder.tokenStates(TEXTS.subList(0, 1), 6);
+        List<float[][]> states = encoder.tokenStates(TinyDecoders.TEXTS.subList(0, 1), 6);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DirectScorer.of(lm).scores(states, List.of(List.of(new int[] {7, 102}, new int[] {102}))));
         assertTrue(e.getMessage(), e.getMessage().contains("token 7 is not in the decoder's output vocabulary"));
@@ -142,37 +116,29 @@ public class DirectScorerTest {
         SameDiff sd = SameDiff.create();
         DecoderLm lm;
         if (plan == null) {
-            lm = DecoderLm.build(CONFIG, encoder.wordEmbeddings(), sd, Parameters.frozen(sd, base.tensors(), type), type);
+            lm = DecoderLm.build(TinyDecoders.CONFIG, encoder.wordEmbeddings(), sd, Parameters.frozen(sd, base.tensors(), type), type);
         } else {
             lm = DecoderLm.withAdapters(base, encoder.weights(), sd, plan, type);
-            perturb(sd); // the adapters start as the identity; moved, every one of them changes the scores
+            TinyDecoders.perturb(sd); // the adapters start as the identity; moved, every one of them changes the scores
         }
         assertClose(lm, DecoderLm.memoryLayers(plan), tolerance);
     }
 
-    /** Moves every trainable variable off its initial value. */
-    private static void perturb(SameDiff sd) {
-        for (String name : GradientCheck.trainable(sd)) {
-            INDArray a = sd.getVariable(name).getArr();
-            a.addi(Nd4j.randn(name.hashCode(), a.shape()).castTo(a.dataType()).muli(0.05));
-        }
-    }
-
     private static void assertClose(DecoderLm lm, int layers, double tolerance) {
-        List<float[][]> states = encoder.tokenStates(TEXTS, layers);
-        INDArray expected = lm.graph().output(lm.classificationBatch(states, CHOICES, null), "sequence_logprob")
+        List<float[][]> states = encoder.tokenStates(TinyDecoders.TEXTS, layers);
+        INDArray expected = lm.graph().output(lm.classificationBatch(states, TinyDecoders.CHOICES, null), "sequence_logprob")
                 .get("sequence_logprob");
         DirectScorer scorer = DirectScorer.of(lm);
-        double[][] direct = scorer.scores(states, CHOICES);
+        double[][] direct = scorer.scores(states, TinyDecoders.CHOICES);
         scorer.close();
         // Closing frees the scorer's own copies only: the model still computes what it did, and the scorer refuses.
-        INDArray again = lm.graph().output(lm.classificationBatch(states, CHOICES, null), "sequence_logprob")
+        INDArray again = lm.graph().output(lm.classificationBatch(states, TinyDecoders.CHOICES, null), "sequence_logprob")
                 .get("sequence_logprob");
         assertEquals(0.0, again.sub(expected).amaxNumber().doubleValue(), 0.0);
-        assertThrows(IllegalStateException.class, () -> scorer.scores(states, CHOICES));
-        for (int i = 0; i < CHOICES.size(); i++) {
-            for (int c = 0; c < CHOICES.get(i).size(); c++) {
-                double graph = expected.getDouble((long) i * CHOICES.get(i).size() + c);
+        assertThrows(IllegalStateException.class, () -> scorer.scores(states, TinyDecoders.CHOICES));
+        for (int i = 0; i < TinyDecoders.CHOICES.size(); i++) {
+            for (int c = 0; c < TinyDecoders.CHOICES.get(i).size(); c++) {
+                double graph = expected.getDouble((long) i * TinyDecoders.CHOICES.get(i).size() + c);
                 assertEquals("input " + i + ", choice " + c, graph, direct[i][c], tolerance);
             }
         }
