@@ -31,6 +31,11 @@ public final class DecoderGraphs {
         return new DecoderGraphs(graphs, workers);
     }
 
+    /** {@code lm} alone, with the workers its callers share (work that needs no replicas: the direct scorer and trainer). */
+    public static DecoderGraphs alone(DecoderLm lm, SideBySide workers) {
+        return new DecoderGraphs(List.of(lm), workers);
+    }
+
     /** The original graph: the one whose weights are read, written and freed. */
     public DecoderLm lm() {
         return graphs.get(0);

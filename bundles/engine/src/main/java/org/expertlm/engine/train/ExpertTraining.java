@@ -26,6 +26,7 @@ import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.DirectScorer;
+import org.expertlm.engine.lm.DirectTrainer;
 import org.expertlm.engine.lm.Generator;
 import org.expertlm.engine.lm.DecoderGraphs;
 import org.expertlm.engine.lm.RankClassifier;
@@ -174,13 +175,18 @@ public final class ExpertTraining {
                     train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, NativeMemory.physicalMb()));
 
             List<String> variables = AdamW.trainableVariables(sd);
-            DecoderGraphs graphs = DecoderGraphs.of(lm, workers);
+            // An expert's adapters train on the direct trainer (the graph stays its reference); a fine-tuned decoder, every
+            // weight of it trainable, on the graph and its replicas.
+            DirectTrainer direct = s.fullDecoder() ? null : DirectTrainer.of(lm);
+            DecoderGraphs graphs = direct == null ? DecoderGraphs.of(lm, workers) : DecoderGraphs.alone(lm, workers);
             int stepsPerEpoch = batches(train, s, 0).size();
             // A generation target is trained on the LM loss alone: the rank loss over one choice is zero, and ND4J
             // M2.1 fails on its softmax over a dimension of length 1.
-            try (AdamW optimiser = new AdamW(graphs.sameDiffs(), workers, variables, generation ? "loss" : "lm_rank_loss", new AdamW.Config(
-                    s.learningRate(), 0.9, 0.999, 1e-8, s.weightDecay(), Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()),
-                    stepsPerEpoch * s.epochs(), s.clipNorm()))) {
+            String loss = generation ? "loss" : "lm_rank_loss";
+            AdamW.Config adamW = new AdamW.Config(s.learningRate(), 0.9, 0.999, 1e-8, s.weightDecay(),
+                    Math.min(s.warmupSteps(), stepsPerEpoch * s.epochs()), stepsPerEpoch * s.epochs(), s.clipNorm());
+            try (direct; AdamW optimiser = direct == null ? new AdamW(graphs.sameDiffs(), workers, variables, loss, adamW)
+                    : new AdamW(sd, direct, workers, variables, loss, adamW)) {
                 ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
                 Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
                 ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
@@ -202,12 +208,12 @@ public final class ExpertTraining {
                     int stepsSinceLine = 0;
                     while (state.batch < batches.size()) {
                         List<Encoded> batch = batches.get(state.batch);
-                        // The step's parts run side by side, one per graph; their gradients add up to the batch's.
+                        // The step's parts run side by side, one per worker; their gradients add up to the batch's.
                         List<Map<String, INDArray>> parts = generation
                                 ? lm.lmParts(RankClassifier.states(batch), batch.stream().map(e -> e.choices().get(0)).toList(),
-                                        graphs.size())
+                                        workers.threads())
                                 : lm.classificationParts(RankClassifier.states(batch), batch.stream().map(Encoded::choices).toList(),
-                                        batch.stream().mapToInt(Encoded::gold).toArray(), graphs.size());
+                                        batch.stream().mapToInt(Encoded::gold).toArray(), workers.threads());
                         state.lossSum += optimiser.step(parts);
                         parts.forEach(p -> p.values().forEach(INDArray::close));
                         NativeMemory.afterStep();
