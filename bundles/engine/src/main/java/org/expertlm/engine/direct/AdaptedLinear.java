@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -42,8 +41,8 @@ public final class AdaptedLinear {
         }
         INDArray weight = frozen.weight().dup('c');
         for (Lora u : updates) {
-            INDArray delta = u.a().mmul(u.b());
-            weight.get(NDArrayIndex.all(), NDArrayIndex.interval(u.column(), u.column() + u.b().columns())).addi(delta.muli(u.factor()));
+            INDArray delta = Linear.product(u.a(), u.b(), false, false, u.factor());
+            weight.get(NDArrayIndex.all(), NDArrayIndex.interval(u.column(), u.column() + u.b().columns())).addi(delta);
             Scratch.free(delta);
         }
         Linear old = current;
@@ -67,13 +66,10 @@ public final class AdaptedLinear {
     public void updateGradients(INDArray x, INDArray dy, Map<String, INDArray> gradients) {
         for (Lora u : updates) {
             INDArray part = dy.get(NDArrayIndex.all(), NDArrayIndex.interval(u.column(), u.column() + u.b().columns())).dup('c');
-            INDArray throughB = Nd4j.createUninitialized(x.dataType(), x.rows(), u.b().rows());
-            Nd4j.gemm(part, u.b(), throughB, false, true, 1.0, 0.0);
-            INDArray da = Nd4j.createUninitialized(x.dataType(), u.a().rows(), u.a().columns());
-            Nd4j.gemm(x, throughB, da, true, false, u.factor(), 0.0);
-            INDArray throughA = x.mmul(u.a());
-            INDArray db = Nd4j.createUninitialized(x.dataType(), u.b().rows(), u.b().columns());
-            Nd4j.gemm(throughA, part, db, true, false, u.factor(), 0.0);
+            INDArray throughB = Linear.product(part, u.b(), false, true, 1.0);
+            INDArray da = Linear.product(x, throughB, true, false, u.factor());
+            INDArray throughA = Linear.product(x, u.a(), false, false, 1.0);
+            INDArray db = Linear.product(throughA, part, true, false, u.factor());
             gradients.put(u.name() + ".lora_a", da);
             gradients.put(u.name() + ".lora_b", db);
             Scratch.free(part);

@@ -20,18 +20,29 @@ public final class Backward {
     public record Attention(INDArray query, INDArray key, INDArray value) {
     }
 
+    /** z · (1 + erf z) and, for its backward pass, 1 + erf z. */
+    public record Gelu(INDArray output, INDArray onePlusErf) {
+    }
+
     /**
-     * The gradient of z · (1 + erf(z)) (see {@link BertLayer#gelu}) at {@code z}, given its output's, {@code dy}:
-     * dy ⊙ (1 + erf(z) + 2/√π · z · e^(−z²)).
+     * z · (1 + erf z) (see {@link BertLayer#gelu}) in a fresh array, keeping 1 + erf z (another) for {@link #gelu(INDArray,
+     * Gelu, INDArray)}: libm's scalar erf is the dearest part of both passes, computed once.
      */
-    public static INDArray gelu(INDArray z, INDArray dy) {
+    public static Gelu gelu(INDArray z) {
+        INDArray onePlusErf = z.dup();
+        Nd4j.getExecutioner().exec(new Erf(onePlusErf, onePlusErf));
+        onePlusErf.addi(1.0);
+        return new Gelu(onePlusErf.mul(z), onePlusErf);
+    }
+
+    /**
+     * The gradient of z · (1 + erf z) at {@code z} given its output's, {@code dy}:
+     * dy ⊙ (1 + erf z + 2/√π · z · e^(−z²)).
+     */
+    public static INDArray gelu(INDArray z, Gelu forward, INDArray dy) {
         INDArray slope = z.mul(z).negi();
         Transforms.exp(slope, false).muli(z).muli(TWO_OVER_ROOT_PI);
-        INDArray erf = z.dup();
-        Nd4j.getExecutioner().exec(new Erf(erf, erf));
-        slope.addi(erf).addi(1.0).muli(dy);
-        Scratch.free(erf);
-        return slope;
+        return slope.addi(forward.onePlusErf()).muli(dy);
     }
 
     /**

@@ -45,9 +45,17 @@ public record Linear(INDArray weight, INDArray bias, boolean prepared) {
 
     /** The gradient of the product's input given its output's, {@code dy} [N, out]: dy · Wᵀ, a fresh array [N, in]. */
     public INDArray backward(INDArray dy) {
-        INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.rows(), weight.rows());
-        Nd4j.gemm(dy, weight, dx, false, true, 1.0, 0.0);
-        return dx;
+        return product(dy, weight, false, true, 1.0);
+    }
+
+    /**
+     * alpha · op(a) · op(b) for matrices, op a transpose where asked, into a fresh row-major array: straight into
+     * BLAS ({@code INDArray.mmul} may copy an operand first, which on the output layer's table cost more than the product).
+     */
+    public static INDArray product(INDArray a, INDArray b, boolean transposeA, boolean transposeB, double alpha) {
+        INDArray out = Nd4j.createUninitialized(a.dataType(), transposeA ? a.columns() : a.rows(), transposeB ? b.rows() : b.columns());
+        Nd4j.gemm(a, b, out, transposeA, transposeB, alpha, 0.0);
+        return out;
     }
 
     /** The elements this product owns (0 over a model's arrays). */

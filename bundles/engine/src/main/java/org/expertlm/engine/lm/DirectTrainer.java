@@ -64,39 +64,29 @@ public final class DirectTrainer implements AutoCloseable {
      */
     private record Houlsby(String name, INDArray down, INDArray downBias, INDArray up, INDArray upBias) {
 
-        /** What the backward pass needs: the adapter's input, z = u/√2 and z·(1 + erf z). */
-        record Saved(INDArray input, INDArray z, INDArray hidden) {
+        /** What the backward pass needs: the adapter's input, z = u/√2 and its GELU. */
+        record Saved(INDArray input, INDArray z, Backward.Gelu hidden) {
         }
 
         Saved forward(INDArray x, Scratch scratch) {
-            INDArray z = scratch.keep(x.mmul(down)).addiRowVector(downBias).muli(HALF_ROOT);
-            INDArray hidden = scratch.keep(BertLayer.gelu(z.dup()));
-            return new Saved(x, z, hidden);
+            INDArray z = scratch.keep(Linear.product(x, down, false, false, 1.0)).addiRowVector(downBias).muli(HALF_ROOT);
+            return new Saved(x, z, keep(Backward.gelu(z), scratch));
         }
 
         /** The adapter's output: its input plus the update, in a fresh array. */
         INDArray output(Saved s, Scratch scratch) {
-            INDArray out = Nd4j.createUninitialized(s.input.dataType(), s.input.rows(), s.input.columns());
-            Nd4j.gemm(s.hidden, up, out, false, false, HALF_ROOT, 0.0);
-            return scratch.keep(out.addi(s.input).addiRowVector(upBias));
+            return scratch.keep(Linear.product(s.hidden.output(), up, false, false, HALF_ROOT).addi(s.input).addiRowVector(upBias));
         }
 
         /** The input's gradient given the output's; puts the adapter's four gradients. */
         INDArray backward(Saved s, INDArray dy, Map<String, INDArray> gradients, Scratch scratch) {
-            INDArray dUp = Nd4j.createUninitialized(dy.dataType(), up.rows(), up.columns());
-            Nd4j.gemm(s.hidden, dy, dUp, true, false, HALF_ROOT, 0.0);
-            gradients.put(name + ".up.weight", dUp);
+            gradients.put(name + ".up.weight", Linear.product(s.hidden.output(), dy, true, false, HALF_ROOT));
             gradients.put(name + ".up.bias", dy.sum(0));
-            INDArray dHidden = scratch.keep(Nd4j.createUninitialized(dy.dataType(), dy.rows(), up.rows()));
-            Nd4j.gemm(dy, up, dHidden, false, true, HALF_ROOT, 0.0);
-            INDArray du = scratch.keep(Backward.gelu(s.z, dHidden)).muli(HALF_ROOT);
-            INDArray dDown = Nd4j.createUninitialized(dy.dataType(), down.rows(), down.columns());
-            Nd4j.gemm(s.input, du, dDown, true, false, 1.0, 0.0);
-            gradients.put(name + ".down.weight", dDown);
+            INDArray dHidden = scratch.keep(Linear.product(dy, up, false, true, HALF_ROOT));
+            INDArray du = scratch.keep(Backward.gelu(s.z, s.hidden, dHidden)).muli(HALF_ROOT);
+            gradients.put(name + ".down.weight", Linear.product(s.input, du, true, false, 1.0));
             gradients.put(name + ".down.bias", du.sum(0));
-            INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.rows(), dy.columns());
-            Nd4j.gemm(du, down, dx, false, true, 1.0, 0.0);
-            return scratch.keep(dx.addi(dy));
+            return scratch.keep(Linear.product(du, down, false, true, 1.0).addi(dy));
         }
     }
 
@@ -200,6 +190,12 @@ public final class DirectTrainer implements AutoCloseable {
         }
         return new Houlsby(name, w.required(name + ".down.weight"), w.required(name + ".down.bias").reshape(1, -1),
                 w.required(name + ".up.weight"), w.required(name + ".up.bias").reshape(1, -1));
+    }
+
+    private static Backward.Gelu keep(Backward.Gelu g, Scratch scratch) {
+        scratch.keep(g.output());
+        scratch.keep(g.onePlusErf());
+        return g;
     }
 
     /** Folds the LoRA updates' current values into the products they adapt: after every optimiser step, before the next. */
@@ -336,7 +332,7 @@ public final class DirectTrainer implements AutoCloseable {
         // ---- the encoder's adapted layers ----
 
         private record EncoderSaved(INDArray input, INDArray queryKeyValue, List<INDArray> probabilities, Norm.Saved attentionNorm,
-                INDArray z, Norm.Saved outputNorm) {
+                INDArray z, Backward.Gelu hidden, Norm.Saved outputNorm) {
         }
 
         private EncoderSaved encoderForward(EncoderLayer layer, INDArray x) {
@@ -351,16 +347,16 @@ public final class DirectTrainer implements AutoCloseable {
             x.addi(scratch.keep(layer.output.apply(context)));
             Norm.Saved attentionNorm = keep(layer.attentionNorm.applyInPlaceSaving(x));
             INDArray z = scratch.keep(layer.in.apply(x));
-            INDArray hidden = scratch.keep(BertLayer.gelu(z.dup()));
-            x.addi(scratch.keep(layer.out.apply(hidden)));
-            return new EncoderSaved(input, qkv, probabilities, attentionNorm, z, keep(layer.outputNorm.applyInPlaceSaving(x)));
+            Backward.Gelu hidden = keep(Backward.gelu(z));
+            x.addi(scratch.keep(layer.out.apply(hidden.output())));
+            return new EncoderSaved(input, qkv, probabilities, attentionNorm, z, hidden, keep(layer.outputNorm.applyInPlaceSaving(x)));
         }
 
         /** The gradient of the layer's input given its output's (null when {@code input} is false: the lowest layer's). */
         private INDArray encoderBackward(EncoderLayer layer, EncoderSaved s, INDArray dy, boolean input) {
             INDArray dOut = scratch.keep(layer.outputNorm.backward(dy, s.outputNorm));
             INDArray dHidden = scratch.keep(layer.out.backward(dOut));
-            INDArray dz = scratch.keep(Backward.gelu(s.z, dHidden));
+            INDArray dz = scratch.keep(Backward.gelu(s.z, s.hidden, dHidden));
             INDArray dAttended = dOut.addi(scratch.keep(layer.in.backward(dz)));
             INDArray da = scratch.keep(layer.attentionNorm.backward(dAttended, s.attentionNorm));
             INDArray dContext = scratch.keep(layer.output.backward(da));
@@ -386,7 +382,7 @@ public final class DirectTrainer implements AutoCloseable {
         private record DecoderSaved(Norm.Saved selfNorm, INDArray selfNormed, INDArray selfQueryKeyValue, INDArray selfProbabilities,
                 INDArray selfContext, Houlsby.Saved selfAdapter, Norm.Saved crossNorm, INDArray crossNormed, INDArray crossQuery,
                 INDArray crossKeyValue, List<INDArray> crossProbabilities, INDArray crossContext, Houlsby.Saved crossAdapter,
-                Norm.Saved ffnNorm, INDArray ffnZ, Houlsby.Saved ffnAdapter) {
+                Norm.Saved ffnNorm, INDArray ffnZ, Backward.Gelu ffnHidden, Houlsby.Saved ffnAdapter) {
         }
 
         private DecoderSaved decoderForward(DecoderLayer layer, INDArray x, INDArray memory, INDArray causal) {
@@ -423,18 +419,18 @@ public final class DirectTrainer implements AutoCloseable {
             INDArray ffnNormed = scratch.keep(x.dup());
             Norm.Saved ffnNorm = keep(layer.ffnNorm.applyInPlaceSaving(ffnNormed));
             INDArray z = scratch.keep(layer.ffnIn.apply(ffnNormed));
-            INDArray hidden = scratch.keep(BertLayer.gelu(z.dup()));
-            Houlsby.Saved ffnAdapter = adapter(layer.ffnAdapter, scratch.keep(layer.ffnOut.apply(hidden)));
+            Backward.Gelu hidden = keep(Backward.gelu(z));
+            Houlsby.Saved ffnAdapter = adapter(layer.ffnAdapter, scratch.keep(layer.ffnOut.apply(hidden.output())));
             x.addi(adapterOutput(layer.ffnAdapter, ffnAdapter));
             return new DecoderSaved(selfNorm, selfNormed, qkv, scores, selfContext, selfAdapter, crossNorm, crossNormed, query, keyValue,
-                    crossProbabilities, crossContext, crossAdapter, ffnNorm, z, ffnAdapter);
+                    crossProbabilities, crossContext, crossAdapter, ffnNorm, z, hidden, ffnAdapter);
         }
 
         /** Adds the layer's input gradient to {@code dx} (in place) given its output's, and {@code dMemory}'s share. */
         private void decoderBackward(DecoderLayer layer, DecoderSaved s, INDArray dx, INDArray memory, INDArray dMemory) {
             // The feed-forward block.
             INDArray dOut = adapterBackward(layer.ffnAdapter, s.ffnAdapter, dx);
-            INDArray dz = scratch.keep(Backward.gelu(s.ffnZ, scratch.keep(layer.ffnOut.backward(dOut))));
+            INDArray dz = scratch.keep(Backward.gelu(s.ffnZ, s.ffnHidden, scratch.keep(layer.ffnOut.backward(dOut))));
             dx.addi(scratch.keep(layer.ffnNorm.backward(scratch.keep(layer.ffnIn.backward(dz)), s.ffnNorm)));
 
             // Cross-attention.
@@ -496,8 +492,7 @@ public final class DirectTrainer implements AutoCloseable {
             }
             INDArray last = scratch.keep(Nd4j.pullRows(x, 1, real));
             Norm.Saved norm = keep(finalNorm.applyInPlaceSaving(last));
-            INDArray logits = scratch.keep(Nd4j.createUninitialized(type, tokens, table.rows()));
-            Nd4j.gemm(last, table, logits, false, true, 1.0, 0.0);
+            INDArray logits = scratch.keep(Linear.product(last, table, false, true, 1.0));
             Nd4j.exec(new LogSoftMax(logits, logits));
             int[][] targets = placeholder("targets").toIntMatrix();
             double[] sequence = new double[rows];
@@ -555,7 +550,7 @@ public final class DirectTrainer implements AutoCloseable {
                     n++;
                 }
             }
-            INDArray dLast = scratch.keep(dLogits.mmul(table));
+            INDArray dLast = scratch.keep(Linear.product(dLogits, table, false, false, 1.0));
             INDArray dReal = scratch.keep(finalNorm.backward(dLast, norm));
             INDArray dx = scratch.keep(Nd4j.zeros(type, (long) rows * length, dim));
             n = 0;
@@ -633,6 +628,10 @@ public final class DirectTrainer implements AutoCloseable {
             scratch.keep(s.normalised());
             scratch.keep(s.deviation());
             return s;
+        }
+
+        private Backward.Gelu keep(Backward.Gelu g) {
+            return DirectTrainer.keep(g, scratch);
         }
 
         private Backward.Attention keep(Backward.Attention g) {
