@@ -16,6 +16,7 @@ import org.junit.Before;
 import org.junit.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The engine's commands in the assembled distribution, over a fixture-sized base model the test
@@ -76,6 +77,8 @@ public class ExpertCommandsIT {
         assertEquals(base, whole.path("expert").path("base").path("id").asText());
         Path folder = elm.models.resolve("experts").resolve(EXPERT);
         assertTrue(Files.isRegularFile(folder.resolve("adapter.safetensors")));
+        JsonNode provenance = new ObjectMapper().readTree(folder.resolve("expert.json").toFile()).path("provenance");
+        assertEquals("an expert's adapters train on the direct trainer", "direct", provenance.path("gradients").asText());
         deleteTree(folder);
 
         // Half the uninterrupted run's epochs in: within the training. The timeout cancels the job.

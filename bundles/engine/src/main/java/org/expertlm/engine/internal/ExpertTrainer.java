@@ -109,6 +109,9 @@ final class ExpertTrainer {
         // Each step's batch was computed in this many parts side by side: the same run in another number of parts
         // gives the same expert within float rounding, not bit for bit.
         provenance.put("stepParts", stepParts);
+        // Which computation gave the gradients: the direct trainer for adapters, the graph for a fine-tuned decoder
+        // (the same mathematics, another float rounding).
+        provenance.put("gradients", settings.fullDecoder() ? "graph" : "direct");
         provenance.put("encoder", encoder.id());
         provenance.put("trainExamples", trainExamples);
         provenance.put("validationExamples", r.validationExamples());
