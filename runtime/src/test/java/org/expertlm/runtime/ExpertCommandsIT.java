@@ -64,8 +64,8 @@ public class ExpertCommandsIT {
         Path config = elm.root.resolve("fixture-expert.json");
         Files.writeString(config, """
                 {"fullDecoder": false, "houlsby": ["cross"], "reduction": 32, "lora": [], "loraRank": 4, "loraAlpha": 8,
-                 "encoderLayers": 0, "epochs": 6, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
-                 "clipNorm": 1.0, "seed": 3, "patience": 6, "maxTrainExamples": 64, "checkpointEvery": 1000}
+                 "encoderLayers": 0, "epochs": 12, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
+                 "clipNorm": 1.0, "seed": 3, "patience": 12, "maxTrainExamples": 96, "checkpointEvery": 1000}
                 """);
         String train = "elm:train expert brown-pos/word-pos --base fixture --config " + config + " --json";
 
@@ -144,11 +144,11 @@ public class ExpertCommandsIT {
         Process fresh = elm.start("fresh", "exec", "--work", freshWork.toString(), "--timeout", "300", train);
         Path freshErr = elm.root.resolve("fresh.err");
         for (long end = System.nanoTime() + 180_000_000_000L; System.nanoTime() < end
-                && !(Files.exists(freshErr) && Files.readString(freshErr).contains("epoch 1/6  loss"));) {
+                && !(Files.exists(freshErr) && Files.readString(freshErr).contains("epoch 1/12  loss"));) {
             Thread.sleep(200);
         }
         assertTrue("the fresh container's job trained an epoch: " + Files.readString(freshErr),
-                Files.readString(freshErr).contains("epoch 1/6  loss"));
+                Files.readString(freshErr).contains("epoch 1/12  loss"));
         fresh.destroy();
         fresh.waitFor();
         String log = Files.readString(freshWork.resolve("log").resolve("elm.log"));

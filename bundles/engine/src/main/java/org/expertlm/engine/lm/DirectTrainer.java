@@ -1,9 +1,11 @@
 package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -17,6 +19,7 @@ import org.expertlm.engine.direct.Scratch;
 import org.expertlm.engine.encoder.MiniLmEncoder;
 import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.DecoderBlocks;
+import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
@@ -52,6 +55,7 @@ public final class DirectTrainer implements AutoCloseable {
     private final Norm finalNorm;
     private final Set<String> variables;
     private final List<AdaptedLinear> adapted = new ArrayList<>();
+    private volatile boolean closed;
 
     /** The loss of a batch part and the gradients of every adapter tensor (fresh arrays, the caller's). */
     public record Result(double loss, Map<String, INDArray> gradients) {
@@ -112,7 +116,7 @@ public final class DirectTrainer implements AutoCloseable {
         this.table = weights.required("decoder.embeddings");
         this.type = table.dataType();
         this.variables = new TreeSet<>();
-        lm.graph().variables().stream().filter(v -> v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE)
+        lm.graph().variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE)
                 .forEach(v -> variables.add(v.name()));
         double loraScale = plan.loraAlpha() / plan.loraRank();
         for (int layer = DecoderLm.memoryLayers(plan); layer < MiniLmEncoder.LAYERS; layer++) {
@@ -123,8 +127,9 @@ public final class DirectTrainer implements AutoCloseable {
             String key = p + "attention.self.key";
             String value = p + "attention.self.value";
             encoderLayers.add(new EncoderLayer(heads,
-                    adapted(lm, Linear.fused(weights.query(query, heads), weights.linear(key, 1, 1), weights.linear(value, 1, 1)),
-                            query, 0, loraScale * queryScale(heads), key, config.dim(), loraScale, value, 2L * config.dim(), loraScale),
+                    adapted(Linear.fused(weights.query(query, heads), weights.linear(key, 1, 1), weights.linear(value, 1, 1)),
+                            lora(lm, query, 0, loraScale * queryScale(heads)), lora(lm, key, config.dim(), loraScale),
+                            lora(lm, value, 2L * config.dim(), loraScale)),
                     weights.linear(p + "attention.output.dense", 1, 1), weights.norm(p + "attention.output.LayerNorm", epsilon),
                     weights.beforeGelu(p + "intermediate.dense"), weights.afterGelu(p + "output.dense"),
                     weights.norm(p + "output.LayerNorm", epsilon)));
@@ -144,21 +149,15 @@ public final class DirectTrainer implements AutoCloseable {
         return 1 / Math.sqrt(config.dim() / (double) heads);
     }
 
-    /**
-     * {@code frozen} under the LoRA updates the model has for the products named in {@code places} (triples of
-     * name, first output column, factor).
-     */
-    private AdaptedLinear adapted(DecoderLm lm, Linear frozen, Object... places) {
-        List<AdaptedLinear.Lora> updates = new ArrayList<>();
-        for (int i = 0; i < places.length; i += 3) {
-            String name = (String) places[i];
-            INDArray a = lm.weight(name + ".lora_a");
-            if (a != null) {
-                INDArray b = lm.weight(name + ".lora_b");
-                updates.add(new AdaptedLinear.Lora(name, a, b, ((Number) places[i + 1]).longValue(), (Double) places[i + 2]));
-            }
-        }
-        AdaptedLinear product = new AdaptedLinear(frozen, updates);
+    /** The LoRA update of product {@code name} on output columns from {@code column}, or null when the model has none. */
+    private static AdaptedLinear.Lora lora(DecoderLm lm, String name, long column, double factor) {
+        INDArray a = lm.weight(name + ".lora_a");
+        return a == null ? null : new AdaptedLinear.Lora(name, a, lm.weight(name + ".lora_b"), column, factor);
+    }
+
+    /** {@code frozen} under the updates that are not null. */
+    private AdaptedLinear adapted(Linear frozen, AdaptedLinear.Lora... updates) {
+        AdaptedLinear product = new AdaptedLinear(frozen, Arrays.stream(updates).filter(Objects::nonNull).toList());
         adapted.add(product);
         return product;
     }
@@ -170,15 +169,16 @@ public final class DirectTrainer implements AutoCloseable {
         double query = loraScale * queryScale(heads);
         return new DecoderLayer(
                 w.norm(p + ".self.norm", epsilon),
-                adapted(lm, Linear.fused(w.query(p + ".self.query", heads), w.linear(p + ".self.key", 1, 1), w.linear(p + ".self.value", 1, 1)),
-                        p + ".self.query", 0, query, p + ".self.key", dim, loraScale, p + ".self.value", 2L * dim, loraScale),
-                adapted(lm, w.linear(p + ".self.output", 1, 1), p + ".self.output", 0, loraScale),
+                adapted(Linear.fused(w.query(p + ".self.query", heads), w.linear(p + ".self.key", 1, 1), w.linear(p + ".self.value", 1, 1)),
+                        lora(lm, p + ".self.query", 0, query), lora(lm, p + ".self.key", dim, loraScale),
+                        lora(lm, p + ".self.value", 2L * dim, loraScale)),
+                adapted(w.linear(p + ".self.output", 1, 1), lora(lm, p + ".self.output", 0, loraScale)),
                 houlsby(w, p + ".self.adapter"),
                 w.norm(p + ".cross.norm", epsilon),
-                adapted(lm, w.query(p + ".cross.query", heads), p + ".cross.query", 0, query),
-                adapted(lm, Linear.fused(w.linear(p + ".cross.key", 1, 1), w.linear(p + ".cross.value", 1, 1)),
-                        p + ".cross.key", 0, loraScale, p + ".cross.value", dim, loraScale),
-                adapted(lm, w.linear(p + ".cross.output", 1, 1), p + ".cross.output", 0, loraScale),
+                adapted(w.query(p + ".cross.query", heads), lora(lm, p + ".cross.query", 0, query)),
+                adapted(Linear.fused(w.linear(p + ".cross.key", 1, 1), w.linear(p + ".cross.value", 1, 1)),
+                        lora(lm, p + ".cross.key", 0, loraScale), lora(lm, p + ".cross.value", dim, loraScale)),
+                adapted(w.linear(p + ".cross.output", 1, 1), lora(lm, p + ".cross.output", 0, loraScale)),
                 houlsby(w, p + ".cross.adapter"),
                 w.norm(p + ".ffn.norm", epsilon), w.beforeGelu(p + ".ffn.in"), w.afterGelu(p + ".ffn.out"),
                 houlsby(w, p + ".ffn.adapter"));
@@ -206,6 +206,7 @@ public final class DirectTrainer implements AutoCloseable {
     /** Frees the prepared copies; the model's own arrays stay. */
     @Override
     public void close() {
+        closed = true;
         adapted.forEach(AdaptedLinear::free);
         for (EncoderLayer l : encoderLayers) {
             for (Linear linear : List.of(l.output, l.in, l.out)) {
@@ -227,8 +228,17 @@ public final class DirectTrainer implements AutoCloseable {
      * {@code loss} alone (generation targets).
      */
     public Result gradients(Map<String, INDArray> part, boolean rankLoss) {
+        if (closed) {
+            throw new IllegalStateException("this trainer was closed (its training run ended); make another");
+        }
         try (Scratch scratch = new Scratch()) {
-            return new Step(part, rankLoss, scratch).run();
+            Step step = new Step(part, rankLoss, scratch);
+            try {
+                return step.run();
+            } catch (RuntimeException e) {
+                step.gradients.values().forEach(Scratch::free); // nothing half-computed outlives a failed part
+                throw e;
+            }
         }
     }
 
@@ -291,7 +301,6 @@ public final class DirectTrainer implements AutoCloseable {
             if (!gradients.keySet().equals(variables)) {
                 Set<String> missing = new TreeSet<>(variables);
                 missing.removeAll(gradients.keySet());
-                gradients.values().forEach(Scratch::free);
                 throw new IllegalStateException("the direct trainer computed no gradient for " + missing
                         + "; this adapter plan places adapters it does not know");
             }
@@ -533,7 +542,7 @@ public final class DirectTrainer implements AutoCloseable {
                 }
             }
             loss[0] = value;
-            // dL/dlogits = -coefficient · (softmax - one-hot(target)) ... with the sign of coefficient: c · (one-hot - softmax).
+            // dL/dlogits = coefficient · (one-hot(target) − softmax), row by row.
             INDArray dLogits = Transforms.exp(logits, false);
             double[] perToken = new double[tokens];
             n = 0;
