@@ -4,10 +4,15 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -108,6 +113,25 @@ public class ExpertCommandsIT {
                 evaluation.path("accuracy").asDouble(), 0.05);
         assertEquals("served again, the same accuracy", evaluation.path("accuracy").asDouble(),
                 elm.json("elm:evaluate --json " + EXPERT + " brown-pos/word-pos").path("accuracy").asDouble(), 0);
+
+        // The packager: the expert as a bundle jar, data only; packed again, the same bytes.
+        Path bundles = elm.root.resolve("bundles");
+        JsonNode packed = elm.json("elm:package --json --out " + bundles + " " + EXPERT);
+        assertEquals(packed.path("sha256").asText(), elm.json("elm:package --json --out " + bundles + " " + EXPERT).path("sha256").asText());
+        Path jar = Path.of(packed.path("jar").asText());
+        assertEquals(bundles.resolve(EXPERT + "-1.0.0.jar"), jar);
+        assertEquals(encoder, packed.path("encoder").asText());
+        try (JarFile bundle = new JarFile(jar.toFile())) {
+            List<String> entries = Collections.list(bundle.entries()).stream().map(JarEntry::getName).toList();
+            assertEquals(List.of("META-INF/MANIFEST.MF", "expert.json", "adapter.safetensors", "library.jsonl", "library.safetensors"),
+                    entries);
+            assertEquals(EXPERT, bundle.getManifest().getMainAttributes().getValue("Bundle-SymbolicName"));
+            String library = new String(bundle.getInputStream(bundle.getEntry("library.jsonl")).readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(packed.path("libraryInstances").asInt(), library.lines().count());
+            assertTrue(library, packed.path("libraryInstances").asInt() > 0 && library.contains("\"template\":\"brown-pos/word-pos\""));
+            JsonNode description = new ObjectMapper().readTree(bundle.getInputStream(bundle.getEntry("expert.json")));
+            assertEquals(tensors, description.path("sha256").asText());
+        }
 
         JsonNode engine = elm.json("elm:engine --json");
         assertTrue(engine.toString(), engine.path("loaded").toString().contains(base)

@@ -22,10 +22,12 @@ import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.Evaluation;
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertPackager;
 import org.expertlm.api.ModelFormatException;
 import org.expertlm.api.ModelHandle;
 import org.expertlm.api.ModelStore;
 import org.expertlm.api.NeuralEngine;
+import org.expertlm.api.PackagedExpert;
 import org.expertlm.api.ProbeReport;
 import org.expertlm.api.ScoringInput;
 import org.expertlm.api.SentenceEncoder;
@@ -65,7 +67,8 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=evaluate",
         "osgi.command.function=models",
         "osgi.command.function=coverage",
-        "osgi.command.function=jobs"})
+        "osgi.command.function=jobs",
+        "osgi.command.function=package"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -106,6 +109,10 @@ public final class ElmCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Trainer trainer;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ExpertPackager packager;
 
     @Activate
     void activate(BundleContext context) {
@@ -198,6 +205,20 @@ public final class ElmCommands {
         }
         Object result = await(job);
         return json ? Json.write(result) : result;
+    }
+
+    /** {@code elm:package} ('package' is a Java keyword: Gogo looks for a method named '_' + the command then). */
+    @Descriptor("turn a trained expert into its bundle jar, <id>-<version>.jar: manifest, expert.json, adapter.safetensors and its "
+            + "library (100 training instances with their sentence vectors); data only, and the same expert gives the same bytes")
+    public Object _package(
+            @Descriptor("the folder the jar is written to (default: bundles/ in the models folder)") @Parameter(names = "--out",
+                    absentValue = "") String out,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("the expert, by id or id@version (see elm:models)") String expert) throws IOException {
+        Path folder = out.isEmpty() ? Path.of(store().location()).resolve("bundles") : Path.of(out).toAbsolutePath();
+        PackagedExpert packed = required(packager, "expert packager").pack(expert, folder);
+        return json ? Json.write(packed) : String.format("%s: %s (%d bytes, sha256 %s), %d library instances embedded by %s",
+                packed.expert().name(), packed.jar(), packed.bytes(), packed.sha256(), packed.libraryInstances(), packed.encoder());
     }
 
     @Descriptor("list the trainer's jobs of this container's lifetime, newest first, with their state")

@@ -1,6 +1,7 @@
 package org.expertlm.engine.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ModelFormatException;
 import org.expertlm.api.ModelHandle;
 import org.expertlm.api.ModelStore;
@@ -51,9 +53,9 @@ import org.slf4j.LoggerFactory;
  * model is loaded on first use (a few seconds), from the MiniLM jar in the distribution's models folder.
  * Deactivation cancels training (which writes its checkpoint) and frees every loaded model.
  */
-@Component(service = {NeuralEngine.class, SentenceEncoder.class, ModelStore.class, Trainer.class},
+@Component(service = {NeuralEngine.class, SentenceEncoder.class, ModelStore.class, Trainer.class, ExpertFormat.class},
         configurationPid = EngineComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
-public final class EngineComponent implements NeuralEngine, SentenceEncoder, ModelStore, Trainer {
+public final class EngineComponent implements NeuralEngine, SentenceEncoder, ModelStore, Trainer, ExpertFormat {
 
     static final String PID = "org.expertlm.engine";
     static final String ND4J_VERSION = "1.0.0-M2.1";
@@ -245,6 +247,16 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     @Override
     public AdapterTensors tensors(ExpertDescriptor expert) throws ModelFormatException {
         return folders.tensors(expert);
+    }
+
+    @Override
+    public byte[] write(ExpertDescriptor expert) {
+        return ExpertFiles.toBytes(expert);
+    }
+
+    @Override
+    public ExpertDescriptor read(InputStream in, String source) throws IOException {
+        return ExpertFiles.readDescriptor(in, source);
     }
 
     // Trainer

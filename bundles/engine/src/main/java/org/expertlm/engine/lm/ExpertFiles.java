@@ -158,6 +158,15 @@ public final class ExpertFiles {
         }
     }
 
+    /** The description's file, as {@link #write} writes it: the same description gives the same bytes. */
+    public static byte[] toBytes(ExpertDescriptor d) {
+        try {
+            return JSON.writeValueAsBytes(toJson(d));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("expert " + d.name() + " could not be written as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
     /** The description as {@code expert.json} holds it. */
     public static ObjectNode toJson(ExpertDescriptor d) {
         ObjectNode json = JSON.createObjectNode();

@@ -1,0 +1,31 @@
+package org.expertlm.api;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The file format of an expert's description, {@value #DESCRIPTION} (format {@code elm-expert/1}), read and
+ * written in one place, the engine's, for everything that stores or ships experts: the model store, the
+ * packager, the registry. The tensors beside it are {@value #TENSORS} ({@link AdapterTensors}).
+ */
+@ProviderType
+public interface ExpertFormat {
+
+    /** The description's file (an entry of an expert bundle, a file of an expert folder). */
+    String DESCRIPTION = "expert.json";
+    /** The adapter tensors' file. */
+    String TENSORS = "adapter.safetensors";
+
+    /** The description as {@value #DESCRIPTION} holds it, UTF-8 JSON: the same description gives the same bytes. */
+    byte[] write(ExpertDescriptor expert);
+
+    /**
+     * The description {@code in} holds.
+     *
+     * @param source names the stream in messages (a file, a jar entry)
+     * @throws ModelFormatException when it is not JSON, names another format, or lacks a field (named)
+     */
+    ExpertDescriptor read(InputStream in, String source) throws IOException;
+}

@@ -1,0 +1,139 @@
+package org.expertlm.registry.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertFormat;
+import org.expertlm.api.ExpertKind;
+import org.expertlm.api.ExpertPackager;
+import org.expertlm.api.ModelStore;
+import org.expertlm.api.PackagedExpert;
+import org.expertlm.api.SentenceEncoder;
+import org.expertlm.api.TaskCatalog;
+import org.expertlm.api.TaskExample;
+import org.expertlm.api.TaskInfo;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The packager: an expert of the model store, its description written by the engine's format, its
+ * stored tensors (checked against the description), and its library: the first
+ * {@value ExpertPackager#LIBRARY_SIZE} instances of its training data (templates interleaved, as it
+ * trained on them) with their sentence vectors, tagged with the encoder's id.
+ */
+@Component(service = ExpertPackager.class)
+public final class PackagerComponent implements ExpertPackager {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelStore store;
+    private final ExpertFormat format;
+    private final TaskCatalog catalog;
+    private final SentenceEncoder encoder;
+
+    @Activate
+    public PackagerComponent(@Reference ModelStore store, @Reference ExpertFormat format, @Reference TaskCatalog catalog,
+            @Reference SentenceEncoder encoder) {
+        this.store = store;
+        this.format = format;
+        this.catalog = catalog;
+        this.encoder = encoder;
+    }
+
+    @Override
+    public PackagedExpert pack(String id, Path folder) throws IOException {
+        ExpertDescriptor expert = store.expert(id);
+        AdapterTensors tensors = store.tensors(expert);
+        List<TaskExample> library = library(expert);
+        Files.createDirectories(folder);
+        Path jar = folder.resolve(ExpertBundleLayout.jarName(expert));
+        new DeterministicJar()
+                .add(ExpertBundleLayout.MANIFEST, ExpertBundleLayout.manifest(expert, cluster(expert)))
+                .add(ExpertFormat.DESCRIPTION, format.write(expert))
+                .add(ExpertFormat.TENSORS, bytes(tensors))
+                .add(ExpertBundleLayout.LIBRARY, instances(library))
+                .add(ExpertBundleLayout.LIBRARY_VECTORS, bytes(vectors(library)))
+                .write(jar);
+        return new PackagedExpert(expert, jar.toString(), sha256(jar), Files.size(jar), library.size(), encoder.modelId());
+    }
+
+    /** The expert's first training instances, as many as a library holds. */
+    private List<TaskExample> library(ExpertDescriptor expert) {
+        List<TaskExample> train = catalog.trainingSet(expert.task()).train();
+        if (train.isEmpty()) {
+            throw new IllegalStateException("expert " + expert.name() + " has no training instances in the catalog for "
+                    + expert.task() + "; its library would be empty");
+        }
+        return train.subList(0, Math.min(LIBRARY_SIZE, train.size()));
+    }
+
+    /** The cluster of the expert's dataset ({@code mixed} for the multitask baseline, whose data spans them). */
+    private String cluster(ExpertDescriptor expert) {
+        if (expert.kind() == ExpertKind.MULTITASK) {
+            return "mixed";
+        }
+        String dataset = expert.templates().get(0).split("/", 2)[0];
+        return catalog.tasks().stream().filter(t -> t.dataset().equals(dataset)).map(TaskInfo::cluster).findFirst()
+                .orElseThrow(() -> new IllegalStateException("expert " + expert.name() + " was trained on dataset " + dataset
+                        + ", which the task catalog does not hold"));
+    }
+
+    private static byte[] instances(List<TaskExample> library) {
+        StringBuilder lines = new StringBuilder();
+        for (TaskExample e : library) {
+            ObjectNode line = JSON.createObjectNode();
+            line.put("template", e.task());
+            line.put("id", e.id());
+            line.put("input", e.input());
+            line.put("target", e.target());
+            line.set("choices", JSON.valueToTree(e.choices()));
+            lines.append(line).append('\n');
+        }
+        return lines.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The instances' vectors [instances, dimension] of their label_instance text (the input, then its target). */
+    private AdapterTensors vectors(List<TaskExample> library) {
+        List<String> texts = new ArrayList<>();
+        for (TaskExample e : library) {
+            texts.add(e.input() + " " + e.target());
+        }
+        List<float[]> vectors = encoder.embed(texts);
+        int dimension = encoder.dimension();
+        float[] values = new float[vectors.size() * dimension];
+        for (int i = 0; i < vectors.size(); i++) {
+            System.arraycopy(vectors.get(i), 0, values, i * dimension, dimension);
+        }
+        return AdapterTensors.builder().put("vectors", new long[] {vectors.size(), dimension}, values)
+                .metadata("format", "elm-library").metadata("encoder", encoder.modelId())
+                .metadata("text", ExpertBundleLayout.VECTOR_TEXT).build();
+    }
+
+    private static byte[] bytes(AdapterTensors tensors) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        tensors.write(out);
+        return out.toByteArray();
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java has no SHA-256", e);
+        }
+    }
+}
