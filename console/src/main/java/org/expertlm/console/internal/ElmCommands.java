@@ -8,6 +8,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -21,8 +22,10 @@ import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.Evaluation;
+import org.expertlm.api.ExpertBundle;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertPackager;
+import org.expertlm.api.ExpertRegistry;
 import org.expertlm.api.ModelFormatException;
 import org.expertlm.api.ModelHandle;
 import org.expertlm.api.ModelStore;
@@ -68,7 +71,8 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=models",
         "osgi.command.function=coverage",
         "osgi.command.function=jobs",
-        "osgi.command.function=package"})
+        "osgi.command.function=package",
+        "osgi.command.function=list"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -113,6 +117,10 @@ public final class ElmCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ExpertPackager packager;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ExpertRegistry registry;
 
     @Activate
     void activate(BundleContext context) {
@@ -219,6 +227,25 @@ public final class ElmCommands {
         PackagedExpert packed = required(packager, "expert packager").pack(expert, folder);
         return json ? Json.write(packed) : String.format("%s: %s (%d bytes, sha256 %s), %d library instances embedded by %s",
                 packed.expert().name(), packed.jar(), packed.bytes(), packed.sha256(), packed.libraryInstances(), packed.encoder());
+    }
+
+    @Descriptor("list the expert bundles in the container: id, version, state (installed, or refused with the reason), "
+            + "task, cluster, kind and tensor bytes")
+    public Object list(
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        List<ExpertBundle> bundles = required(registry, "expert registry").bundles();
+        if (json) {
+            return Json.write(Map.of("experts", bundles));
+        }
+        if (bundles.isEmpty()) {
+            return "no expert bundles (drop one into the deploy folder; elm:package writes one from a trained expert)";
+        }
+        StringBuilder out = new StringBuilder();
+        for (ExpertBundle b : bundles) {
+            out.append(String.format("%-48s %-9s %-9s %s%n", b.id(), b.version(), b.state(), b.state().equals(ExpertBundle.REFUSED)
+                    ? b.reason() : String.format("%s  %s  %s  %d bytes", b.expert().task(), b.cluster(), b.expert().kind().id(), b.bytes())));
+        }
+        return out.toString().stripTrailing();
     }
 
     @Descriptor("list the trainer's jobs of this container's lifetime, newest first, with their state")
