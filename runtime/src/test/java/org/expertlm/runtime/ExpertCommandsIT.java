@@ -149,6 +149,14 @@ public class ExpertCommandsIT {
         assertEquals(withClass.toString(), "refused", withClass.path("state").asText());
         assertTrue(withClass.toString(), withClass.path("reason").asText().contains("holds code (/org/example/Evil.class)"));
         assertEquals("installed", awaitExpertBundle(EXPERT).path("state").asText());
+        // Removed from the deploy folder, a bundle's refusal goes with it.
+        Files.delete(elm.deploy.resolve("evil-expert-1.0.0.jar"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (elm.json("elm:list --json").toString().contains("evil-expert") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        JsonNode listed = elm.json("elm:list --json");
+        assertTrue(listed.toString(), !listed.toString().contains("evil-expert") && listed.toString().contains(EXPERT));
 
         JsonNode engine = elm.json("elm:engine --json");
         assertTrue(engine.toString(), engine.path("loaded").toString().contains(base)
