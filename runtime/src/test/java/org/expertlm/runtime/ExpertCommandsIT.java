@@ -143,6 +143,7 @@ public class ExpertCommandsIT {
         assertEquals(installed.toString(), "installed", installed.path("state").asText());
         assertEquals("1.0.0", installed.path("version").asText());
         assertEquals(tensors, installed.path("expert").path("tensorsSha256").asText());
+        assertTrue("the cluster its capability declares: " + installed, !installed.path("cluster").asText().isEmpty());
         // Under an id of its own: FileInstall installs one bundle per symbolic name and version.
         withCode(jar, elm.deploy.resolve("evil-expert-1.0.0.jar"), EXPERT, "evil-expert");
         JsonNode withClass = awaitExpertBundle("evil-expert");

@@ -13,7 +13,7 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A jar whose bytes depend on its entries alone: entries in the order given (the manifest first, as
- * readers of jars expect), every one with the same timestamp and no extra fields, written to a
+ * readers of jars expect), every one with the same timestamp, written to a
  * temporary name and moved into place, so that a folder watcher never sees half a jar.
  */
 final class DeterministicJar {

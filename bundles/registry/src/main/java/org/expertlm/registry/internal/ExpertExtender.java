@@ -25,6 +25,8 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.Version;
+import org.osgi.framework.wiring.BundleCapability;
+import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.BundleWire;
 import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.component.annotations.Activate;
@@ -213,13 +215,16 @@ public final class ExpertExtender implements ExpertRegistry {
         }
     }
 
+    /** The cluster the bundle's elm.expert capability declares (the framework parsed the header), or empty. */
     private static String clusterOf(Bundle bundle) {
-        String capability = bundle.getHeaders("").get("Provide-Capability");
-        if (capability != null) {
-            int at = capability.indexOf("cluster=\"");
-            if (at >= 0) {
-                int end = capability.indexOf('"', at + 9);
-                return end > at ? capability.substring(at + 9, end) : "";
+        BundleRevision revision = bundle.adapt(BundleRevision.class);
+        if (revision == null) {
+            return "";
+        }
+        for (BundleCapability capability : revision.getDeclaredCapabilities(ExpertBundleLayout.NAMESPACE)) {
+            Object cluster = capability.getAttributes().get("cluster");
+            if (cluster != null) {
+                return cluster.toString();
             }
         }
         return "";
