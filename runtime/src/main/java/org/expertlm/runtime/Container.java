@@ -90,6 +90,9 @@ final class Container {
         config.put(ContainerProperties.USER_MODELS_DIR, settings.models().toString());
         // JavaCPP and ND4J, inside the engine bundle, reach for sun.misc.Unsafe and friends.
         config.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.internal.*");
+        // Bundle collision hooks decide about a second bundle of one symbolic name and version: the expert registry
+        // lets a second expert jar of an installed id@version in, to refuse it itself with the reason elm:list shows.
+        config.put(Constants.FRAMEWORK_BSNVERSION, Constants.FRAMEWORK_BSNVERSION_MANAGED);
         if (socket != null) {
             config.put(ContainerProperties.CONSOLE_SOCKET, socket.toString());
         }
@@ -97,6 +100,8 @@ final class Container {
         config.put("felix.fileinstall.dir", settings.deploy() + "," + settings.configs());
         config.put("felix.fileinstall.poll", Long.toString(settings.pollMillis()));
         config.put("felix.fileinstall.noInitialDelay", "true");
+        // Dot-files are files being written (elm:upgrade and the packager write .<name>.partial, then rename).
+        config.put("felix.fileinstall.filter", "^[^.].*$");
         config.put("felix.fileinstall.enableConfigSave", "false");
         config.put("felix.fileinstall.log.level", "3");
         config.put("felix.fileinstall.log.default", "jul"); // before the Log Service is up: into the log, not stdout

@@ -24,13 +24,27 @@ public interface Expert {
     String KIND = "expert.kind";
     /** Service property: the id of the base model it adapts. */
     String BASE = "expert.base";
+    /**
+     * Service property: {@code true} on the one version of an id that answers requests now (the pinned
+     * one, else the highest installed), {@code false} on the others. Changes as versions come and go.
+     */
+    String ACTIVE = "expert.active";
 
     ExpertDescriptor descriptor();
 
     /**
-     * The adapter tensors, read from the bundle now.
+     * The adapter tensors, read from the bundle when they are not held in memory. A request starts on a
+     * version when it has its tensors: it then finishes on that version whatever is installed meanwhile.
      *
      * @throws ModelFormatException when they are no longer the tensors the description names
+     * @throws IllegalStateException when the bundle was uninstalled and its tensors are no longer held:
+     *     ask the registry for the active version again
      */
     AdapterTensors tensors() throws IOException;
+
+    /**
+     * The expert's library, its vectors those of the installed sentence encoder (recomputed at install
+     * when the bundle's came from another encoder).
+     */
+    ExpertLibrary library();
 }

@@ -14,9 +14,12 @@ import java.util.Objects;
  * @param expert its description; null when refused before it could be read
  * @param cluster its dataset's cluster, from its capability; empty when refused
  * @param bytes the size of its adapter tensors; 0 when refused before they were read
+ * @param active true for the version of its id that answers requests now
+ * @param pinned true when this version is pinned ({@link ExpertRegistry#pin})
+ * @param library what its library holds and whose vectors they are; empty when refused
  */
 public record ExpertBundle(long bundleId, String location, String id, String version, String state, String reason,
-        ExpertDescriptor expert, String cluster, long bytes) {
+        ExpertDescriptor expert, String cluster, long bytes, boolean active, boolean pinned, String library) {
 
     public static final String INSTALLED = "installed";
     public static final String REFUSED = "refused";
@@ -28,5 +31,16 @@ public record ExpertBundle(long bundleId, String location, String id, String ver
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(library, "library");
+    }
+
+    /** {@code id@version}. */
+    public String name() {
+        return id + "@" + version;
+    }
+
+    /** This bundle as active (or not) and pinned (or not). */
+    public ExpertBundle withVersionState(boolean isActive, boolean isPinned) {
+        return new ExpertBundle(bundleId, location, id, version, state, reason, expert, cluster, bytes, isActive, isPinned, library);
     }
 }

@@ -28,4 +28,13 @@ public interface ExpertFormat {
      * @throws ModelFormatException when it is not JSON, names another format, or lacks a field (named)
      */
     ExpertDescriptor read(InputStream in, String source) throws IOException;
+
+    /**
+     * Checks that {@code tensors} are exactly those the expert's adapter plan makes over its base model
+     * (names and shapes), so that a bundle is refused when it is installed rather than when it is asked.
+     *
+     * @param source names the tensors in messages
+     * @throws ModelFormatException naming the first tensor that is missing, unexpected or of another shape
+     */
+    void checkTensors(ExpertDescriptor expert, AdapterTensors tensors, String source) throws ModelFormatException;
 }

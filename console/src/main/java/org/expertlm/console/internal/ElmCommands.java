@@ -8,7 +8,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -22,15 +21,11 @@ import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.EngineStatus;
 import org.expertlm.api.Evaluation;
-import org.expertlm.api.ExpertBundle;
 import org.expertlm.api.ExpertDescriptor;
-import org.expertlm.api.ExpertPackager;
-import org.expertlm.api.ExpertRegistry;
 import org.expertlm.api.ModelFormatException;
 import org.expertlm.api.ModelHandle;
 import org.expertlm.api.ModelStore;
 import org.expertlm.api.NeuralEngine;
-import org.expertlm.api.PackagedExpert;
 import org.expertlm.api.ProbeReport;
 import org.expertlm.api.ScoringInput;
 import org.expertlm.api.SentenceEncoder;
@@ -70,9 +65,7 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
         "osgi.command.function=evaluate",
         "osgi.command.function=models",
         "osgi.command.function=coverage",
-        "osgi.command.function=jobs",
-        "osgi.command.function=package",
-        "osgi.command.function=list"})
+        "osgi.command.function=jobs"})
 public final class ElmCommands {
 
     private static final String JSON_HELP = "print exactly one JSON document instead of text";
@@ -114,13 +107,6 @@ public final class ElmCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Trainer trainer;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile ExpertPackager packager;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile ExpertRegistry registry;
 
     @Activate
     void activate(BundleContext context) {
@@ -213,39 +199,6 @@ public final class ElmCommands {
         }
         Object result = await(job);
         return json ? Json.write(result) : result;
-    }
-
-    /** {@code elm:package} ('package' is a Java keyword: Gogo looks for a method named '_' + the command then). */
-    @Descriptor("turn a trained expert into its bundle jar, <id>-<version>.jar: manifest, expert.json, adapter.safetensors and its "
-            + "library (100 training instances with their sentence vectors); data only, and the same expert gives the same bytes")
-    public Object _package(
-            @Descriptor("the folder the jar is written to (default: bundles/ in the models folder)") @Parameter(names = "--out",
-                    absentValue = "") String out,
-            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("the expert, by id or id@version (see elm:models)") String expert) throws IOException {
-        Path folder = out.isEmpty() ? Path.of(store().location()).resolve("bundles") : Path.of(out).toAbsolutePath();
-        PackagedExpert packed = required(packager, "expert packager").pack(expert, folder);
-        return json ? Json.write(packed) : String.format("%s: %s (%d bytes, sha256 %s), %d library instances embedded by %s",
-                packed.expert().name(), packed.jar(), packed.bytes(), packed.sha256(), packed.libraryInstances(), packed.encoder());
-    }
-
-    @Descriptor("list the expert bundles in the container: id, version, state (installed, or refused with the reason), "
-            + "task, cluster, kind and tensor bytes")
-    public Object list(
-            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        List<ExpertBundle> bundles = required(registry, "expert registry").bundles();
-        if (json) {
-            return Json.write(Map.of("experts", bundles));
-        }
-        if (bundles.isEmpty()) {
-            return "no expert bundles (drop one into the deploy folder; elm:package writes one from a trained expert)";
-        }
-        StringBuilder out = new StringBuilder();
-        for (ExpertBundle b : bundles) {
-            out.append(String.format("%-48s %-9s %-9s %s%n", b.id(), b.version(), b.state(), b.state().equals(ExpertBundle.REFUSED)
-                    ? b.reason() : String.format("%s  %s  %s  %d bytes", b.expert().task(), b.cluster(), b.expert().kind().id(), b.bytes())));
-        }
-        return out.toString().stripTrailing();
     }
 
     @Descriptor("list the trainer's jobs of this container's lifetime, newest first, with their state")

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import org.expertlm.api.AdapterTensors;
@@ -92,6 +94,8 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     /** Set on deactivation: the encoder is not loaded again for a straggler. */
     private volatile boolean stopped;
     private ModelFolders folders;
+    /** The tensors an adapter plan makes over a base model, by base digest and plan: built once, a graph each. */
+    private final Map<String, Map<String, long[]>> trainableShapes = new ConcurrentHashMap<>();
     private ModelCache<LoadedModel> cache;
     private SideBySide workers;
     private TrainingJobs jobs;
@@ -257,6 +261,16 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     @Override
     public ExpertDescriptor read(InputStream in, String source) throws IOException {
         return ExpertFiles.readDescriptor(in, source);
+    }
+
+    @Override
+    public void checkTensors(ExpertDescriptor expert, AdapterTensors tensors, String source) throws ModelFormatException {
+        ExpertFiles.checkTensors(expert, tensors, source);
+        BaseModel base = folders.base(expert.base());
+        Map<String, long[]> expected = trainableShapes.computeIfAbsent(base.sha256() + "\n" + expert.adapter(),
+                key -> LoadedModel.trainableShapes(base, expert, encoder()));
+        tensors.checkShapes(expected, source + " (the tensors " + (expert.isFullDecoder() ? "of a full-decoder fine-tune"
+                : "of adapter plan " + expert.adapter()) + " over " + base.id() + ")");
     }
 
     // Trainer

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 import org.expertlm.engine.encoder.MiniLmModel;
@@ -104,6 +105,14 @@ public final class DecoderLm {
      */
     public static int memoryLayers(AdapterPlan plan) {
         return plan == null ? ENCODER_LAYERS : ENCODER_LAYERS - plan.encoderLayers();
+    }
+
+    /** The names and shapes of the graph's trainable variables: the tensors {@link #load} takes. */
+    public Map<String, long[]> trainableShapes() {
+        Map<String, long[]> shapes = new TreeMap<>();
+        sd.variables().stream().filter(v -> v.getVariableType() == VariableType.VARIABLE)
+                .forEach(v -> shapes.put(v.name(), v.getArr().shape()));
+        return shapes;
     }
 
     /**

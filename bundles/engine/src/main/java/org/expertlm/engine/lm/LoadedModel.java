@@ -2,6 +2,7 @@ package org.expertlm.engine.lm;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 import org.expertlm.api.AdapterTensors;
@@ -83,6 +84,19 @@ public final class LoadedModel implements AutoCloseable {
             throw new IllegalArgumentException("expert " + expert.name() + ": " + e.getMessage(), e);
         }
         return new LoadedModel(expert.name(), encoder, lm, DecoderLm.memoryLayers(plan), workers);
+    }
+
+    /** The names and shapes of the tensors an expert of this kind loads over {@code base}. */
+    public static Map<String, long[]> trainableShapes(BaseModel base, ExpertDescriptor expert, MiniLmModel encoder) {
+        AdapterPlan plan = expert.adapter() == null ? null : AdapterPlan.of(expert.adapter());
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = plan == null ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
+                : DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.FLOAT);
+        try {
+            return lm.trainableShapes();
+        } finally {
+            lm.close();
+        }
     }
 
     private static void checkEncoder(BaseModel base, MiniLmModel encoder) {

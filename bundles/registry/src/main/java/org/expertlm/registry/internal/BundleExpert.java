@@ -2,23 +2,33 @@ package org.expertlm.registry.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.SoftReference;
 
 import org.expertlm.api.AdapterTensors;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertFormat;
+import org.expertlm.api.ExpertLibrary;
 import org.expertlm.api.ModelFormatException;
 import org.osgi.framework.Bundle;
 
-/** The expert of an installed bundle: its description held, its tensors read from the bundle when asked for. */
+/**
+ * The expert of an installed bundle: its description and library held, its tensors read from the bundle
+ * when asked for and kept while memory allows (softly: the engine's model cache is what holds experts
+ * being used, under its budget).
+ */
 final class BundleExpert implements Expert {
 
     private final Bundle bundle;
     private final ExpertDescriptor descriptor;
+    private final ExpertLibrary library;
+    private volatile SoftReference<AdapterTensors> tensors;
 
-    BundleExpert(Bundle bundle, ExpertDescriptor descriptor) {
+    BundleExpert(Bundle bundle, ExpertDescriptor descriptor, AdapterTensors tensors, ExpertLibrary library) {
         this.bundle = bundle;
         this.descriptor = descriptor;
+        this.library = library;
+        this.tensors = new SoftReference<>(tensors);
     }
 
     @Override
@@ -28,14 +38,34 @@ final class BundleExpert implements Expert {
 
     @Override
     public AdapterTensors tensors() throws IOException {
-        return read(bundle, descriptor);
+        AdapterTensors held = tensors.get();
+        if (held != null) {
+            return held;
+        }
+        if (bundle.getState() == Bundle.UNINSTALLED) {
+            throw new IllegalStateException("expert " + descriptor.name() + " was uninstalled; ask the registry for the active "
+                    + "version of " + descriptor.id() + " again");
+        }
+        held = read(bundle, descriptor);
+        tensors = new SoftReference<>(held);
+        return held;
+    }
+
+    @Override
+    public ExpertLibrary library() {
+        return library;
+    }
+
+    @Override
+    public String toString() {
+        return "expert " + descriptor.name() + " from " + bundle.getLocation();
     }
 
     /** The bundle's tensors, checked against the description's digest. */
     static AdapterTensors read(Bundle bundle, ExpertDescriptor expert) throws IOException {
         String source = bundle.getLocation() + "!/" + ExpertFormat.TENSORS;
         AdapterTensors tensors;
-        try (InputStream in = ExpertExtender.entry(bundle, ExpertFormat.TENSORS)) {
+        try (InputStream in = ExpertCheck.entry(bundle, ExpertFormat.TENSORS)) {
             tensors = AdapterTensors.read(in, source);
         }
         if (!tensors.sha256().equals(expert.tensorsSha256())) {

@@ -1,69 +1,117 @@
 package org.expertlm.registry.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.URL;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Enumeration;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.Hashtable;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
+import java.util.function.Predicate;
 
-import org.expertlm.api.AdapterTensors;
-import org.expertlm.api.BaseModelRef;
+import org.expertlm.api.ContainerProperties;
+import org.expertlm.api.DeploymentMonitor;
+import org.expertlm.api.DeploymentProblem;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertBundle;
-import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ExpertRegistry;
 import org.expertlm.api.ModelFormatException;
 import org.expertlm.api.ModelStore;
+import org.expertlm.api.SentenceEncoder;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.Version;
-import org.osgi.framework.wiring.BundleCapability;
-import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.hooks.bundle.CollisionHook;
 import org.osgi.framework.wiring.BundleWire;
 import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.util.tracker.BundleTracker;
 import org.osgi.util.tracker.BundleTrackerCustomizer;
 
 /**
  * The expert extender, in the manner of Felix SCR: it tracks the bundles wired to its
- * {@code osgi.extender=elm.expert} capability (no other bundle is looked at), validates each one as an
- * expert bundle (see {@link ExpertBundleLayout}) and registers its {@link Expert} service, or records
- * why it refused it. A refused bundle disturbs nothing else; uninstalling a bundle removes its service
- * or its refusal.
+ * {@code osgi.extender=elm.expert} capability (no other bundle is looked at), checks each one
+ * ({@link ExpertCheck}) and registers its {@link Expert} service, or records why it refused it. A refused
+ * bundle disturbs nothing else; uninstalling a bundle removes its service or its refusal.
+ *
+ * <p>Versions, in the manner of Sling's installer groups: every installed version of an id has its
+ * service; the active one (pinned, else the highest; the first installed among equals) carries
+ * {@code expert.active=true}. A new version's service is registered before the version it replaces is
+ * marked inactive, and an older version's service stays until its bundle goes, so that a request that
+ * holds it finishes on it.
  */
 @Component(service = ExpertRegistry.class, immediate = true)
 public final class ExpertExtender implements ExpertRegistry {
 
-    /** The largest adapter tensor file an expert bundle may carry. */
-    static final long MAX_TENSOR_BYTES = 64L << 20;
+    /** How long an upgrade or a rollback waits for the framework to install or remove the bundle. */
+    static final long WAIT_MILLIS = 30_000;
 
-    private final ModelStore store;
-    private final ExpertFormat format;
-    private final Map<Long, Tracked> tracked = Collections.synchronizedMap(new TreeMap<>());
-    private BundleContext context;
-    private BundleTracker<Tracked> tracker;
+    private final ExpertCheck check;
+    private final BundleContext context;
+    private final Pins pins;
+    private final DeployFolder deploy;
+    /** Guards {@link #tracked}; waited on by upgrades and rollbacks, notified at every change. */
+    private final Object lock = new Object();
+    private final Map<Long, Tracked> tracked = new LinkedHashMap<>();
+    /** Serialises the service property changes of {@link #refresh}, which run outside {@link #lock}. */
+    private final Object propertyLock = new Object();
+    private final BundleTracker<Tracked> tracker;
+    private final ServiceRegistration<CollisionHook> collisionHook;
 
-    /** A tracked bundle: what the registry says about it, and its service while it is installed. */
-    private record Tracked(ExpertBundle state, ServiceRegistration<Expert> registration) {
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile DeploymentMonitor monitor;
+
+    /** A tracked bundle: what the registry says about it; for an installed one, its expert and service. */
+    private static final class Tracked {
+        final ExpertBundle state;
+        final BundleExpert expert;
+        final ServiceRegistration<Expert> registration;
+        final Hashtable<String, Object> properties;
+        boolean active;
+
+        Tracked(ExpertBundle state, BundleExpert expert, ServiceRegistration<Expert> registration, Hashtable<String, Object> properties) {
+            this.state = state;
+            this.expert = expert;
+            this.registration = registration;
+            this.properties = properties;
+        }
+
+        boolean installed() {
+            return registration != null;
+        }
+
+        Version version() {
+            return Version.parseVersion(state.version());
+        }
     }
 
     @Activate
-    public ExpertExtender(@Reference ModelStore store, @Reference ExpertFormat format, BundleContext context) {
-        this.store = store;
-        this.format = format;
+    public ExpertExtender(@Reference ModelStore store, @Reference ExpertFormat format, @Reference SentenceEncoder encoder,
+            BundleContext context) {
+        this.check = new ExpertCheck(store, format, encoder);
         this.context = context;
+        String work = context.getProperty(ContainerProperties.WORK_DIR);
+        Path state = work != null ? Path.of(work, "registry") : context.getDataFile("registry").toPath();
+        this.pins = new Pins(state.resolve("pins.json"));
+        String deployDir = context.getProperty(ContainerProperties.DEPLOY_DIR);
+        this.deploy = new DeployFolder(deployDir == null ? state.resolve("deploy") : Path.of(deployDir), state.resolve("retired"));
+        // Two jars of one id@version are both installed (the framework would refuse the second with no word
+        // to elm:list), so that this extender refuses the second itself, saying which one came first.
+        this.collisionHook = context.registerService(CollisionHook.class, (type, target, candidates) -> allowExpertCollisions(
+                target, candidates), null);
         this.tracker = new BundleTracker<>(context, Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE, new Customizer());
         tracker.open();
     }
@@ -71,14 +119,271 @@ public final class ExpertExtender implements ExpertRegistry {
     @Deactivate
     void deactivate() {
         tracker.close();
-        tracked.clear();
+        collisionHook.unregister();
+        synchronized (lock) {
+            tracked.clear();
+        }
+    }
+
+    private static void allowExpertCollisions(Bundle target, Collection<Bundle> candidates) {
+        candidates.removeIf(b -> b.getHeaders("").get("Provide-Capability") != null
+                && b.getHeaders("").get("Provide-Capability").contains(ExpertBundleLayout.NAMESPACE));
     }
 
     @Override
     public List<ExpertBundle> bundles() {
-        synchronized (tracked) {
-            return tracked.values().stream().map(Tracked::state).toList();
+        List<ExpertBundle> all = new ArrayList<>();
+        synchronized (lock) {
+            for (Tracked t : tracked.values()) {
+                all.add(t.state.withVersionState(t.active, t.installed() && pins.get(t.state.id()).orElse("").equals(t.state.version())));
+            }
         }
+        all.addAll(undeployable(all));
+        return all;
+    }
+
+    @Override
+    public Expert active(String id) {
+        synchronized (lock) {
+            return find(t -> t.active && t.state.id().equals(id))
+                    .orElseThrow(() -> new IllegalArgumentException(notInstalled(id, ""))).expert;
+        }
+    }
+
+    @Override
+    public Expert expert(String id, String version) {
+        synchronized (lock) {
+            return installedVersion(id, version).expert;
+        }
+    }
+
+    @Override
+    public ExpertBundle upgrade(String id, Path jar) throws IOException, InterruptedException {
+        DeployFolder.JarIdentity identity = DeployFolder.identify(jar);
+        if (!identity.id().equals(id)) {
+            throw new IllegalArgumentException(jar + " is a bundle of " + identity.id() + ", not of " + id
+                    + "; upgrade " + identity.id() + " with it, or give the jar of " + id);
+        }
+        String version = identity.version().toString();
+        synchronized (lock) {
+            Optional<String> pinned = pins.get(id);
+            if (pinned.isPresent()) {
+                throw new IllegalArgumentException(id + " is pinned at " + pinned.get() + "; elm:unpin " + id + " first");
+            }
+            for (Tracked t : tracked.values()) {
+                if (t.installed() && t.state.id().equals(id) && t.version().compareTo(identity.version()) >= 0) {
+                    throw new IllegalArgumentException(id + "@" + t.state.version() + " is installed; an upgrade must bring a "
+                            + "higher version than " + version + " (to return to an older one: elm:rollback or elm:pin)");
+                }
+            }
+        }
+        Path file = deploy.put(jar, id + "-" + version + ".jar");
+        String location = file.toFile().toURI().normalize().toString(); // as FileInstall names it
+        Tracked landed = await(t -> t.state.bundleId() >= 0 && t.state.location().equals(location), "installed " + id + "@" + version);
+        if (!landed.installed()) {
+            deploy.retire(file);
+            throw new IllegalStateException(id + "@" + version + " was refused and taken out of the deploy folder again (kept in "
+                    + deploy.retired() + "); nothing else changed: " + landed.state.reason());
+        }
+        return bundle(landed);
+    }
+
+    @Override
+    public ExpertBundle rollback(String id) throws IOException, InterruptedException {
+        Tracked current;
+        Tracked previous;
+        synchronized (lock) {
+            Optional<String> pinned = pins.get(id);
+            if (pinned.isPresent()) {
+                throw new IllegalArgumentException(id + " is pinned at " + pinned.get() + "; elm:unpin " + id + " first (or pin "
+                        + "another version)");
+            }
+            current = find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalArgumentException(notInstalled(id, "")));
+            previous = highestBelow(id, current.version());
+            if (previous == null) {
+                throw new IllegalArgumentException(current.state.name() + " is the only version of " + id + " installed; there is "
+                        + "no earlier version to roll back to");
+            }
+        }
+        Path file = deploy.fileOf(current.state.location()).orElseThrow(() -> new IllegalArgumentException(current.state.name()
+                + " was installed from " + current.state.location() + ", not from the deploy folder " + deploy.folder()
+                + "; uninstall it yourself to return to an earlier version"));
+        Path retiredTo = deploy.retire(file);
+        long gone = current.state.bundleId();
+        await(t -> t.state.bundleId() == gone, null);
+        synchronized (lock) {
+            return bundle(find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalStateException(
+                    "no version of " + id + " is installed after the rollback; " + retiredTo + " holds " + current.state.name())));
+        }
+    }
+
+    @Override
+    public ExpertBundle pin(String id, String version) throws IOException {
+        synchronized (lock) {
+            installedVersion(id, version);
+            pins.put(id, Version.parseVersion(version).toString());
+        }
+        refresh(id);
+        return activeBundle(id);
+    }
+
+    @Override
+    public ExpertBundle unpin(String id) throws IOException {
+        synchronized (lock) {
+            if (pins.get(id).isEmpty()) {
+                throw new IllegalArgumentException(id + " is not pinned");
+            }
+            pins.remove(id);
+        }
+        refresh(id);
+        return activeBundle(id);
+    }
+
+    private ExpertBundle activeBundle(String id) {
+        synchronized (lock) {
+            return bundle(find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalArgumentException(notInstalled(id, ""))));
+        }
+    }
+
+    private ExpertBundle bundle(Tracked t) {
+        synchronized (lock) {
+            return t.state.withVersionState(t.active, pins.get(t.state.id()).orElse("").equals(t.state.version()));
+        }
+    }
+
+    private Tracked installedVersion(String id, String version) {
+        Version wanted;
+        try {
+            wanted = Version.parseVersion(version);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("version '" + version + "': expected major.minor.micro, e.g. 1.0.0", e);
+        }
+        return find(t -> t.installed() && t.state.id().equals(id) && t.version().equals(wanted))
+                .orElseThrow(() -> new IllegalArgumentException(notInstalled(id, version)));
+    }
+
+    /** Says what is installed of {@code id} when {@code version} (or any version, when empty) is not. */
+    private String notInstalled(String id, String version) {
+        List<String> versions = new ArrayList<>();
+        for (Tracked t : tracked.values()) {
+            if (t.installed() && t.state.id().equals(id)) {
+                versions.add(t.state.version());
+            }
+        }
+        String what = version.isEmpty() ? "no version of expert " + id : "expert " + id + "@" + version;
+        return what + " is installed; " + (versions.isEmpty() ? "see elm:list for the experts there are"
+                : "installed versions: " + String.join(", ", versions));
+    }
+
+    private Optional<Tracked> find(Predicate<Tracked> which) {
+        return tracked.values().stream().filter(which).findFirst();
+    }
+
+    private Tracked highestBelow(String id, Version below) {
+        return tracked.values().stream().filter(t -> t.installed() && t.state.id().equals(id) && t.version().compareTo(below) < 0)
+                .max(Comparator.comparing(Tracked::version)).orElse(null);
+    }
+
+    /**
+     * Waits until a tracked bundle matches {@code arrived}, or, with no description, until none does.
+     */
+    private Tracked await(Predicate<Tracked> arrived, String description) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + WAIT_MILLIS;
+        synchronized (lock) {
+            while (true) {
+                Optional<Tracked> found = find(arrived);
+                if (description != null && found.isPresent()) {
+                    return found.get();
+                }
+                if (description == null && found.isEmpty()) {
+                    return null;
+                }
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    throw new IllegalStateException("the framework has not " + (description == null ? "removed the bundle"
+                            : description) + " within " + WAIT_MILLIS / 1000 + " s; is FileInstall watching " + deploy.folder()
+                            + "? (see elm:status)");
+                }
+                lock.wait(left);
+            }
+        }
+    }
+
+    /** Marks the active version of {@code id}: the new one is marked before the old one is unmarked. */
+    private void refresh(String id) {
+        synchronized (propertyLock) {
+            Tracked chosen;
+            List<Tracked> others = new ArrayList<>();
+            synchronized (lock) {
+                Optional<String> pinned = pins.get(id);
+                List<Tracked> versions = tracked.values().stream().filter(t -> t.installed() && t.state.id().equals(id)).toList();
+                chosen = pinned.flatMap(p -> versions.stream().filter(t -> t.state.version().equals(p)).findFirst())
+                        .orElseGet(() -> versions.stream().max(Comparator.comparing(Tracked::version)
+                                .thenComparing(t -> -t.state.bundleId())).orElse(null));
+                for (Tracked t : versions) {
+                    if (t != chosen && t.active) {
+                        others.add(t);
+                    }
+                }
+                if (chosen != null && chosen.active) {
+                    chosen = null; // already marked
+                }
+            }
+            if (chosen != null) {
+                mark(chosen, true);
+            }
+            for (Tracked t : others) {
+                mark(t, false);
+            }
+        }
+    }
+
+    private void mark(Tracked t, boolean active) {
+        synchronized (lock) {
+            t.active = active;
+            lock.notifyAll();
+        }
+        t.properties.put(Expert.ACTIVE, active);
+        try {
+            t.registration.setProperties(t.properties);
+        } catch (IllegalStateException gone) {
+            // its bundle is going; the framework unregistered the service with it
+        }
+    }
+
+    /** The jars of the deploy folder that could not be installed as bundles at all, as refused expert bundles. */
+    private List<ExpertBundle> undeployable(List<ExpertBundle> installed) {
+        DeploymentMonitor m = monitor;
+        if (m == null) {
+            return List.of();
+        }
+        List<ExpertBundle> refused = new ArrayList<>();
+        for (DeploymentProblem p : m.problems()) {
+            if (p.bundleId() >= 0 || !p.artifact().endsWith(".jar")) {
+                continue;
+            }
+            Path file = m.deployFolder().resolve(p.artifact());
+            String id = p.artifact().substring(0, p.artifact().length() - ".jar".length());
+            String version = "";
+            String reason;
+            try {
+                DeployFolder.JarIdentity identity = DeployFolder.identify(file);
+                if (!identity.expert()) {
+                    continue; // a bundle of another kind: elm:status reports it
+                }
+                id = identity.id();
+                version = identity.version().toString();
+                String name = id + "@" + version;
+                reason = installed.stream().filter(b -> b.name().equals(name)).findFirst()
+                        .map(b -> "it could not be installed beside " + name + " from " + b.location() + ": " + p.reason())
+                        .orElse("it could not be installed: " + p.reason()) + "; " + p.fix();
+            } catch (IllegalArgumentException unreadable) {
+                reason = unreadable.getMessage();
+            }
+            refused.add(new ExpertBundle(-1, file.toUri().toString(), id, version, ExpertBundle.REFUSED, reason, null, "", 0,
+                    false, false, ""));
+        }
+        return refused;
     }
 
     private final class Customizer implements BundleTrackerCustomizer<Tracked> {
@@ -89,7 +394,13 @@ public final class ExpertExtender implements ExpertRegistry {
                 return null;
             }
             Tracked t = install(bundle);
-            tracked.put(bundle.getBundleId(), t);
+            synchronized (lock) {
+                tracked.put(bundle.getBundleId(), t);
+                lock.notifyAll();
+            }
+            if (t.installed()) {
+                refresh(t.state.id());
+            }
             return t;
         }
 
@@ -99,13 +410,19 @@ public final class ExpertExtender implements ExpertRegistry {
 
         @Override
         public void removedBundle(Bundle bundle, BundleEvent event, Tracked t) {
-            tracked.remove(bundle.getBundleId());
-            if (t.registration() != null) {
+            synchronized (lock) {
+                tracked.remove(bundle.getBundleId());
+            }
+            if (t.installed()) {
+                refresh(t.state.id()); // the next version is marked before this one's service goes
                 try {
-                    t.registration().unregister();
+                    t.registration.unregister();
                 } catch (IllegalStateException alreadyGone) {
                     // the framework unregistered it with the bundle
                 }
+            }
+            synchronized (lock) {
+                lock.notifyAll();
             }
         }
     }
@@ -123,119 +440,48 @@ public final class ExpertExtender implements ExpertRegistry {
         return false;
     }
 
-    /** Validates the bundle and registers its expert, or records the refusal. */
+    /** Checks the bundle and registers its expert (inactive until {@link #refresh}), or records the refusal. */
     private Tracked install(Bundle bundle) {
         String id = bundle.getSymbolicName() == null ? "" : bundle.getSymbolicName();
         String version = bundle.getVersion().toString();
-        String cluster = clusterOf(bundle);
-        ExpertDescriptor expert = null;
-        long bytes = 0;
         try {
-            checkNoCode(bundle);
-            expert = format.read(entry(bundle, ExpertFormat.DESCRIPTION), bundle.getLocation() + "!/" + ExpertFormat.DESCRIPTION);
-            if (!expert.id().equals(id) || !Version.parseVersion(expert.version()).equals(bundle.getVersion())) {
-                throw new ModelFormatException(ExpertFormat.DESCRIPTION + " describes " + expert.name() + " but the bundle is " + id
-                        + "@" + version + "; the packager (elm:package) writes both from one description: package the expert again");
-            }
-            checkBase(expert);
-            bytes = checkTensors(bundle, expert).bytes();
-            checkNotInstalledWithOtherContent(bundle, expert);
+            ExpertCheck.Checked checked = check.check(bundle);
+            checkNotInstalledWithOtherContent(bundle, checked);
+            BundleExpert expert = new BundleExpert(bundle, checked.expert(), checked.tensors(), checked.library());
             Hashtable<String, Object> properties = new Hashtable<>();
-            properties.put(Expert.ID, expert.id());
-            properties.put(Expert.VERSION, expert.version());
-            properties.put(Expert.TASK, expert.task());
-            properties.put(Expert.CLUSTER, cluster);
-            properties.put(Expert.KIND, expert.kind().id());
-            properties.put(Expert.BASE, expert.base().id());
-            ServiceRegistration<Expert> registration = context.registerService(Expert.class, new BundleExpert(bundle, expert), properties);
-            return new Tracked(new ExpertBundle(bundle.getBundleId(), bundle.getLocation(), id, version, ExpertBundle.INSTALLED, "",
-                    expert, cluster, bytes), registration);
+            properties.put(Expert.ID, checked.expert().id());
+            properties.put(Expert.VERSION, checked.expert().version());
+            properties.put(Expert.TASK, checked.expert().task());
+            properties.put(Expert.CLUSTER, checked.cluster());
+            properties.put(Expert.KIND, checked.expert().kind().id());
+            properties.put(Expert.BASE, checked.expert().base().id());
+            properties.put(Expert.ACTIVE, false);
+            ServiceRegistration<Expert> registration = context.registerService(Expert.class, expert, properties);
+            ExpertBundle state = new ExpertBundle(bundle.getBundleId(), bundle.getLocation(), id, version, ExpertBundle.INSTALLED, "",
+                    checked.expert(), checked.cluster(), checked.tensors().bytes(), false, false, libraryNote(checked));
+            return new Tracked(state, expert, registration, properties);
         } catch (IOException | RuntimeException e) {
             String reason = e.getMessage() == null ? e.toString() : e.getMessage();
             return new Tracked(new ExpertBundle(bundle.getBundleId(), bundle.getLocation(), id, version, ExpertBundle.REFUSED, reason,
-                    expert, cluster, bytes), null);
+                    null, ExpertCheck.cluster(bundle), 0, false, false, ""), null, null, null);
         }
     }
 
-    private static void checkNoCode(Bundle bundle) throws ModelFormatException {
-        Enumeration<URL> classes = bundle.findEntries("/", "*.class", true);
-        if (classes != null && classes.hasMoreElements()) {
-            throw new ModelFormatException("the bundle holds code (" + classes.nextElement().getPath()
-                    + "); an expert bundle is data only: remove the class files, or package the expert with elm:package");
-        }
-        for (String header : List.of("Bundle-Activator", "Export-Package", "Import-Package", "DynamicImport-Package")) {
-            if (bundle.getHeaders("").get(header) != null) {
-                throw new ModelFormatException("the bundle's manifest has " + header + "; an expert bundle is data only, with no code "
-                        + "headers: package the expert with elm:package");
+    private static String libraryNote(ExpertCheck.Checked checked) {
+        var library = checked.library();
+        String note = library.instances().size() + " instances, vectors of " + library.encoder();
+        return library.recomputed() ? note + " (recomputed at install: the bundle's were made by " + library.shippedEncoder() + ")" : note;
+    }
+
+    private void checkNotInstalledWithOtherContent(Bundle bundle, ExpertCheck.Checked checked) throws ModelFormatException {
+        synchronized (lock) {
+            for (Tracked t : tracked.values()) {
+                if (t.installed() && t.state.bundleId() != bundle.getBundleId() && t.state.name().equals(checked.expert().name())
+                        && !t.state.expert().equals(checked.expert())) {
+                    throw new ModelFormatException(checked.expert().name() + " is already installed from " + t.state.location()
+                            + " with other content; give the new one another version (elm:train expert … --version)");
+                }
             }
         }
-    }
-
-    private void checkBase(ExpertDescriptor expert) throws ModelFormatException {
-        BaseModelRef installed;
-        try {
-            installed = store.baseModel(expert.base().id());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException("expert " + expert.name() + " adapts base model " + expert.base().id()
-                    + ", which this container does not have: " + e.getMessage(), e);
-        }
-        if (!installed.sha256().equals(expert.base().sha256())) {
-            throw new ModelFormatException("expert " + expert.name() + " adapts base model " + expert.base().id() + " with sha256 "
-                    + expert.base().sha256() + ", but the installed one has " + installed.sha256()
-                    + "; train the expert again over the installed base model");
-        }
-    }
-
-    private static AdapterTensors checkTensors(Bundle bundle, ExpertDescriptor expert) throws IOException {
-        URL url = bundle.getEntry(ExpertFormat.TENSORS);
-        if (url == null) {
-            throw new ModelFormatException("the bundle has no " + ExpertFormat.TENSORS + "; an expert bundle carries its adapter tensors");
-        }
-        long size = url.openConnection().getContentLengthLong();
-        if (size > MAX_TENSOR_BYTES) {
-            throw new ModelFormatException(ExpertFormat.TENSORS + " is " + size + " bytes; an expert bundle's tensors may be at most "
-                    + MAX_TENSOR_BYTES + " (an adapter is a few MB: is this a whole model?)");
-        }
-        return BundleExpert.read(bundle, expert);
-    }
-
-    private void checkNotInstalledWithOtherContent(Bundle bundle, ExpertDescriptor expert) throws ModelFormatException {
-        List<ExpertBundle> same = new ArrayList<>();
-        for (ExpertBundle b : bundles()) {
-            if (b.bundleId() != bundle.getBundleId() && b.state().equals(ExpertBundle.INSTALLED) && b.expert() != null
-                    && b.expert().name().equals(expert.name())) {
-                same.add(b);
-            }
-        }
-        for (ExpertBundle b : same) {
-            if (!b.expert().equals(expert)) {
-                throw new ModelFormatException(expert.name() + " is already installed from " + b.location()
-                        + " with other content; give the new one another version (elm:train expert … --version)");
-            }
-        }
-    }
-
-    /** The cluster the bundle's elm.expert capability declares (the framework parsed the header), or empty. */
-    private static String clusterOf(Bundle bundle) {
-        BundleRevision revision = bundle.adapt(BundleRevision.class);
-        if (revision == null) {
-            return "";
-        }
-        for (BundleCapability capability : revision.getDeclaredCapabilities(ExpertBundleLayout.NAMESPACE)) {
-            Object cluster = capability.getAttributes().get("cluster");
-            if (cluster != null) {
-                return cluster.toString();
-            }
-        }
-        return "";
-    }
-
-    static InputStream entry(Bundle bundle, String name) throws IOException {
-        URL url = bundle.getEntry(name);
-        if (url == null) {
-            throw new ModelFormatException("the bundle has no " + name + "; an expert bundle carries " + ExpertFormat.DESCRIPTION
-                    + ", " + ExpertFormat.TENSORS + " and its library (see expert-bundles/README.md)");
-        }
-        return url.openStream();
     }
 }
