@@ -11,11 +11,8 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -136,28 +133,7 @@ public class ExpertCommandsIT {
             assertEquals(tensors, description.path("sha256").asText());
         }
 
-        // Dropped into the deploy folder, the bundle becomes an installed expert; one with a class file inside is refused,
-        // saying why, and the first stays installed.
-        Files.copy(jar, elm.deploy.resolve(jar.getFileName()));
-        JsonNode installed = awaitExpertBundle(EXPERT);
-        assertEquals(installed.toString(), "installed", installed.path("state").asText());
-        assertEquals("1.0.0", installed.path("version").asText());
-        assertEquals(tensors, installed.path("expert").path("tensorsSha256").asText());
-        assertTrue("the cluster its capability declares: " + installed, !installed.path("cluster").asText().isEmpty());
-        // Under an id of its own: FileInstall installs one bundle per symbolic name and version.
-        withCode(jar, elm.deploy.resolve("evil-expert-1.0.0.jar"), EXPERT, "evil-expert");
-        JsonNode withClass = awaitExpertBundle("evil-expert");
-        assertEquals(withClass.toString(), "refused", withClass.path("state").asText());
-        assertTrue(withClass.toString(), withClass.path("reason").asText().contains("holds code (/org/example/Evil.class)"));
-        assertEquals("installed", awaitExpertBundle(EXPERT).path("state").asText());
-        // Removed from the deploy folder, a bundle's refusal goes with it.
-        Files.delete(elm.deploy.resolve("evil-expert-1.0.0.jar"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (elm.json("elm:list --json").toString().contains("evil-expert") && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-        JsonNode listed = elm.json("elm:list --json");
-        assertTrue(listed.toString(), !listed.toString().contains("evil-expert") && listed.toString().contains(EXPERT));
+        // Deploying it, refusals, versions: ExpertBundlesIT.
 
         JsonNode engine = elm.json("elm:engine --json");
         assertTrue(engine.toString(), engine.path("loaded").toString().contains(base)
@@ -235,42 +211,6 @@ public class ExpertCommandsIT {
                 Files.delete(p);
             }
         }
-    }
-
-    /** The expert bundle {@code id} as elm:list shows it, once it shows it (within 30 s). */
-    private JsonNode awaitExpertBundle(String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (JsonNode b : elm.json("elm:list --json").path("experts")) {
-                if (b.path("id").asText().equals(id)) {
-                    return b;
-                }
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("elm:list never showed " + id + ": " + elm.json("elm:list --json"));
-    }
-
-    /** A copy of bundle {@code from} under the id {@code to} (its symbolic name and capability), with a class file added. */
-    private static void withCode(Path from, Path into, String id, String to) throws Exception {
-        Path partial = from.resolveSibling(into.getFileName() + ".partial"); // beside the source: the deploy folder sees only the whole jar
-        try (JarFile source = new JarFile(from.toFile())) {
-            Manifest manifest = source.getManifest();
-            Attributes main = manifest.getMainAttributes();
-            main.putValue("Bundle-SymbolicName", to);
-            main.putValue("Provide-Capability", main.getValue("Provide-Capability").replace(id, to));
-            try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(partial), manifest)) {
-                for (JarEntry e : Collections.list(source.entries())) {
-                    if (!e.getName().equals("META-INF/MANIFEST.MF")) {
-                        out.putNextEntry(new JarEntry(e.getName()));
-                        out.write(source.getInputStream(e).readAllBytes());
-                    }
-                }
-                out.putNextEntry(new JarEntry("org/example/Evil.class"));
-                out.write(new byte[] {(byte) 0xCA, (byte) 0xFE, (byte) 0xBA, (byte) 0xBE});
-            }
-        }
-        Files.move(partial, into);
     }
 
     /** The seconds the epochs of a training report took, from its history lines ("epoch 2/6  loss …  2.8 s  memory …"). */

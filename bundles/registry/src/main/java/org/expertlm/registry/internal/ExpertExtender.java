@@ -81,6 +81,8 @@ public final class ExpertExtender implements ExpertRegistry {
         final ServiceRegistration<Expert> registration;
         final Hashtable<String, Object> properties;
         boolean active;
+        /** Its bundle is going: no longer a candidate to be active. */
+        boolean leaving;
 
         Tracked(ExpertBundle state, BundleExpert expert, ServiceRegistration<Expert> registration, Hashtable<String, Object> properties) {
             this.state = state;
@@ -112,7 +114,10 @@ public final class ExpertExtender implements ExpertRegistry {
         // to elm:list), so that this extender refuses the second itself, saying which one came first.
         this.collisionHook = context.registerService(CollisionHook.class, (type, target, candidates) -> allowExpertCollisions(
                 target, candidates), null);
-        this.tracker = new BundleTracker<>(context, Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE, new Customizer());
+        // STOPPING is tracked too: a bundle being uninstalled passes STOPPING, then RESOLVED, on its way out, and
+        // would otherwise be removed and added again, its old version answering for a moment after a rollback.
+        this.tracker = new BundleTracker<>(context, Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING,
+                new Customizer());
         tracker.open();
     }
 
@@ -179,7 +184,8 @@ public final class ExpertExtender implements ExpertRegistry {
         }
         Path file = deploy.put(jar, id + "-" + version + ".jar");
         String location = file.toFile().toURI().normalize().toString(); // as FileInstall names it
-        Tracked landed = await(t -> t.state.bundleId() >= 0 && t.state.location().equals(location), "installed " + id + "@" + version);
+        Tracked landed = await(t -> t.state.location().equals(location) && (!t.installed() || t.active),
+                "installed " + id + "@" + version);
         if (!landed.installed()) {
             deploy.retire(file);
             throw new IllegalStateException(id + "@" + version + " was refused and taken out of the deploy folder again (kept in "
@@ -208,9 +214,10 @@ public final class ExpertExtender implements ExpertRegistry {
         Path file = deploy.fileOf(current.state.location()).orElseThrow(() -> new IllegalArgumentException(current.state.name()
                 + " was installed from " + current.state.location() + ", not from the deploy folder " + deploy.folder()
                 + "; uninstall it yourself to return to an earlier version"));
+        String previousName = previous.state.name();
         Path retiredTo = deploy.retire(file);
         long gone = current.state.bundleId();
-        await(t -> t.state.bundleId() == gone, null);
+        await(t -> t.state.bundleId() == gone || !t.active && t.state.name().equals(previousName), null);
         synchronized (lock) {
             return bundle(find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalStateException(
                     "no version of " + id + " is installed after the rollback; " + retiredTo + " holds " + current.state.name())));
@@ -284,9 +291,7 @@ public final class ExpertExtender implements ExpertRegistry {
                 .max(Comparator.comparing(Tracked::version)).orElse(null);
     }
 
-    /**
-     * Waits until a tracked bundle matches {@code arrived}, or, with no description, until none does.
-     */
+    /** Waits until a tracked bundle matches {@code arrived}, or, with no description, until none does. */
     private Tracked await(Predicate<Tracked> arrived, String description) throws InterruptedException {
         long deadline = System.currentTimeMillis() + WAIT_MILLIS;
         synchronized (lock) {
@@ -316,7 +321,9 @@ public final class ExpertExtender implements ExpertRegistry {
             List<Tracked> others = new ArrayList<>();
             synchronized (lock) {
                 Optional<String> pinned = pins.get(id);
-                List<Tracked> versions = tracked.values().stream().filter(t -> t.installed() && t.state.id().equals(id)).toList();
+                List<Tracked> versions = tracked.values().stream()
+                        .filter(t -> t.installed() && !t.leaving && t.state.id().equals(id)).toList();
+                tracked.values().stream().filter(t -> t.leaving && t.active && t.state.id().equals(id)).forEach(others::add);
                 chosen = pinned.flatMap(p -> versions.stream().filter(t -> t.state.version().equals(p)).findFirst())
                         .orElseGet(() -> versions.stream().max(Comparator.comparing(Tracked::version)
                                 .thenComparing(t -> -t.state.bundleId())).orElse(null));
@@ -410,11 +417,16 @@ public final class ExpertExtender implements ExpertRegistry {
 
         @Override
         public void removedBundle(Bundle bundle, BundleEvent event, Tracked t) {
+            if (t.installed()) {
+                synchronized (lock) {
+                    t.leaving = true;
+                }
+                refresh(t.state.id()); // the next version is marked active before this one is unmarked, then goes
+            }
             synchronized (lock) {
                 tracked.remove(bundle.getBundleId());
             }
             if (t.installed()) {
-                refresh(t.state.id()); // the next version is marked before this one's service goes
                 try {
                     t.registration.unregister();
                 } catch (IllegalStateException alreadyGone) {
