@@ -178,7 +178,8 @@ public final class ExpertExtender implements ExpertRegistry {
             for (Tracked t : tracked.values()) {
                 if (t.installed() && t.state.id().equals(id) && t.version().compareTo(identity.version()) >= 0) {
                     throw new IllegalArgumentException(id + "@" + t.state.version() + " is installed; an upgrade must bring a "
-                            + "higher version than " + version + " (to return to an older one: elm:rollback or elm:pin)");
+                            + "higher version, and " + jar + " holds " + version + " (to return to an older one: elm:rollback or "
+                            + "elm:pin)");
                 }
             }
         }
