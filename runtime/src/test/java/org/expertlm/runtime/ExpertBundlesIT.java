@@ -80,6 +80,11 @@ public class ExpertBundlesIT {
         System.out.printf("deploy to service: %.2f s%n", seconds);
         JsonNode first = ask(ASK);
         assertEquals(EXPERT + "@1.0.0", first.path("model").asText());
+        JsonNode generated = ask("elm:ask --json " + EXPERT + " 'the dog runs'");
+        assertEquals("with no choices the expert generates", EXPERT + "@1.0.0", generated.path("model").asText());
+        assertTrue(generated.toString(), generated.path("output").isTextual());
+        failsWith("elm:ask " + EXPERT + " 'the dog runs' noun", "needs two or more choices to score, or none to generate");
+        failsWith("elm:ask no-such-expert 'the dog runs' a b", "no version of expert no-such-expert is installed");
         Map<String, List<Double>> reference = new ConcurrentHashMap<>();
         reference.put(EXPERT + "@1.0.0", scores(first));
 

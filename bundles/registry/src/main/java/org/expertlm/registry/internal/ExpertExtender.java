@@ -315,7 +315,11 @@ public final class ExpertExtender implements ExpertRegistry {
         }
     }
 
-    /** Marks the active version of {@code id}: the new one is marked before the old one is unmarked. */
+    /**
+     * Chooses the active version of {@code id}. The registry's own view switches at once (no moment with two
+     * active versions, or none); the services' {@code expert.active} property is then set on the new one
+     * before it is cleared on the old one.
+     */
     private void refresh(String id) {
         synchronized (propertyLock) {
             Tracked chosen;
@@ -324,33 +328,32 @@ public final class ExpertExtender implements ExpertRegistry {
                 Optional<String> pinned = pins.get(id);
                 List<Tracked> versions = tracked.values().stream()
                         .filter(t -> t.installed() && !t.leaving && t.state.id().equals(id)).toList();
-                tracked.values().stream().filter(t -> t.leaving && t.active && t.state.id().equals(id)).forEach(others::add);
                 chosen = pinned.flatMap(p -> versions.stream().filter(t -> t.state.version().equals(p)).findFirst())
                         .orElseGet(() -> versions.stream().max(Comparator.comparing(Tracked::version)
                                 .thenComparing(t -> -t.state.bundleId())).orElse(null));
-                for (Tracked t : versions) {
-                    if (t != chosen && t.active) {
+                for (Tracked t : tracked.values()) {
+                    if (t != chosen && t.active && t.state.id().equals(id)) {
+                        t.active = false;
                         others.add(t);
                     }
                 }
-                if (chosen != null && chosen.active) {
+                if (chosen != null && !chosen.active) {
+                    chosen.active = true;
+                } else {
                     chosen = null; // already marked
                 }
+                lock.notifyAll();
             }
             if (chosen != null) {
-                mark(chosen, true);
+                advertise(chosen, true);
             }
             for (Tracked t : others) {
-                mark(t, false);
+                advertise(t, false);
             }
         }
     }
 
-    private void mark(Tracked t, boolean active) {
-        synchronized (lock) {
-            t.active = active;
-            lock.notifyAll();
-        }
+    private static void advertise(Tracked t, boolean active) {
         t.properties.put(Expert.ACTIVE, active);
         try {
             t.registration.setProperties(t.properties);
