@@ -11,7 +11,7 @@ import org.expertlm.api.ExpertDescriptor;
 /**
  * What an expert bundle holds, entry by entry (see expert-bundles/README.md): the manifest, the
  * description, the adapter tensors, the library's instances and their vectors. The packager writes
- * this layout; the extender will read it.
+ * this layout; the extender checks it (ExpertCheck).
  */
 final class ExpertBundleLayout {
 
