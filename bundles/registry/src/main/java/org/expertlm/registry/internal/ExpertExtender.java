@@ -150,7 +150,7 @@ public final class ExpertExtender implements ExpertRegistry {
     @Override
     public Expert active(String id) {
         synchronized (lock) {
-            return find(t -> t.active && t.state.id().equals(id))
+            return activeOf(id)
                     .orElseThrow(() -> new IllegalArgumentException(notInstalled(id, ""))).expert;
         }
     }
@@ -205,7 +205,7 @@ public final class ExpertExtender implements ExpertRegistry {
                 throw new IllegalArgumentException(id + " is pinned at " + pinned.get() + "; elm:unpin " + id + " first (or pin "
                         + "another version)");
             }
-            current = find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalArgumentException(notInstalled(id, "")));
+            current = activeOf(id).orElseThrow(() -> new IllegalArgumentException(notInstalled(id, "")));
             previous = highestBelow(id, current.version());
             if (previous == null) {
                 throw new IllegalArgumentException(current.state.name() + " is the only version of " + id + " installed; there is "
@@ -220,7 +220,7 @@ public final class ExpertExtender implements ExpertRegistry {
         long gone = current.state.bundleId();
         await(t -> t.state.bundleId() == gone || !t.active && t.state.name().equals(previousName), null);
         synchronized (lock) {
-            return bundle(find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalStateException(
+            return bundle(activeOf(id).orElseThrow(() -> new IllegalStateException(
                     "no version of " + id + " is installed after the rollback; " + retiredTo + " holds " + current.state.name())));
         }
     }
@@ -249,7 +249,7 @@ public final class ExpertExtender implements ExpertRegistry {
 
     private ExpertBundle activeBundle(String id) {
         synchronized (lock) {
-            return bundle(find(t -> t.active && t.state.id().equals(id)).orElseThrow(() -> new IllegalArgumentException(notInstalled(id, ""))));
+            return bundle(activeOf(id).orElseThrow(() -> new IllegalArgumentException(notInstalled(id, ""))));
         }
     }
 
@@ -281,6 +281,10 @@ public final class ExpertExtender implements ExpertRegistry {
         String what = version.isEmpty() ? "no version of expert " + id : "expert " + id + "@" + version;
         return what + " is installed; " + (versions.isEmpty() ? "see elm:list for the experts there are"
                 : "installed versions: " + String.join(", ", versions));
+    }
+
+    private Optional<Tracked> activeOf(String id) {
+        return find(t -> t.active && t.state.id().equals(id));
     }
 
     private Optional<Tracked> find(Predicate<Tracked> which) {
