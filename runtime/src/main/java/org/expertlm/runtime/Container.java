@@ -57,6 +57,12 @@ final class Container {
 
     /** Starts the framework, installs and starts the platform bundles; the socket is served at {@code socket}. */
     static Container start(Settings settings, Console console, Path socket) throws ElmException {
+        try {
+            DefaultLibrary.seed(settings);
+        } catch (IOException e) {
+            throw new ElmException("the default expert library could not be copied into " + settings.deploy() + ": "
+                    + e.getMessage() + "; check that the folder is writable, or choose another with --deploy", 1, e);
+        }
         Framework framework = new FrameworkFactory().newFramework(configuration(settings, console, socket));
         try {
             framework.init();

@@ -35,6 +35,8 @@ public final class Elm {
     /** A Unix socket path may hold 107 bytes on Linux. */
     private static final int MAX_SOCKET_PATH = 107;
     private static final Duration DAEMON_START_LIMIT = Duration.ofSeconds(60);
+    /** A library takes hours; {@code library} waits this long unless told otherwise. */
+    private static final Duration LIBRARY_TIME_LIMIT = Duration.ofDays(30);
 
     private final List<String> rawArguments;
     private final Settings settings;
@@ -76,8 +78,11 @@ public final class Elm {
                 return elm.stop();
             case "data":
                 return tool("data").run(elm.arguments(), elm.settings.home(), elm.settings.data(), System.out, System.err);
+            case "library":
+                return elm.library(rest.contains("--timeout") || System.getenv("ELM_TIMEOUT") != null);
             default:
-                throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop or data", 2, null);
+                throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop, data or library",
+                        2, null);
         }
     }
 
@@ -162,6 +167,37 @@ public final class Elm {
         if (script.isEmpty()) {
             throw new ElmException("exec needs the commands to run, e.g. ./elm exec 'elm:status'", 2, null);
         }
+        return exec(script);
+    }
+
+    /**
+     * {@code library train|plan <config> [--out folder]}: {@code elm:library} run as {@code exec} runs commands, its
+     * paths made absolute from the current folder (a daemon has its own), with no time limit unless one is given.
+     */
+    private int library(boolean timeoutGiven) throws ElmException {
+        List<String> operands = arguments();
+        if (operands.size() < 2 || !List.of("train", "plan").contains(operands.get(0))) {
+            throw new ElmException("library needs an action and a configuration, e.g. ./elm library train "
+                    + "configs/library/default.json [--out folder]", 2, null);
+        }
+        StringBuilder script = new StringBuilder("elm:library");
+        for (int i = 0; i < operands.size(); i++) {
+            String word = operands.get(i);
+            boolean path = i == 1 || i > 0 && operands.get(i - 1).equals("--out");
+            if (path) {
+                word = Paths.get(word).toAbsolutePath().normalize().toString();
+            }
+            if (word.contains("'")) {
+                throw new ElmException("library: '" + word + "' contains a single quote, which a console word cannot hold; "
+                        + "rename it", 2, null);
+            }
+            script.append(" '").append(word).append('\'');
+        }
+        Elm unlimited = timeoutGiven ? this : new Elm(rawArguments, settings.withTimeout(LIBRARY_TIME_LIMIT));
+        return unlimited.exec(script.toString());
+    }
+
+    private int exec(String script) throws ElmException {
         Path socket = settings.socket();
         if (ConsoleClient.reachable(socket)) {
             return ConsoleClient.run(socket, script, settings.timeout(), System.out, System.err);

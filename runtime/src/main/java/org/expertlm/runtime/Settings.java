@@ -35,6 +35,8 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             "       elm stop [options]                    stop the background container",
             "       elm data fetch [source...]            fetch the datasets from their registries into the data cache",
             "       elm data cards [folder]               write the data cards (default docs/data-cards)",
+            "       elm library train|plan <config> [--out folder]",
+            "                                             train an expert library's jars (configs/library/default.json), or show its jobs",
             "options (environment variable in brackets):",
             "  --home DIR      ELM home; deploy/, configs/ and work/ default to folders in it [ELM_HOME]",
             "  --work DIR      framework storage, logs and the console socket [ELM_WORK]",
@@ -104,6 +106,11 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
                 data != null ? absolute(data) : homePath.resolve("data"),
                 models != null ? absolute(models) : workPath.resolve("models"),
                 pollMillis, Duration.ofSeconds(seconds), clean, daemon, List.copyOf(rest));
+    }
+
+    /** These settings with another time limit for exec and stop. */
+    Settings withTimeout(Duration limit) {
+        return new Settings(home, bundles, work, deploy, configs, data, models, pollMillis, limit, clean, daemon, arguments);
     }
 
     /** The console socket of a container started in this work folder. */

@@ -19,8 +19,16 @@ public interface Trainer {
      * @param settingsJson the training configuration, one JSON object (see configs/train/expert.json)
      * @param settingsSource where the configuration came from, for messages
      * @param version the version the expert gets; null for the trainer's default, 1.0.0
+     * @param job the identity of the job asking (see {@link LibraryTrainer.Job#identity()}), recorded as {@code job}
+     *     in the expert's provenance; null when none asks
      */
-    record ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version) {
+    record ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version,
+            String job) {
+
+        /** A request that no library job makes. */
+        public ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version) {
+            this(settingsJson, settingsSource, base, data, version, null);
+        }
     }
 
     /**

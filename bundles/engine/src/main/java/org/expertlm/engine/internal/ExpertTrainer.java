@@ -93,7 +93,7 @@ final class ExpertTrainer {
             ExpertDescriptor expert = new ExpertDescriptor(data.expertId(), version, data.task(), data.templates(), data.kind(),
                     base.ref(), plan == null ? null : plan.config(),
                     generation ? AnswerFormat.generated() : answers(data.train()), tensors.sha256(),
-                    provenance(settings, encoder, data, trainExamples, r, workers.threads()).toString());
+                    provenance(settings, encoder, data, trainExamples, r, workers.threads(), request.job()).toString());
             ExpertFiles.write(folder, expert, tensors);
             ExpertTraining.removeCheckpoints(checkpoints);
             job.progress("expert " + expert.name() + " written to " + folder);
@@ -103,8 +103,11 @@ final class ExpertTrainer {
     }
 
     private static ObjectNode provenance(ExpertSettings settings, MiniLmModel encoder, TrainingSet data,
-            int trainExamples, ExpertTraining.Result r, int stepParts) {
+            int trainExamples, ExpertTraining.Result r, int stepParts, String job) {
         ObjectNode provenance = JSON.createObjectNode();
+        if (job != null) {
+            provenance.put("job", job);
+        }
         provenance.set("settings", JSON.valueToTree(settings));
         // Each step's batch was computed in this many parts side by side: the same run in another number of parts
         // gives the same expert within float rounding, not bit for bit.

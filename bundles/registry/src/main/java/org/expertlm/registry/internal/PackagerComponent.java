@@ -5,10 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 import org.expertlm.api.AdapterTensors;
@@ -68,7 +65,7 @@ public final class PackagerComponent implements ExpertPackager {
                 .add(ExpertBundleLayout.LIBRARY, instances(library))
                 .add(ExpertBundleLayout.LIBRARY_VECTORS, bytes(vectors(library)))
                 .write(jar);
-        return new PackagedExpert(expert, jar.toString(), sha256(jar), Files.size(jar), library.size(), encoder.modelId());
+        return new PackagedExpert(expert, jar.toString(), Sha256.of(jar), Files.size(jar), library.size(), encoder.modelId());
     }
 
     /** The expert's first training instances, as many as a library holds. */
@@ -127,13 +124,5 @@ public final class PackagerComponent implements ExpertPackager {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         tensors.write(out);
         return out.toByteArray();
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this Java has no SHA-256", e);
-        }
     }
 }

@@ -13,7 +13,8 @@ import org.expertlm.api.TrainingSet;
 /**
  * The examples an expert is trained on, from the catalog: one template (a Prompt Expert, on a
  * classification or a generation template), every
- * classification template of a dataset (a Dataset Expert), or every classification template of the
+ * classification template of a dataset (a Dataset Expert; every template of a dataset that has only
+ * generation templates), or every classification template of the
  * training clusters ({@code multitask}, the MT baseline). Held-out datasets are refused. Validation
  * examples: at most {@value #VALIDATION_CAP} per template ({@value #MULTITASK_VALIDATION_CAP} for the
  * MT baseline).
@@ -47,8 +48,11 @@ final class TrainingSets {
                             + ": no expert is trained on it");
                 }
                 // A generation template is a Prompt Expert of its own; Dataset Experts and the MT baseline are
-                // chosen and measured by rank classification, so they take the classification templates.
-                if ("choices".equals(t.answers()) || what.equals(t.id())) {
+                // chosen and measured by rank classification, so they take the classification templates, and a
+                // dataset of generation templates alone gets a Dataset Expert of those (measured by ROUGE-L).
+                boolean generationOnly = what.equals(task.dataset())
+                        && task.templates().stream().noneMatch(x -> "choices".equals(x.answers()));
+                if ("choices".equals(t.answers()) || what.equals(t.id()) || generationOnly) {
                     templates.add(t.id());
                 }
             }

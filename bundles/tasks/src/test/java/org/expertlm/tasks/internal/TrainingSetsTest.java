@@ -24,13 +24,18 @@ public class TrainingSetsTest {
 
     private static final int EXAMPLES = 60;
 
-    /** Two training datasets (one with a generation template) and a held-out one, 60 examples per split. */
+    /**
+     * Three training datasets (one with a generation template, one with generation templates only) and a held-out
+     * one, 60 examples per split.
+     */
     private static final TaskCatalog CATALOG = new TaskCatalog() {
         @Override
         public List<TaskInfo> tasks() {
             return List.of(task("sentiment", false, choices("sentiment/positive-or-negative"), choices("sentiment/yes-no"),
                     new TaskInfo.Template("sentiment/write-review", "generation", List.of())),
                     task("topic", false, choices("topic/which-topic")),
+                    task("titles", false, new TaskInfo.Template("titles/write-title", "generation", List.of()),
+                            new TaskInfo.Template("titles/title-label", "generation", List.of())),
                     task("acceptability", true, choices("acceptability/acceptable-or-not")));
         }
 
@@ -89,11 +94,21 @@ public class TrainingSetsTest {
     }
 
     @Test
+    public void aDatasetOfGenerationTemplatesAloneGetsADatasetExpertOfThem() {
+        TrainingSet data = TrainingSets.of(CATALOG, "titles");
+        assertEquals("titles.dataset", data.expertId());
+        assertEquals(ExpertKind.DATASET, data.kind());
+        assertEquals(List.of("titles/write-title", "titles/title-label"), data.templates());
+        assertEquals(2 * EXAMPLES, data.train().size());
+    }
+
+    @Test
     public void theMultitaskBaselineLearnsEveryTrainingClassificationTemplateAndChoosesItsEpochOnFewerExamples() {
         TrainingSet data = TrainingSets.of(CATALOG, "multitask");
         assertEquals("multitask", data.expertId());
         assertEquals(ExpertKind.MULTITASK, data.kind());
-        assertEquals(List.of("sentiment/positive-or-negative", "sentiment/yes-no", "topic/which-topic"), data.templates());
+        assertEquals("classification templates only", List.of("sentiment/positive-or-negative", "sentiment/yes-no",
+                "topic/which-topic"), data.templates());
         assertEquals(3 * EXAMPLES, data.train().size());
         assertEquals(3 * TrainingSets.MULTITASK_VALIDATION_CAP, data.validation().size());
     }
