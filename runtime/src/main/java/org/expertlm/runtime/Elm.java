@@ -2,6 +2,7 @@ package org.expertlm.runtime;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,8 @@ public final class Elm {
     private static final Duration DAEMON_START_LIMIT = Duration.ofSeconds(60);
     /** A library takes hours; {@code library} waits this long unless told otherwise. */
     private static final Duration LIBRARY_TIME_LIMIT = Duration.ofDays(30);
+    /** How long a container just started may take to install the expert jars of its deploy folder. */
+    private static final Duration SETTLE_LIMIT = Duration.ofSeconds(120);
 
     private final List<String> rawArguments;
     private final Settings settings;
@@ -153,6 +156,7 @@ public final class Elm {
             sleep(100);
         }
         if (child.isAlive() && ConsoleClient.reachable(socket)) {
+            settle(socket);
             System.out.println("ELM daemon started (pid " + child.pid() + "); console " + socket
                     + "; log " + settings.logs().resolve("elm.log"));
             return 0;
@@ -259,6 +263,7 @@ public final class Elm {
                 }
                 sleep(50);
             }
+            settle(socket);
             Duration left = limit.minusNanos(System.nanoTime() - start);
             return ConsoleClient.run(socket, script, left.isNegative() ? Duration.ofSeconds(1) : left, results, System.err);
         } finally {
@@ -269,6 +274,19 @@ public final class Elm {
             }
             container.stop(30_000);
             deleteQuietly(folder);
+        }
+    }
+
+    /**
+     * Waits (at most {@link #SETTLE_LIMIT}) until the registry has taken up the expert jars of the deploy folder, so
+     * that a container just started answers for the experts it holds. Quiet: without a registry there is nothing to wait for.
+     */
+    private static void settle(Path socket) {
+        PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
+        try {
+            ConsoleClient.run(socket, "elm:list --wait " + SETTLE_LIMIT.toSeconds(), SETTLE_LIMIT.plusSeconds(10), discard, discard);
+        } catch (ElmException e) {
+            // the commands that follow say what is wrong
         }
     }
 

@@ -44,7 +44,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             "  --configs DIR   configuration folder (.cfg, .cfg.json) [ELM_CONFIGS]",
             "  --data DIR      data cache of fetched datasets (default data/) [ELM_DATA]",
             "  --models DIR    models trained here, base models and experts (default work/models/) [ELM_MODELS]",
-            "  --poll MS       how often both folders are checked, at most 500 (default 500) [ELM_POLL_MS]",
+            "  --poll MS       how often both folders are checked, at most 500 (default 200) [ELM_POLL_MS]",
             "  --timeout S     seconds exec or stop may take before giving up (default 120) [ELM_TIMEOUT]",
             "  --clean         start from empty framework storage (bundles from deploy/ are installed again)");
 
@@ -64,7 +64,9 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
         String configs = env.get("ELM_CONFIGS");
         String data = env.get("ELM_DATA");
         String models = env.get("ELM_MODELS");
-        String poll = env.getOrDefault("ELM_POLL_MS", "500");
+        // FileInstall takes a file once two scans in a row see it unchanged: a jar landing waits one to two intervals,
+        // so 200 ms keeps deploy-to-service under a second (bench/registry).
+        String poll = env.getOrDefault("ELM_POLL_MS", "200");
         String timeout = env.getOrDefault("ELM_TIMEOUT", "120");
         boolean clean = false;
         boolean daemon = false;

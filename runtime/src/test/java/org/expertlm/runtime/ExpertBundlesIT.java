@@ -73,6 +73,9 @@ public class ExpertBundlesIT {
         Files.copy(v1, scratch.resolve("v1.partial"));
         long landed = System.nanoTime();
         Files.move(scratch.resolve("v1.partial"), elm.deploy.resolve(v1.getFileName()));
+        JsonNode settled = ask("elm:list --json --wait 10");
+        assertEquals("elm:list --wait returns once the registry has taken the jar up", "[]", settled.path("pending").toString());
+        assertTrue(settled.toString(), settled.path("experts").toString().contains("\"" + EXPERT + "\""));
         JsonNode installed = awaitBundle(EXPERT, "1.0.0", Duration.ofSeconds(2));
         double seconds = (System.nanoTime() - landed) / 1e9;
         assertEquals(installed.toString(), "installed", installed.path("state").asText());

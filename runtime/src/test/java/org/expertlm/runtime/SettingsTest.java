@@ -21,7 +21,7 @@ public class SettingsTest {
         assertEquals(Paths.get("/opt/elm/deploy"), s.deploy());
         assertEquals(Paths.get("/opt/elm/configs"), s.configs());
         assertEquals(Paths.get("/tmp/w/run/console.sock"), s.socket());
-        assertEquals(500, s.pollMillis());
+        assertEquals(200, s.pollMillis());
         assertEquals(Duration.ofSeconds(120), s.timeout());
         assertFalse(s.clean() || s.daemon());
     }

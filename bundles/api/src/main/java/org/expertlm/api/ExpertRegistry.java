@@ -29,6 +29,12 @@ public interface ExpertRegistry {
     List<ExpertBundle> bundles();
 
     /**
+     * The expert jars of the deploy folder the registry has not taken up yet, neither installed nor refused (a jar
+     * just dropped in, or every jar while the container starts), by file name.
+     */
+    List<String> pending();
+
+    /**
      * The version of {@code id} that answers now.
      *
      * @throws IllegalArgumentException when no version of it is installed (the message lists what is)

@@ -86,15 +86,28 @@ public final class ExpertCommands {
             @Descriptor("only experts of this cluster") @Parameter(names = "--cluster", absentValue = "") String cluster,
             @Descriptor("only experts of this kind: prompt, dataset or multitask") @Parameter(names = "--kind", absentValue = "") String kind,
             @Descriptor("only bundles in this state: installed or refused") @Parameter(names = "--state", absentValue = "") String state,
-            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+            @Descriptor("wait up to this many seconds until the registry has taken up every expert jar of the deploy folder "
+                    + "(default 0: list what is there now)") @Parameter(names = "--wait", absentValue = "0") int wait,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json)
+            throws InterruptedException {
+        if (wait < 0) {
+            throw new IllegalArgumentException("--wait " + wait + ": expected a number of seconds, 0 or more");
+        }
         if (!state.isEmpty() && !state.equals(ExpertBundle.INSTALLED) && !state.equals(ExpertBundle.REFUSED)) {
             throw new IllegalArgumentException("--state " + state + ": expected installed or refused");
         }
         if (!kind.isEmpty() && !List.of("prompt", "dataset", "multitask").contains(kind)) {
             throw new IllegalArgumentException("--kind " + kind + ": expected prompt, dataset or multitask");
         }
+        ExpertRegistry r = registry();
+        long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        List<String> pending = r.pending();
+        while (!pending.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            pending = r.pending();
+        }
         List<ExpertBundle> bundles = new ArrayList<>();
-        for (ExpertBundle b : registry().bundles()) {
+        for (ExpertBundle b : r.bundles()) {
             boolean described = b.expert() != null;
             if ((state.isEmpty() || b.state().equals(state)) && (cluster.isEmpty() || b.cluster().equals(cluster))
                     && (task.isEmpty() || described && b.expert().task().equals(task))
@@ -103,11 +116,17 @@ public final class ExpertCommands {
             }
         }
         if (json) {
-            return Json.write(Map.of("experts", bundles));
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("experts", bundles);
+            report.put("pending", pending);
+            return Json.write(report);
         }
+        String waiting = pending.isEmpty() ? "" : String.format("%n%d jars of the deploy folder not taken up yet (%s%s); "
+                + "elm:list --wait 60 waits for them", pending.size(), String.join(", ", pending.subList(0, Math.min(3,
+                        pending.size()))), pending.size() > 3 ? ", …" : "");
         if (bundles.isEmpty()) {
             return "no expert bundles" + ((task + cluster + kind + state).isEmpty() ? " (drop one into the deploy folder; "
-                    + "elm:package writes one from a trained expert)" : " match");
+                    + "elm:package writes one from a trained expert)" : " match") + waiting;
         }
         StringBuilder out = new StringBuilder();
         for (ExpertBundle b : bundles) {
@@ -116,7 +135,7 @@ public final class ExpertCommands {
                     b.state().equals(ExpertBundle.REFUSED) ? b.reason() : String.format("%s  %s  %s  %d bytes", b.expert().task(),
                             b.cluster(), b.expert().kind().id(), b.bytes())));
         }
-        return out.toString().stripTrailing();
+        return out.toString().stripTrailing() + waiting;
     }
 
     @Descriptor("show one expert bundle: its state (installed, active, pinned; or refused with the reason), what it is, "

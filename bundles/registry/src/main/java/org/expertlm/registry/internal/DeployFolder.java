@@ -5,10 +5,12 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
+import java.util.stream.Stream;
 
 import org.osgi.framework.Version;
 
@@ -60,6 +62,30 @@ final class DeployFolder {
         } catch (IOException e) {
             throw new IllegalArgumentException(jar + " is not a readable jar (" + e.getMessage() + "; truncated, or still being "
                     + "written?); expected an expert bundle written by elm:package", e);
+        }
+    }
+
+    /** The jars in the folder, hidden ones (a copy on its way in) left out. */
+    List<Path> jars() {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jar") && !f.getFileName().toString().startsWith("."))
+                    .sorted().toList();
+        } catch (IOException e) {
+            return List.of(); // no folder, no jars
+        }
+    }
+
+    /** The location FileInstall, the deployment monitor and the registry's installer give a file's bundle. */
+    static String location(Path file) {
+        return file.toFile().toURI().normalize().toString();
+    }
+
+    /** True unless {@code jar} is a readable bundle of another kind than an expert (whose installation is not ours). */
+    static boolean mayBeExpert(Path jar) {
+        try {
+            return identify(jar).expert();
+        } catch (IllegalArgumentException unreadable) {
+            return true;
         }
     }
 

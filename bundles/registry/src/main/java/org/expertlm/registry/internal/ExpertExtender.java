@@ -5,13 +5,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
+import org.apache.felix.fileinstall.ArtifactInstaller;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.DeploymentProblem;
@@ -25,6 +28,7 @@ import org.expertlm.api.SentenceEncoder;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.Version;
 import org.osgi.framework.hooks.bundle.CollisionHook;
@@ -69,6 +73,8 @@ public final class ExpertExtender implements ExpertRegistry {
     private final Object propertyLock = new Object();
     private final BundleTracker<Tracked> tracker;
     private final ServiceRegistration<CollisionHook> collisionHook;
+    private final ExpertJarInstaller installer;
+    private final ServiceRegistration<ArtifactInstaller> installerRegistration;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -119,10 +125,15 @@ public final class ExpertExtender implements ExpertRegistry {
         this.tracker = new BundleTracker<>(context, Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING,
                 new Customizer());
         tracker.open();
+        // Ranked above FileInstall's own installers, so that expert jars are installed by this one.
+        this.installer = new ExpertJarInstaller(context, deploy.folder());
+        this.installerRegistration = context.registerService(ArtifactInstaller.class, installer,
+                new Hashtable<>(Map.of(Constants.SERVICE_RANKING, 100)));
     }
 
     @Deactivate
     void deactivate() {
+        installerRegistration.unregister();
         tracker.close();
         collisionHook.unregister();
         synchronized (lock) {
@@ -145,6 +156,22 @@ public final class ExpertExtender implements ExpertRegistry {
         }
         all.addAll(undeployable(all));
         return all;
+    }
+
+    @Override
+    public List<String> pending() {
+        Set<String> taken = new HashSet<>();
+        synchronized (lock) {
+            tracked.values().forEach(t -> taken.add(t.state.location()));
+        }
+        DeploymentMonitor m = monitor;
+        if (m != null) {
+            // Jars that could not be installed as bundles at all (a truncated one) are taken up by being refused.
+            m.problems().stream().filter(p -> p.bundleId() < 0)
+                    .forEach(p -> taken.add(DeployFolder.location(deploy.folder().resolve(p.artifact()))));
+        }
+        return deploy.jars().stream().filter(jar -> !taken.contains(DeployFolder.location(jar)) && !installer.handled(jar)
+                && DeployFolder.mayBeExpert(jar)).map(jar -> jar.getFileName().toString()).toList();
     }
 
     @Override

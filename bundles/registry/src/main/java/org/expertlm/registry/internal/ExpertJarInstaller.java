@@ -4,15 +4,13 @@ import java.io.File;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.felix.fileinstall.ArtifactInstaller;
-import org.expertlm.api.ContainerProperties;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
-import org.osgi.framework.Constants;
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,26 +18,34 @@ import org.slf4j.LoggerFactory;
  * Installs the expert jars of the deploy folder for FileInstall. FileInstall on its own would take a
  * second jar of an installed id@version as an update of the bundle already installed, replacing that
  * expert's content with no word said; installed as a bundle of its own, the second jar reaches the
- * extender, which refuses it with the reason. Other jars stay FileInstall's.
+ * extender, which refuses it with the reason. Other jars stay FileInstall's. Registered by the extender
+ * (ranked above FileInstall's own installers), which asks it which jars it has handled.
  */
-@Component(service = ArtifactInstaller.class, property = Constants.SERVICE_RANKING + ":Integer=100")
-public final class ExpertJarInstaller implements ArtifactInstaller {
+final class ExpertJarInstaller implements ArtifactInstaller {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExpertJarInstaller.class);
 
     private final BundleContext context;
     private final Path deployFolder;
+    /** The locations of the jars whose installation (or update) has been done, failed or not. */
+    private final Set<String> handled = ConcurrentHashMap.newKeySet();
 
-    @Activate
-    public ExpertJarInstaller(BundleContext context) {
+    ExpertJarInstaller(BundleContext context, Path deployFolder) {
         this.context = context;
-        String folder = context.getProperty(ContainerProperties.DEPLOY_DIR);
-        this.deployFolder = folder == null ? null : Path.of(folder).toAbsolutePath().normalize();
+        this.deployFolder = deployFolder.toAbsolutePath().normalize();
+    }
+
+    /**
+     * True once this installer has installed (or updated) the jar and tried to start its bundle: by then the
+     * extender has taken it up, or its bundle could not be resolved.
+     */
+    boolean handled(Path jar) {
+        return handled.contains(DeployFolder.location(jar));
     }
 
     @Override
     public boolean canHandle(File artifact) {
-        if (deployFolder == null || !artifact.getName().endsWith(".jar")
+        if (!artifact.getName().endsWith(".jar")
                 || !deployFolder.equals(artifact.toPath().toAbsolutePath().normalize().getParent())) {
             return false;
         }
@@ -52,16 +58,20 @@ public final class ExpertJarInstaller implements ArtifactInstaller {
 
     @Override
     public void install(File artifact) throws Exception {
-        Bundle bundle = context.getBundle(location(artifact));
-        if (bundle != null && bundle.getLastModified() >= artifact.lastModified()) {
-            return; // installed before this start, from this very file
-        }
-        if (bundle != null) {
-            update(artifact);
-            return;
-        }
-        try (InputStream in = Files.newInputStream(artifact.toPath())) {
-            start(context.installBundle(location(artifact), in));
+        try {
+            Bundle bundle = context.getBundle(location(artifact));
+            if (bundle != null && bundle.getLastModified() >= artifact.lastModified()) {
+                return; // installed before this start, from this very file
+            }
+            if (bundle != null) {
+                update(artifact);
+                return;
+            }
+            try (InputStream in = Files.newInputStream(artifact.toPath())) {
+                start(context.installBundle(location(artifact), in));
+            }
+        } finally {
+            handled.add(location(artifact));
         }
     }
 
@@ -74,8 +84,10 @@ public final class ExpertJarInstaller implements ArtifactInstaller {
         }
         try (InputStream in = Files.newInputStream(artifact.toPath())) {
             bundle.update(in);
+        } finally {
+            start(bundle);
+            handled.add(location(artifact));
         }
-        start(bundle);
     }
 
     /**
@@ -93,14 +105,14 @@ public final class ExpertJarInstaller implements ArtifactInstaller {
 
     @Override
     public void uninstall(File artifact) throws Exception {
+        handled.remove(location(artifact));
         Bundle bundle = context.getBundle(location(artifact));
         if (bundle != null) {
             bundle.uninstall();
         }
     }
 
-    /** The location FileInstall and the deployment monitor give a file's bundle. */
     private static String location(File artifact) {
-        return artifact.toURI().normalize().toString();
+        return DeployFolder.location(artifact.toPath());
     }
 }
