@@ -22,12 +22,8 @@ public class DefaultLibraryTest {
 
     @Test
     public void eachShippedJarIsCopiedOnceAndARemovedOneStaysRemoved() throws IOException {
-        Path distribution = temp.newFolder("dist").toPath();
-        Files.createDirectories(distribution.resolve("bundles"));
-        Path shipped = Files.createDirectories(distribution.resolve("deploy"));
-        Files.writeString(shipped.resolve("a-1.0.0.jar"), "a");
-        Files.writeString(shipped.resolve("b-1.0.0.jar"), "b");
-        Files.writeString(shipped.resolve("notes.txt"), "not a jar");
+        Path distribution = distributionShipping("a-1.0.0.jar", "b-1.0.0.jar", "notes.txt");
+        Path shipped = distribution.resolve("deploy");
         Path home = temp.newFolder("home").toPath();
         Settings settings = settings(distribution, home, home.resolve("deploy"));
         Files.createDirectories(settings.deploy());
@@ -51,10 +47,8 @@ public class DefaultLibraryTest {
 
     @Test
     public void aDeployFolderNamedByTheUserAndTheDistributionsOwnAreLeftAlone() throws IOException {
-        Path distribution = temp.newFolder("dist").toPath();
-        Files.createDirectories(distribution.resolve("bundles"));
-        Path shipped = Files.createDirectories(distribution.resolve("deploy"));
-        Files.writeString(shipped.resolve("a-1.0.0.jar"), "a");
+        Path distribution = distributionShipping("a-1.0.0.jar");
+        Path shipped = distribution.resolve("deploy");
         Path elsewhere = temp.newFolder("mine").toPath();
         Settings named = settings(distribution, temp.newFolder("home").toPath(), elsewhere);
         Files.createDirectories(named.work());
@@ -65,6 +59,17 @@ public class DefaultLibraryTest {
         Settings own = settings(distribution, distribution, shipped);
         Files.createDirectories(own.work());
         assertEquals(List.of(), DefaultLibrary.seed(own));
+    }
+
+    /** A distribution whose deploy/ holds these files, each holding its name's first letter. */
+    private Path distributionShipping(String... files) throws IOException {
+        Path distribution = temp.newFolder("dist").toPath();
+        Files.createDirectories(distribution.resolve("bundles"));
+        Path shipped = Files.createDirectories(distribution.resolve("deploy"));
+        for (String name : files) {
+            Files.writeString(shipped.resolve(name), name.substring(0, 1));
+        }
+        return distribution;
     }
 
     private static Settings settings(Path distribution, Path home, Path deploy) {

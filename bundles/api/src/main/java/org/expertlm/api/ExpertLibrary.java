@@ -8,7 +8,8 @@ import java.util.Objects;
  * their sentence vectors, by which a retriever finds the expert for a new task.
  *
  * @param instances the instances, in the bundle's order
- * @param vectors one unit-length vector per instance, of its {@code text} (input, a space, then target)
+ * @param vectors one unit-length vector per instance, of its text in the paper's {@code label_instance} format
+ *     ({@code Answer Choices: a, b, Instance: <input>}; {@code Instance: <input>} without choices; never the target)
  * @param encoder the id of the encoder whose vectors these are (always the installed one)
  * @param shippedEncoder the id of the encoder the bundle's vectors were made by
  */

@@ -7,6 +7,7 @@ import java.util.jar.Attributes;
 import java.util.jar.Manifest;
 
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.TaskExample;
 
 /**
  * What an expert bundle holds, entry by entry (see expert-bundles/README.md): the manifest, the
@@ -24,10 +25,22 @@ final class ExpertBundleLayout {
     static final String LIBRARY = "library.jsonl";
     /** The library's sentence vectors [instances, dimension], their encoder and text format in the metadata. */
     static final String LIBRARY_VECTORS = "library.safetensors";
-    /** The text each library vector embeds: the instance with its label, the paper's default format. */
+    /**
+     * The text format each library vector embeds, the paper's default: the answer choices, then the prompted
+     * input, never the target, so that a task's unlabeled instances are embedded the same way ({@link #vectorText}).
+     */
     static final String VECTOR_TEXT = "label_instance";
 
     private ExpertBundleLayout() {
+    }
+
+    /**
+     * An instance's text in the {@value #VECTOR_TEXT} format: {@code Answer Choices: a, b, Instance: <input>}, or
+     * {@code Instance: <input>} for a generation instance, which has no choices.
+     */
+    static String vectorText(TaskExample instance) {
+        String text = "Instance: " + instance.input();
+        return instance.choices().isEmpty() ? text : "Answer Choices: " + String.join(", ", instance.choices()) + ", " + text;
     }
 
     /** The jar's name: {@code <id>-<version>.jar}. */

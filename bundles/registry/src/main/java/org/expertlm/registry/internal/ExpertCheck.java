@@ -125,7 +125,7 @@ final class ExpertCheck {
             throw new ModelFormatException(where + ExpertBundleLayout.LIBRARY_VECTORS + " has no 'vectors' tensor tagged with its "
                     + "encoder; expected [instances, dimension] vectors and metadata encoder=<id>: package the expert again");
         }
-        List<String> texts = instances.stream().map(e -> e.input() + " " + e.target()).toList();
+        List<String> texts = instances.stream().map(ExpertBundleLayout::vectorText).toList();
         if (!madeBy.equals(encoder.modelId())) {
             return new ExpertLibrary(instances, encoder.embed(texts), encoder.modelId(), madeBy);
         }

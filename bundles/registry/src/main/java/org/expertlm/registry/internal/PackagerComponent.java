@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.expertlm.api.AdapterTensors;
@@ -103,13 +102,9 @@ public final class PackagerComponent implements ExpertPackager {
         return lines.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The instances' vectors [instances, dimension] of their label_instance text (the input, then its target). */
+    /** The instances' vectors [instances, dimension] of their label_instance text (their choices and input). */
     private AdapterTensors vectors(List<TaskExample> library) {
-        List<String> texts = new ArrayList<>();
-        for (TaskExample e : library) {
-            texts.add(e.input() + " " + e.target());
-        }
-        List<float[]> vectors = encoder.embed(texts);
+        List<float[]> vectors = encoder.embed(library.stream().map(ExpertBundleLayout::vectorText).toList());
         int dimension = encoder.dimension();
         float[] values = new float[vectors.size() * dimension];
         for (int i = 0; i < vectors.size(); i++) {

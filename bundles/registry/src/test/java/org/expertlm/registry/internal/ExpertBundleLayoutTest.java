@@ -25,6 +25,8 @@ import org.expertlm.api.AnswerFormat;
 import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertKind;
+import org.expertlm.api.Split;
+import org.expertlm.api.TaskExample;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -80,6 +82,16 @@ public class ExpertBundleLayoutTest {
         try (var files = Files.list(folder.getRoot().toPath())) {
             assertFalse("no partial file is left", files.anyMatch(p -> p.getFileName().toString().endsWith(".partial")));
         }
+    }
+
+    @Test
+    public void aLibraryVectorEmbedsTheChoicesAndTheInputInThePapersFormatNeverTheTarget() {
+        TaskExample classified = new TaskExample("spam/spam-yes-no", "7", Split.TRAIN, "Is this spam? Win money", "yes",
+                List.of("yes", "no"));
+        assertEquals("Answer Choices: yes, no, Instance: Is this spam? Win money", ExpertBundleLayout.vectorText(classified));
+        TaskExample generated = new TaskExample("europarl-title/write-title", "8", Split.TRAIN, "Write a title: debate", "Debate",
+                List.of());
+        assertEquals("Instance: Write a title: debate", ExpertBundleLayout.vectorText(generated));
     }
 
     @Test
