@@ -60,8 +60,9 @@ final class Container {
         try {
             DefaultLibrary.seed(settings);
         } catch (IOException e) {
-            throw new ElmException("the default expert library could not be copied into " + settings.deploy() + ": "
-                    + e.getMessage() + "; check that the folder is writable, or choose another with --deploy", 1, e);
+            // The container is useful without it: say so, and go on.
+            LOG.warn("The default expert library could not be copied into {}: {}; check that the folder is writable",
+                    settings.deploy(), e.toString());
         }
         Framework framework = new FrameworkFactory().newFramework(configuration(settings, console, socket));
         try {

@@ -19,12 +19,13 @@ import org.slf4j.LoggerFactory;
  * the container's deploy folder once, the first time a container starts with a distribution that has it, so
  * that the source tree's {@code ./elm} (whose deploy folder is the repository's {@code deploy/}) starts holding
  * the library. Only the home's own {@code deploy/} is seeded: a deploy folder named by {@code --deploy} is left as
- * it is. Copied names are recorded in {@value #RECORD} of the work folder: a jar removed from the deploy
- * folder (or rolled back) stays removed, and a jar a later build adds arrives at the next start.
+ * it is. Copied names are recorded in {@value #RECORD} of the deploy folder itself (a dot-file, which
+ * FileInstall ignores): a jar removed from the folder (or rolled back) stays removed whatever work folder a
+ * container uses, and a jar a later build adds arrives at the next start.
  */
 final class DefaultLibrary {
 
-    static final String RECORD = "default-library.txt";
+    static final String RECORD = ".elm-default-library";
     private static final Logger LOG = LoggerFactory.getLogger(DefaultLibrary.class);
 
     private DefaultLibrary() {
@@ -37,9 +38,10 @@ final class DefaultLibrary {
         if (!defaultDeployFolder || !Files.isDirectory(shipped) || Files.isSameFile(shipped, settings.deploy())) {
             return List.of();
         }
-        Path record = settings.work().resolve(RECORD);
+        Path record = settings.deploy().resolve(RECORD);
         Set<String> copied = new LinkedHashSet<>(Files.exists(record)
                 ? Files.readAllLines(record, StandardCharsets.UTF_8) : List.of());
+        int recorded = copied.size();
         List<String> added = new ArrayList<>();
         try (DirectoryStream<Path> jars = Files.newDirectoryStream(shipped, "*.jar")) {
             for (Path jar : jars) {
@@ -51,14 +53,18 @@ final class DefaultLibrary {
                 if (!Files.exists(target)) {
                     // A hidden name while it is written: FileInstall ignores it until the rename.
                     Path partial = settings.deploy().resolve("." + name + ".partial");
-                    Files.copy(jar, partial, StandardCopyOption.REPLACE_EXISTING);
-                    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                    try {
+                        Files.copy(jar, partial, StandardCopyOption.REPLACE_EXISTING);
+                        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                    } finally {
+                        Files.deleteIfExists(partial);
+                    }
                     added.add(name);
                 }
                 copied.add(name);
             }
         }
-        if (!added.isEmpty() || !Files.exists(record)) {
+        if (copied.size() != recorded || !Files.exists(record)) {
             Path partial = record.resolveSibling(RECORD + ".partial");
             Files.write(partial, copied, StandardCharsets.UTF_8);
             Files.move(partial, record, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -156,7 +156,7 @@ public final class Elm {
             sleep(100);
         }
         if (child.isAlive() && ConsoleClient.reachable(socket)) {
-            settle(socket);
+            settle(socket, SETTLE_LIMIT);
             System.out.println("ELM daemon started (pid " + child.pid() + "); console " + socket
                     + "; log " + settings.logs().resolve("elm.log"));
             return 0;
@@ -179,26 +179,38 @@ public final class Elm {
      * paths made absolute from the current folder (a daemon has its own), with no time limit unless one is given.
      */
     private int library(boolean timeoutGiven) throws ElmException {
-        List<String> operands = arguments();
-        if (operands.size() < 2 || !List.of("train", "plan").contains(operands.get(0))) {
-            throw new ElmException("library needs an action and a configuration, e.g. ./elm library train "
-                    + "configs/library/default.json [--out folder]", 2, null);
-        }
+        List<String> operands = new ArrayList<>();
         StringBuilder script = new StringBuilder("elm:library");
-        for (int i = 0; i < operands.size(); i++) {
-            String word = operands.get(i);
-            boolean path = i == 1 || i > 0 && operands.get(i - 1).equals("--out");
-            if (path) {
-                word = Paths.get(word).toAbsolutePath().normalize().toString();
+        List<String> words = arguments();
+        for (int i = 0; i < words.size(); i++) {
+            switch (words.get(i)) {
+                case "--json" -> script.append(" --json");
+                case "--out" -> {
+                    if (i + 1 >= words.size()) {
+                        throw new ElmException("library: --out needs a folder", 2, null);
+                    }
+                    script.append(" --out ").append(consoleWord(Paths.get(words.get(++i)).toAbsolutePath().normalize().toString()));
+                }
+                default -> operands.add(words.get(i));
             }
-            if (word.contains("'")) {
-                throw new ElmException("library: '" + word + "' contains a single quote, which a console word cannot hold; "
-                        + "rename it", 2, null);
-            }
-            script.append(" '").append(word).append('\'');
         }
+        if (operands.size() != 2 || !List.of("train", "plan").contains(operands.get(0))) {
+            throw new ElmException("library needs an action and a configuration, e.g. ./elm library train "
+                    + "configs/library/default.json [--out folder] [--json]", 2, null);
+        }
+        script.append(' ').append(operands.get(0)).append(' ')
+                .append(consoleWord(Paths.get(operands.get(1)).toAbsolutePath().normalize().toString()));
         Elm unlimited = timeoutGiven ? this : new Elm(rawArguments, settings.withTimeout(LIBRARY_TIME_LIMIT));
         return unlimited.exec(script.toString());
+    }
+
+    /** A path as one word of a console command: quoted, so that it may hold spaces. */
+    private static String consoleWord(String path) throws ElmException {
+        if (path.contains("'")) {
+            throw new ElmException("library: '" + path + "' contains a single quote, which a console word cannot hold; rename it",
+                    2, null);
+        }
+        return "'" + path + "'";
     }
 
     private int exec(String script) throws ElmException {
@@ -263,7 +275,7 @@ public final class Elm {
                 }
                 sleep(50);
             }
-            settle(socket);
+            settle(socket, limit.minusNanos(System.nanoTime() - start));
             Duration left = limit.minusNanos(System.nanoTime() - start);
             return ConsoleClient.run(socket, script, left.isNegative() ? Duration.ofSeconds(1) : left, results, System.err);
         } finally {
@@ -278,15 +290,21 @@ public final class Elm {
     }
 
     /**
-     * Waits (at most {@link #SETTLE_LIMIT}) until the registry has taken up the expert jars of the deploy folder, so
-     * that a container just started answers for the experts it holds. Quiet: without a registry there is nothing to wait for.
+     * Waits (at most {@link #SETTLE_LIMIT}, and at most {@code budget}) until the registry has taken up the expert
+     * jars of the deploy folder, so that a container just started answers for the experts it holds. Says so on
+     * standard error when it gives up; the commands that follow then see what there is.
      */
-    private static void settle(Path socket) {
+    private static void settle(Path socket, Duration budget) {
+        Duration limit = budget.compareTo(SETTLE_LIMIT) < 0 ? budget : SETTLE_LIMIT;
+        if (limit.toSeconds() < 1) {
+            return;
+        }
         PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
         try {
-            ConsoleClient.run(socket, "elm:list --wait " + SETTLE_LIMIT.toSeconds(), SETTLE_LIMIT.plusSeconds(10), discard, discard);
+            ConsoleClient.run(socket, "elm:list --wait " + limit.toSeconds(), limit.plusSeconds(10), discard, discard);
         } catch (ElmException e) {
-            // the commands that follow say what is wrong
+            System.err.println("elm: the registry did not take up every expert jar of the deploy folder within "
+                    + limit.toSeconds() + " s (" + e.getMessage() + "); elm:list shows what is installed and what is pending");
         }
     }
 

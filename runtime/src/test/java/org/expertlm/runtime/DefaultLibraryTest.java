@@ -33,7 +33,7 @@ public class DefaultLibraryTest {
         assertEquals("b", Files.readString(settings.deploy().resolve("b-1.0.0.jar")));
         assertFalse("only jars", Files.exists(settings.deploy().resolve("notes.txt")));
         try (var left = Files.list(settings.deploy())) {
-            assertEquals("no partial file is left", 2, left.count());
+            assertEquals("the two jars and the record, no partial file", 3, left.count());
         }
 
         Files.delete(settings.deploy().resolve("a-1.0.0.jar"));
@@ -42,7 +42,13 @@ public class DefaultLibraryTest {
 
         Files.writeString(shipped.resolve("a-1.1.0.jar"), "a, later");
         assertEquals("a jar a later build adds arrives", List.of("a-1.1.0.jar"), DefaultLibrary.seed(settings));
-        assertTrue(Files.readString(settings.work().resolve(DefaultLibrary.RECORD)).contains("a-1.1.0.jar"));
+        assertTrue(Files.readString(settings.deploy().resolve(DefaultLibrary.RECORD)).contains("a-1.1.0.jar"));
+
+        Files.writeString(shipped.resolve("c-1.0.0.jar"), "c");
+        Files.writeString(settings.deploy().resolve("c-1.0.0.jar"), "the user's own");
+        assertEquals("a jar of that name already there is left as it is", List.of(), DefaultLibrary.seed(settings));
+        assertEquals("the user's own", Files.readString(settings.deploy().resolve("c-1.0.0.jar")));
+        assertTrue("and recorded", Files.readString(settings.deploy().resolve(DefaultLibrary.RECORD)).contains("c-1.0.0.jar"));
     }
 
     @Test

@@ -78,6 +78,7 @@ public class ExpertBundlesIT {
         assertTrue(settled.toString(), settled.path("experts").toString().contains("\"" + EXPERT + "\""));
         JsonNode installed = awaitBundle(EXPERT, "1.0.0", Duration.ofSeconds(2));
         double seconds = (System.nanoTime() - landed) / 1e9;
+        assertTrue("the service within 2 s of the jar landing, not " + seconds + " s", seconds < 2);
         assertEquals(installed.toString(), "installed", installed.path("state").asText());
         assertTrue(installed.toString(), installed.path("active").asBoolean());
         System.out.printf("deploy to service: %.2f s%n", seconds);

@@ -66,7 +66,9 @@ public class LibraryTrainIT {
                  "out": "../../jars", "experts": ["brown-pos/word-pos", {"task": "brown-pos", "version": "2.0.0"}]}
                 """);
 
-        JsonNode first = train(config);
+        ElmScript.Result made = elm.run("library", "train", "--out", out.toString(), config.toString(), "--json");
+        assertEquals(made.err(), 0, made.status());
+        JsonNode first = ElmScript.singleJsonDocument(made.out());
         assertEquals(List.of("TRAINED", "TRAINED"), states(first));
         Path prompt = out.resolve("brown-pos.word-pos-1.0.0.jar");
         Path dataset = out.resolve("brown-pos.dataset-2.0.0.jar");
@@ -130,6 +132,22 @@ public class LibraryTrainIT {
         refused("{\"format\": \"elm-library/1\", \"out\": \"x\", \"experts\": [\"brown-pos\"], \"epochs\": 3}",
                 "unknown field \"epochs\"");
         refused("{\"format\": \"elm-library/1\", ", "is not valid JSON");
+        refused("{\"format\": \"elm-library/1\", \"base\": \"fixture\", \"settings\": \"expert.json\", \"out\": \"x\", "
+                + "\"version\": \"1.0\", \"experts\": [\"brown-pos\"]}", "version '1.0': expected major.minor.micro");
+
+        // A job that fails (settings the trainer refuses) is reported, the other jobs go on, and the command fails.
+        Files.writeString(library.resolve("bad-settings.json"), "{\"epochs\": \"many\"}");
+        Path failing = library.resolve("failing.json");
+        Files.writeString(failing, """
+                {"format": "elm-library/1", "base": "fixture", "settings": "expert.json", "out": "../../failing",
+                 "experts": [{"task": "brown-pos/word-pos", "settings": "bad-settings.json"}, "brown-pos/word-pos-label"]}
+                """);
+        ElmScript.Result r = elm.run("library", "train", failing.toString());
+        assertNotEquals(r.out(), 0, r.status());
+        assertTrue(r.err(), r.err().contains("1 of 2 jobs did not end with their jar"));
+        assertTrue(r.out(), r.out().contains("{failed=1, trained=1}"));
+        assertTrue(r.out(), r.out().contains("brown-pos.word-pos@1.0.0: ") && r.out().contains("\"many\""));
+        assertTrue(Files.isRegularFile(elm.root.resolve("failing").resolve("brown-pos.word-pos-label-1.0.0.jar")));
     }
 
     private void refused(String config, String message) throws Exception {

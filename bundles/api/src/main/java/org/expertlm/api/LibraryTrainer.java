@@ -117,7 +117,9 @@ public interface LibraryTrainer {
      *
      * @param out where the jars go; null for the configuration's {@code out}
      * @throws IllegalArgumentException when the configuration is not a library configuration, names an unknown
-     *     task, a base model or settings file that is not there, or one id twice (the message says which)
+     *     task, a base model or settings file that is not there, an id or version that is not one, or one id twice
+     *     (the message says which)
+     * @throws IllegalStateException when an expert's examples have not been fetched (the message says how)
      * @throws IOException when a file cannot be read
      */
     Plan plan(Path config, Path out) throws IOException;

@@ -153,13 +153,17 @@ public final class ConsoleServer {
         // A client sends nothing after its request: end of stream means it went away (Ctrl-C, killed), and a
         // command that waits for long work (a training job) is interrupted as on a timeout, so that it stops.
         connections.execute(() -> {
+            String gone;
             try {
-                if (channel.read(ByteBuffer.allocate(1)) < 0 && !finished.get()) {
-                    LOG.info("Console client went away; interrupting: {}", script.strip());
-                    worker.interrupt();
-                }
+                gone = channel.read(ByteBuffer.allocate(1)) < 0 ? "went away" : null;
             } catch (IOException e) {
-                // closed when the command ended
+                // A client killed with output still unread resets the connection instead of closing it; after the
+                // command's end, this is the channel being closed.
+                gone = "reset the connection (" + e.getMessage() + ")";
+            }
+            if (gone != null && !finished.get()) {
+                LOG.info("Console client {}; interrupting: {}", gone, script.strip());
+                worker.interrupt();
             }
         });
         LOG.info("Console runs: {}", script.strip());

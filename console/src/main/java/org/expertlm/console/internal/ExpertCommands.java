@@ -99,8 +99,12 @@ public final class ExpertCommands {
         if (!kind.isEmpty() && !List.of("prompt", "dataset", "multitask").contains(kind)) {
             throw new IllegalArgumentException("--kind " + kind + ": expected prompt, dataset or multitask");
         }
-        ExpertRegistry r = registry();
         long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        // A container just started may still be activating its registry: waiting includes waiting for it.
+        while (registry == null && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        ExpertRegistry r = registry();
         List<String> pending = r.pending();
         while (!pending.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -121,7 +125,7 @@ public final class ExpertCommands {
             report.put("pending", pending);
             return Json.write(report);
         }
-        String waiting = pending.isEmpty() ? "" : String.format("%n%d jars of the deploy folder not taken up yet (%s%s); "
+        String waiting = pending.isEmpty() ? "" : String.format("%n%d jar(s) of the deploy folder not taken up yet (%s%s); "
                 + "elm:list --wait 60 waits for them", pending.size(), String.join(", ", pending.subList(0, Math.min(3,
                         pending.size()))), pending.size() > 3 ? ", …" : "");
         if (bundles.isEmpty()) {

@@ -69,7 +69,8 @@ public final class LibraryCommands {
             throw new IllegalArgumentException("elm:library " + action + ": expected 'plan' or 'train', e.g. "
                     + "elm:library train configs/library/default.json");
         }
-        Path home = Path.of(String.valueOf(context.getProperty(ContainerProperties.HOME)));
+        String homeProperty = context.getProperty(ContainerProperties.HOME);
+        Path home = Path.of(homeProperty == null ? "." : homeProperty);
         LibraryTrainer.Plan plan = trainer.plan(home.resolve(config), out.isEmpty() ? null : home.resolve(out));
         List<LibraryTrainer.Outcome> outcomes = new ArrayList<>();
         long start = System.nanoTime();
@@ -80,12 +81,26 @@ public final class LibraryCommands {
                     : run(trainer, job, plan.out(), String.format("[%d/%d] ", i + 1, plan.jobs().size()), err);
             outcomes.add(outcome);
             if (action.equals("train")) {
-                println(err, String.format("[%d/%d] %s: %s (%.0f s so far)", i + 1, plan.jobs().size(),
+                println(err, String.format("[%d/%d] %s %s: %s (%.0f s so far)", i + 1, plan.jobs().size(), job.name(),
                         outcome.state().name().toLowerCase(), outcome.message(), (System.nanoTime() - start) / 1e9));
+            }
+            if (outcome.state() == LibraryTrainer.Outcome.State.CANCELLED) {
+                break; // the trainer is stopping: the jobs after this one would be cancelled too
             }
         }
         LibraryReport report = new LibraryReport(plan.source(), plan.out().toString(), outcomes, (System.nanoTime() - start) / 1e9);
-        return json ? Json.write(report) : report.text();
+        Object shown = json ? Json.write(report) : report.text();
+        long unfinished = outcomes.stream().filter(o -> o.state() == LibraryTrainer.Outcome.State.FAILED
+                || o.state() == LibraryTrainer.Outcome.State.CANCELLED).count();
+        if (action.equals("train") && (unfinished > 0 || outcomes.size() < plan.jobs().size())) {
+            // The report still goes to standard output, and the command fails, so that a script sees it.
+            System.out.println(shown);
+            System.out.flush();
+            throw new IllegalStateException(String.format("elm:library train: %d of %d jobs did not end with their jar "
+                    + "(failed or cancelled: see the report); run the same command again to go on", unfinished
+                    + plan.jobs().size() - outcomes.size(), plan.jobs().size()));
+        }
+        return shown;
     }
 
     /**

@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
-import org.apache.felix.fileinstall.ArtifactInstaller;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.DeploymentMonitor;
 import org.expertlm.api.DeploymentProblem;
@@ -28,7 +27,6 @@ import org.expertlm.api.SentenceEncoder;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.Version;
 import org.osgi.framework.hooks.bundle.CollisionHook;
@@ -74,7 +72,8 @@ public final class ExpertExtender implements ExpertRegistry {
     private final BundleTracker<Tracked> tracker;
     private final ServiceRegistration<CollisionHook> collisionHook;
     private final ExpertJarInstaller installer;
-    private final ServiceRegistration<ArtifactInstaller> installerRegistration;
+    /** When this extender started: a bundle installed before had its chance to resolve at the framework's start. */
+    private final long activated = System.currentTimeMillis();
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -108,7 +107,7 @@ public final class ExpertExtender implements ExpertRegistry {
 
     @Activate
     public ExpertExtender(@Reference ModelStore store, @Reference ExpertFormat format, @Reference SentenceEncoder encoder,
-            BundleContext context) {
+            @Reference ExpertJarInstaller installer, BundleContext context) {
         this.check = new ExpertCheck(store, format, encoder);
         this.context = context;
         String work = context.getProperty(ContainerProperties.WORK_DIR);
@@ -124,16 +123,12 @@ public final class ExpertExtender implements ExpertRegistry {
         // would otherwise be removed and added again, its old version answering for a moment after a rollback.
         this.tracker = new BundleTracker<>(context, Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING,
                 new Customizer());
+        this.installer = installer;
         tracker.open();
-        // Ranked above FileInstall's own installers, so that expert jars are installed by this one.
-        this.installer = new ExpertJarInstaller(context, deploy.folder());
-        this.installerRegistration = context.registerService(ArtifactInstaller.class, installer,
-                new Hashtable<>(Map.of(Constants.SERVICE_RANKING, 100)));
     }
 
     @Deactivate
     void deactivate() {
-        installerRegistration.unregister();
         tracker.close();
         collisionHook.unregister();
         synchronized (lock) {
@@ -170,8 +165,25 @@ public final class ExpertExtender implements ExpertRegistry {
             m.problems().stream().filter(p -> p.bundleId() < 0)
                     .forEach(p -> taken.add(DeployFolder.location(deploy.folder().resolve(p.artifact()))));
         }
-        return deploy.jars().stream().filter(jar -> !taken.contains(DeployFolder.location(jar)) && !installer.handled(jar)
-                && DeployFolder.mayBeExpert(jar)).map(jar -> jar.getFileName().toString()).toList();
+        List<String> pending = new ArrayList<>();
+        for (Path jar : deploy.jars()) {
+            String location = DeployFolder.location(jar);
+            if (taken.contains(location) || installer.handled(jar) || installedBefore(location) || !DeployFolder.mayBeExpert(jar)) {
+                continue;
+            }
+            pending.add(jar.getFileName().toString());
+        }
+        return pending;
+    }
+
+    /**
+     * True when the bundle of this location was installed before this extender started (at an earlier start of
+     * the container): the framework resolved it, or could not, before any jar was taken up, and the installer
+     * does not install it again.
+     */
+    private boolean installedBefore(String location) {
+        Bundle bundle = context.getBundle(location);
+        return bundle != null && bundle.getLastModified() < activated;
     }
 
     @Override

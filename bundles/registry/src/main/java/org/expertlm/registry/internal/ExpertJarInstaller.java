@@ -8,9 +8,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.felix.fileinstall.ArtifactInstaller;
+import org.expertlm.api.ContainerProperties;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,10 +22,12 @@ import org.slf4j.LoggerFactory;
  * Installs the expert jars of the deploy folder for FileInstall. FileInstall on its own would take a
  * second jar of an installed id@version as an update of the bundle already installed, replacing that
  * expert's content with no word said; installed as a bundle of its own, the second jar reaches the
- * extender, which refuses it with the reason. Other jars stay FileInstall's. Registered by the extender
- * (ranked above FileInstall's own installers), which asks it which jars it has handled.
+ * extender, which refuses it with the reason. Other jars stay FileInstall's. Ranked above FileInstall's own
+ * installers; also registered under its own class, for the extender to ask which jars it has handled.
  */
-final class ExpertJarInstaller implements ArtifactInstaller {
+@Component(service = {ArtifactInstaller.class, ExpertJarInstaller.class},
+        property = Constants.SERVICE_RANKING + ":Integer=100")
+public final class ExpertJarInstaller implements ArtifactInstaller {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExpertJarInstaller.class);
 
@@ -30,9 +36,11 @@ final class ExpertJarInstaller implements ArtifactInstaller {
     /** The locations of the jars whose installation (or update) has been done, failed or not. */
     private final Set<String> handled = ConcurrentHashMap.newKeySet();
 
-    ExpertJarInstaller(BundleContext context, Path deployFolder) {
+    @Activate
+    public ExpertJarInstaller(BundleContext context) {
         this.context = context;
-        this.deployFolder = deployFolder.toAbsolutePath().normalize();
+        String folder = context.getProperty(ContainerProperties.DEPLOY_DIR);
+        this.deployFolder = folder == null ? null : Path.of(folder).toAbsolutePath().normalize();
     }
 
     /**
@@ -45,7 +53,7 @@ final class ExpertJarInstaller implements ArtifactInstaller {
 
     @Override
     public boolean canHandle(File artifact) {
-        if (!artifact.getName().endsWith(".jar")
+        if (deployFolder == null || !artifact.getName().endsWith(".jar")
                 || !deployFolder.equals(artifact.toPath().toAbsolutePath().normalize().getParent())) {
             return false;
         }
@@ -84,8 +92,8 @@ final class ExpertJarInstaller implements ArtifactInstaller {
         }
         try (InputStream in = Files.newInputStream(artifact.toPath())) {
             bundle.update(in);
-        } finally {
             start(bundle);
+        } finally {
             handled.add(location(artifact));
         }
     }

@@ -91,9 +91,10 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                     + "'; expected \"format\": \"" + FORMAT + "\"");
         }
         Path folder = file.getParent();
-        BaseModelRef base = store.baseModel(text(root, "base", "elm-base"));
-        String version = text(root, "version", "1.0.0");
-        String settings = text(root, "settings", null);
+        String source = file.toString();
+        BaseModelRef base = store.baseModel(text(root, "base", "elm-base", source));
+        String version = text(root, "version", "1.0.0", source);
+        String settings = text(root, "settings", null, source);
         Path outFolder = out != null ? out.toAbsolutePath().normalize()
                 : folder.resolve(required(root, "out", file.toString())).normalize();
         JsonNode experts = root.path("experts");
@@ -121,12 +122,20 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                 throw new IllegalStateException(where + ": " + task + " has no training examples in the data cache; "
                         + "fetch the data first: ./elm data fetch");
             }
-            String id = entry.isObject() ? text(entry, "id", data.expertId()) : data.expertId();
+            String id = entry.isObject() ? text(entry, "id", data.expertId(), where) : data.expertId();
+            if (!id.matches("[a-z0-9][a-z0-9.-]*")) {
+                throw new IllegalArgumentException(where + ": the id '" + id + "' is not an expert id; expected lower-case "
+                        + "letters, digits, '.' and '-'");
+            }
+            if (data.validation().isEmpty()) {
+                throw new IllegalStateException(where + ": " + task + " has no validation examples in the data cache; "
+                        + "fetch the data first: ./elm data fetch");
+            }
             if (!ids.add(id)) {
                 throw new IllegalArgumentException(where + ": the id " + id + " is in the library twice; give one of them "
                         + "another \"id\"");
             }
-            String entrySettings = entry.isObject() ? text(entry, "settings", settings) : settings;
+            String entrySettings = entry.isObject() ? text(entry, "settings", settings, where) : settings;
             if (entrySettings == null) {
                 throw new IllegalArgumentException(where + ": no \"settings\" for " + id + " and none for the whole library");
             }
@@ -136,7 +145,10 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                         + " (paths are relative to the library configuration's folder)");
             }
             String settingsJson = Files.readString(settingsFile);
-            String entryVersion = entry.isObject() ? text(entry, "version", version) : version;
+            String entryVersion = entry.isObject() ? text(entry, "version", version, where) : version;
+            if (!entryVersion.matches("\\d+\\.\\d+\\.\\d+")) {
+                throw new IllegalArgumentException(where + ": version '" + entryVersion + "': expected major.minor.micro, e.g. 1.0.0");
+            }
             String dataSha256 = digest(data);
             jobs.add(new Job(id, entryVersion, task, settingsJson, settingsFile.toString(), base, dataSha256,
                     identity(id, entryVersion, task, settingsJson, settingsFile, base, dataSha256)));
@@ -159,7 +171,8 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
         JsonNode provenance = provenance(expert);
         if (!job.identity().equals(provenance.path("job").asText())) {
             return pending(job, jar + " is there from other inputs (job " + shortened(provenance.path("job").asText())
-                    + ", this job " + shortened(job.identity()) + "); it will be made again");
+                    + ", this job " + shortened(job.identity()) + "); it will be made again under the same id@version, which "
+                    + "containers holding the old jar keep: give the library a higher version to replace it there");
         }
         return outcome(job, Outcome.State.SKIPPED, jar, provenance, "already made: " + jar);
     }
@@ -172,9 +185,10 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
         }
         try {
             TrainingSet data = catalog.trainingSet(job.task());
-            if (!digest(data).equals(job.dataSha256())) {
+            String dataSha256 = digest(data);
+            if (!dataSha256.equals(job.dataSha256())) {
                 return failed(job, "the examples of " + job.task() + " are not those the job was planned with (data "
-                        + shortened(digest(data)) + ", planned " + shortened(job.dataSha256()) + "); plan it again");
+                        + shortened(dataSha256) + ", planned " + shortened(job.dataSha256()) + "); plan it again");
             }
             if (!inStore(job)) {
                 progress.accept(job.name() + ": " + done.message() + "; training");
@@ -191,7 +205,7 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                     throw e;
                 } catch (CancellationException e) {
                     return new Outcome(job, Outcome.State.CANCELLED, null, 0, null, Double.NaN, Double.NaN,
-                            job.name() + ": cancelled; its checkpoint stays, and the same job resumes there");
+                            "cancelled; its checkpoint stays, and the same job resumes there");
                 }
                 return packaged(job, out, Outcome.State.TRAINED, "trained and packaged");
             }
@@ -199,9 +213,9 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
             return packaged(job, out, Outcome.State.PACKAGED, "packaged from the model store");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            return failed(job, "training failed: " + cause.getMessage());
+            return failed(job, "training failed: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
         } catch (IOException | RuntimeException e) {
-            return failed(job, e.getMessage());
+            return failed(job, e.getMessage() == null ? e.toString() : e.getMessage());
         }
     }
 
@@ -250,7 +264,7 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
     }
 
     private static Outcome failed(Job job, String why) {
-        return new Outcome(job, Outcome.State.FAILED, null, 0, null, Double.NaN, Double.NaN, job.name() + ": " + why);
+        return new Outcome(job, Outcome.State.FAILED, null, 0, null, Double.NaN, Double.NaN, why);
     }
 
     private static JsonNode provenance(ExpertDescriptor expert) {
@@ -261,7 +275,11 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
         }
     }
 
-    /** The identity of a job: every input, the settings as canonical JSON so that layout and key order do not count. */
+    /**
+     * The identity of a job: every input, the settings as canonical JSON so that layout and key order do not count.
+     * The encoder is not named: the base model's id and digest imply it (a base model is trained over one encoder,
+     * and the trainer refuses another). Bump {@link #JOB_FORMAT} when what a job's inputs produce changes meaning.
+     */
     private static String identity(String id, String version, String task, String settingsJson, Path settingsFile,
             BaseModelRef base, String dataSha256) throws IOException {
         String settings;
@@ -313,19 +331,19 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
         }
     }
 
-    private static String text(JsonNode object, String field, String fallback) {
+    private static String text(JsonNode object, String field, String fallback, String where) {
         JsonNode value = object.get(field);
         if (value == null || value.isNull()) {
             return fallback;
         }
         if (!value.isTextual() || value.asText().isBlank()) {
-            throw new IllegalArgumentException("\"" + field + "\" must be a non-empty string, not " + value);
+            throw new IllegalArgumentException(where + ": \"" + field + "\" must be a non-empty string, not " + value);
         }
         return value.asText();
     }
 
     private static String required(JsonNode object, String field, String where) {
-        String value = text(object, field, null);
+        String value = text(object, field, null, where);
         if (value == null) {
             throw new IllegalArgumentException(where + ": \"" + field + "\" is missing");
         }

@@ -37,6 +37,8 @@ final class TrainingSets {
     static TrainingSet of(TaskCatalog catalog, String what) {
         List<String> templates = new ArrayList<>();
         for (TaskInfo task : catalog.tasks()) {
+            boolean generationOnly = what.equals(task.dataset())
+                    && task.templates().stream().noneMatch(x -> "choices".equals(x.answers()));
             for (TaskInfo.Template t : task.templates()) {
                 boolean wanted = what.equals(t.id()) || what.equals(task.dataset())
                         || MULTITASK.equals(what) && !task.heldOut();
@@ -50,8 +52,6 @@ final class TrainingSets {
                 // A generation template is a Prompt Expert of its own; Dataset Experts and the MT baseline are
                 // chosen and measured by rank classification, so they take the classification templates, and a
                 // dataset of generation templates alone gets a Dataset Expert of those (measured by ROUGE-L).
-                boolean generationOnly = what.equals(task.dataset())
-                        && task.templates().stream().noneMatch(x -> "choices".equals(x.answers()));
                 if ("choices".equals(t.answers()) || what.equals(t.id()) || generationOnly) {
                     templates.add(t.id());
                 }
