@@ -1,0 +1,107 @@
+package org.expertlm.retrieval.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.Directory;
+import org.junit.Test;
+
+/** The Lucene library: dense and BM25 search over experts' instances, an expert replaced or removed as a whole. */
+public class LibraryIndexTest {
+
+    private static final int DIMENSION = 16;
+
+    @Test
+    public void denseSearchFindsTheNearestInstancesAndReportsTheirCosine() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+            float[] north = axis(0);
+            float[] east = axis(1);
+            index.put("a", "1.0.0", "sentiment", "prompt", List.of(new LibraryIndex.Entry("a/t", "north", north)));
+            index.put("b", "1.0.0", "topic", "prompt", List.of(new LibraryIndex.Entry("b/t", "east", east),
+                    new LibraryIndex.Entry("b/t", "north-east", normalised(new float[] {1, 1}))));
+            List<LibraryIndex.Hit> hits = index.dense(north, 3);
+            assertEquals(List.of("a", "b", "b"), hits.stream().map(LibraryIndex.Hit::expertId).toList());
+            assertEquals(1.0, hits.get(0).score(), 1e-6);
+            assertEquals(Math.sqrt(0.5), hits.get(1).score(), 1e-6);
+            assertEquals(0.0, hits.get(2).score(), 1e-6);
+            assertEquals("north-east", hits.get(1).text());
+            assertEquals(LibraryIndex.FORMAT, LibraryIndex.formatOf(directory));
+        }
+    }
+
+    @Test
+    public void anExpertPutAgainReplacesItsInstancesAndARemovedOneIsGone() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+            index.put("a", "1.0.0", "sentiment", "prompt", entries(100, 1));
+            index.put("b", "1.0.0", "topic", "dataset", entries(100, 2));
+            assertEquals(200, index.size());
+            index.put("a", "1.1.0", "sentiment", "prompt", entries(40, 3));
+            assertEquals("the old version's instances are gone", 140, index.size());
+            assertTrue(index.dense(axis(0), 140).stream().filter(h -> h.expertId().equals("a"))
+                    .allMatch(h -> h.version().equals("1.1.0")));
+            index.remove("b");
+            assertEquals(40, index.size());
+            assertTrue(index.dense(axis(0), 50).stream().noneMatch(h -> h.expertId().equals("b")));
+        }
+    }
+
+    @Test
+    public void bm25FindsInstancesByTheirWords() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+            index.put("spam", "1.0.0", "spam", "prompt", List.of(new LibraryIndex.Entry("spam/yes-no",
+                    "Answer Choices: yes, no, Instance: Is this spam? Win a free prize now", axis(0))));
+            index.put("genre", "1.0.0", "topic", "prompt", List.of(new LibraryIndex.Entry("brown-genre/which-genre",
+                    "Answer Choices: news, fiction, Instance: Which genre is this passage?", axis(1))));
+            List<LibraryIndex.Hit> hits = index.bm25("claim your free prize", 2);
+            assertEquals("spam", hits.get(0).expertId());
+            assertEquals("only instances sharing a word are found", 1, hits.size());
+            assertEquals(List.of(), index.bm25("   ", 2));
+        }
+    }
+
+    @Test
+    public void anEmptyDirectoryHasNoFormat() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory()) {
+            assertNull(LibraryIndex.formatOf(directory));
+        }
+    }
+
+    private static List<LibraryIndex.Entry> entries(int n, long seed) {
+        Random random = new Random(seed);
+        List<LibraryIndex.Entry> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] v = new float[DIMENSION];
+            for (int d = 0; d < DIMENSION; d++) {
+                v[d] = (float) random.nextGaussian();
+            }
+            out.add(new LibraryIndex.Entry("t", "instance " + i, normalised(v)));
+        }
+        return out;
+    }
+
+    private static float[] axis(int d) {
+        float[] v = new float[DIMENSION];
+        v[d] = 1;
+        return v;
+    }
+
+    private static float[] normalised(float[] head) {
+        float[] v = new float[DIMENSION];
+        System.arraycopy(head, 0, v, 0, head.length);
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+}
