@@ -84,6 +84,11 @@ public class ExpertBundlesIT {
         System.out.printf("deploy to service: %.2f s%n", seconds);
         JsonNode first = ask(ASK);
         assertEquals(EXPERT + "@1.0.0", first.path("model").asText());
+        Files.writeString(scratch.resolve("task.jsonl"), """
+                {"input": "the dog runs", "choices": ["noun", "verb", "adjective"]}
+                {"input": "a red house", "choices": ["noun", "verb", "adjective"], "label": "adjective"}
+                """);
+        assertEquals("its library is retrievable within a second", EXPERT + "@1.0.0", retrieved(Duration.ofSeconds(1), "1.0.0"));
         JsonNode generated = ask("elm:ask --json " + EXPERT + " 'the dog runs'");
         assertEquals("with no choices the expert generates", EXPERT + "@1.0.0", generated.path("model").asText());
         assertTrue(generated.toString(), generated.path("output").isTextual());
@@ -100,12 +105,14 @@ public class ExpertBundlesIT {
         assertTrue(upgraded.path("active").asBoolean());
         JsonNode second = ask(ASK);
         assertEquals(EXPERT + "@1.1.0", second.path("model").asText());
+        assertEquals("retrieval follows the active version", EXPERT + "@1.1.0", retrieved(Duration.ofSeconds(5), "1.1.0"));
         reference.put(EXPERT + "@1.1.0", scores(second));
         assertNotEquals("the two versions answer differently, so an answer shows which one gave it", reference.get(EXPERT + "@1.0.0"),
                 reference.get(EXPERT + "@1.1.0"));
         assertEquals(List.of("1.0.0 installed", "1.1.0 installed active"), versions());
         assertEquals("1.0.0", ask("elm:rollback --json " + EXPERT).path("expert").path("version").asText());
         assertEquals(EXPERT + "@1.0.0", ask(ASK).path("model").asText());
+        assertEquals(EXPERT + "@1.0.0", retrieved(Duration.ofSeconds(5), "1.0.0"));
         Path retired = elm.work.resolve("registry").resolve("retired").resolve(v2.getFileName());
         assertTrue("the rolled-back version is kept in " + retired, Files.isRegularFile(retired));
         assertEquals(List.of("1.0.0 installed active"), versions());
@@ -313,6 +320,29 @@ public class ExpertBundlesIT {
         List<Double> scores = new ArrayList<>();
         answer.path("choices").forEach(c -> scores.add(c.path("score").asDouble()));
         return scores;
+    }
+
+    /** The expert elm:retrieve chooses for the scratch task once it is of {@code version} (or when time is up). */
+    private String retrieved(Duration limit, String version) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String command = "elm:retrieve --json " + scratch.resolve("task.jsonl");
+        JsonNode chosen = null;
+        do {
+            // Until the library is indexed the retrieval may fail (an empty library) or find the version before.
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+            if (ConsoleClient.run(elm.work.resolve("run").resolve("console.sock"), command, Duration.ofSeconds(60),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), quiet) == 0) {
+                chosen = ElmScript.singleJsonDocument(out.toString(StandardCharsets.UTF_8)).path("experts").path(0);
+                if (chosen.path("version").asText().equals(version)) {
+                    break;
+                }
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        assertTrue(command + " never answered within " + limit, chosen != null);
+        assertEquals(chosen.toString(), 2, chosen.path("votes").asInt());
+        return chosen.path("expertId").asText() + "@" + chosen.path("version").asText();
     }
 
     private List<String> versions() throws Exception {

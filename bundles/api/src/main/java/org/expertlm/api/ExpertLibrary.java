@@ -29,4 +29,13 @@ public record ExpertLibrary(List<TaskExample> instances, List<float[]> vectors, 
     public boolean recomputed() {
         return !encoder.equals(shippedEncoder);
     }
+
+    /**
+     * An instance's text in the paper's {@code label_instance} format, the one library vectors embed and queries are
+     * embedded in: {@code Answer Choices: a, b, Instance: <input>}, or {@code Instance: <input>} without choices.
+     */
+    public static String labelInstanceText(String input, List<String> choices) {
+        String text = "Instance: " + input;
+        return choices.isEmpty() ? text : "Answer Choices: " + String.join(", ", choices) + ", " + text;
+    }
 }

@@ -7,6 +7,7 @@ import java.util.jar.Attributes;
 import java.util.jar.Manifest;
 
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertLibrary;
 import org.expertlm.api.TaskExample;
 
 /**
@@ -39,8 +40,7 @@ final class ExpertBundleLayout {
      * {@code Instance: <input>} for a generation instance, which has no choices.
      */
     static String vectorText(TaskExample instance) {
-        String text = "Instance: " + instance.input();
-        return instance.choices().isEmpty() ? text : "Answer Choices: " + String.join(", ", instance.choices()) + ", " + text;
+        return ExpertLibrary.labelInstanceText(instance.input(), instance.choices());
     }
 
     /** The jar's name: {@code <id>-<version>.jar}. */

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
@@ -18,8 +20,11 @@ import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.MultiBits;
+import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
@@ -31,6 +36,7 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.Bits;
 
 /**
  * The Expert Library in Lucene: one document per library instance, with its expert's id and version, cluster
@@ -121,6 +127,26 @@ final class LibraryIndex implements Closeable {
             tokens.end();
         }
         return terms == 0 ? List.of() : search(query.build(), k, false);
+    }
+
+    /** The experts the index holds, id to version. */
+    Map<String, String> experts() throws IOException {
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            Map<String, String> experts = new TreeMap<>();
+            IndexReader reader = searcher.getIndexReader();
+            Bits live = MultiBits.getLiveDocs(reader);
+            StoredFields fields = reader.storedFields();
+            for (int doc = 0; doc < reader.maxDoc(); doc++) {
+                if (live == null || live.get(doc)) {
+                    Document d = fields.document(doc, Set.of(EXPERT, VERSION));
+                    experts.put(d.get(EXPERT), d.get(VERSION));
+                }
+            }
+            return experts;
+        } finally {
+            searchers.release(searcher);
+        }
     }
 
     /** How many library instances the index holds. */
