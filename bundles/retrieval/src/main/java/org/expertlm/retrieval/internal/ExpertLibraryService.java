@@ -162,7 +162,7 @@ public final class ExpertLibraryService implements Retriever {
             }
         }
         try {
-            if (version.equals(index.experts().get(id))) {
+            if (version.equals(index.versionOf(id))) {
                 return; // indexed at an earlier start
             }
             ExpertLibrary library = expert.library();

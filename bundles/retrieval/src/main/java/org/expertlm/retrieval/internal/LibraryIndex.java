@@ -149,6 +149,17 @@ final class LibraryIndex implements Closeable {
         }
     }
 
+    /** The version of {@code expertId} the index holds, or null. */
+    String versionOf(String expertId) throws IOException {
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            ScoreDoc[] found = searcher.search(new TermQuery(new Term(EXPERT, expertId)), 1).scoreDocs;
+            return found.length == 0 ? null : searcher.storedFields().document(found[0].doc, Set.of(VERSION)).get(VERSION);
+        } finally {
+            searchers.release(searcher);
+        }
+    }
+
     /** How many library instances the index holds. */
     int size() throws IOException {
         IndexSearcher searcher = searchers.acquire();

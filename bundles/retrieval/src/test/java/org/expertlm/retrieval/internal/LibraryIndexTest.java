@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import org.apache.lucene.store.ByteBuffersDirectory;
@@ -46,8 +47,11 @@ public class LibraryIndexTest {
             assertEquals("the old version's instances are gone", 140, index.size());
             assertTrue(index.dense(axis(0), 140).stream().filter(h -> h.expertId().equals("a"))
                     .allMatch(h -> h.version().equals("1.1.0")));
+            assertEquals("1.1.0", index.versionOf("a"));
+            assertEquals(Map.of("a", "1.1.0", "b", "1.0.0"), index.experts());
             index.remove("b");
             assertEquals(40, index.size());
+            assertNull(index.versionOf("b"));
             assertTrue(index.dense(axis(0), 50).stream().noneMatch(h -> h.expertId().equals("b")));
         }
     }
