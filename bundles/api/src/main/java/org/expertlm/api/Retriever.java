@@ -13,8 +13,11 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface Retriever {
 
-    /** How library instances are found: by sentence vector (the paper's), or by their words (BM25). */
-    enum Mode { DENSE, BM25 }
+    /**
+     * How library instances are found: by sentence vector (the paper's), by their words (BM25, the paper's
+     * ablation), or both fused by reciprocal rank.
+     */
+    enum Mode { DENSE, BM25, HYBRID }
 
     /**
      * One unlabeled instance of a task.
@@ -35,7 +38,7 @@ public interface Retriever {
      *
      * @param template its template
      * @param text its text, as embedded
-     * @param score the cosine similarity (dense) or BM25 score of the match
+     * @param score the cosine similarity (dense), BM25 score, or fused reciprocal-rank score (hybrid) of the match
      */
     record Neighbour(String template, String text, double score) {
     }

@@ -51,7 +51,8 @@ public final class RetrievalCommands {
     public Object retrieve(
             @Descriptor("instances that vote (default 32, the paper's Q)") @Parameter(names = "-q", absentValue = "32") int q,
             @Descriptor("library instances each one retrieves (default 1, the paper's)") @Parameter(names = "-k", absentValue = "1") int k,
-            @Descriptor("dense (sentence vectors, the paper's) or bm25") @Parameter(names = "--mode", absentValue = "dense") String mode,
+            @Descriptor("dense (sentence vectors, the paper's), bm25, or hybrid (the two fused by reciprocal rank)")
+            @Parameter(names = "--mode", absentValue = "dense") String mode,
             @Descriptor("print exactly one JSON document instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("a JSON Lines file, one instance a line: input (the prompted text) and, for classification, choices "
@@ -66,7 +67,8 @@ public final class RetrievalCommands {
         Retriever.Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
             case "dense" -> Retriever.Mode.DENSE;
             case "bm25" -> Retriever.Mode.BM25;
-            default -> throw new IllegalArgumentException("--mode " + mode + ": expected dense or bm25");
+            case "hybrid" -> Retriever.Mode.HYBRID;
+            default -> throw new IllegalArgumentException("--mode " + mode + ": expected dense, bm25 or hybrid");
         };
         String home = context.getProperty(ContainerProperties.HOME);
         List<Retriever.Instance> instances = instances(Path.of(home == null ? "." : home).resolve(file), q);

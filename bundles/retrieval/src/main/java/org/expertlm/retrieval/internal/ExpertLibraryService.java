@@ -46,6 +46,8 @@ public final class ExpertLibraryService implements Retriever {
     private static final Logger LOG = LoggerFactory.getLogger(ExpertLibraryService.class);
     /** Library instances shown per chosen expert as the explanation. */
     private static final int NEAREST_SHOWN = 3;
+    /** How much deeper than k each list of a hybrid search goes before the fusion. */
+    private static final int HYBRID_DEPTH = 10;
 
     private final SentenceEncoder encoder;
     private final Directory directory;
@@ -195,14 +197,15 @@ public final class ExpertLibraryService implements Retriever {
             }
             List<String> texts = instances.stream().map(i -> ExpertLibrary.labelInstanceText(i.input(), i.choices())).toList();
             List<List<LibraryIndex.Hit>> hits = new ArrayList<>();
-            if (mode == Mode.DENSE) {
-                for (float[] v : encoder.embed(texts)) {
-                    hits.add(index.dense(v, k));
-                }
-            } else {
-                for (String text : texts) {
-                    hits.add(index.bm25(text, k));
-                }
+            List<float[]> vectors = mode == Mode.BM25 ? List.of() : encoder.embed(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                hits.add(switch (mode) {
+                    case DENSE -> index.dense(vectors.get(i), k);
+                    case BM25 -> index.bm25(texts.get(i), k);
+                    // Each list deeper than k, so that an instance ranked a little lower by both can win.
+                    case HYBRID -> RankFusion.fuse(List.of(index.dense(vectors.get(i), HYBRID_DEPTH * k),
+                            index.bm25(texts.get(i), HYBRID_DEPTH * k)), k);
+                });
             }
             List<Choice> experts = new ArrayList<>();
             for (RoeVote.Vote v : RoeVote.rank(hits)) {
@@ -210,7 +213,7 @@ public final class ExpertLibraryService implements Retriever {
                         .map(h -> new Neighbour(h.template(), h.text(), h.score())).toList();
                 experts.add(new Choice(v.expertId(), v.version(), v.votes(), v.meanScore(), nearest));
             }
-            return new Retrieval(mode, instances.size(), k, experts, size, mode == Mode.DENSE ? encoder.modelId() : "");
+            return new Retrieval(mode, instances.size(), k, experts, size, mode == Mode.BM25 ? "" : encoder.modelId());
         } catch (IOException e) {
             throw new UncheckedIOException("the expert library index could not be searched: " + e.getMessage(), e);
         }
