@@ -35,7 +35,6 @@ public record ExpertLibrary(List<TaskExample> instances, List<float[]> vectors, 
      * embedded in: {@code Answer Choices: a, b, Instance: <input>}, or {@code Instance: <input>} without choices.
      */
     public static String labelInstanceText(String input, List<String> choices) {
-        String text = "Instance: " + input;
-        return choices.isEmpty() ? text : "Answer Choices: " + String.join(", ", choices) + ", " + text;
+        return Retriever.Format.LABEL_INSTANCE.text(input, choices);
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -129,14 +130,24 @@ public final class ElmCommands {
         return json ? Json.write(report) : report;
     }
 
-    @Descriptor("print rendered prompted examples of a template, with their answer choices and targets")
+    @Descriptor("print rendered prompted examples of a template, with their answer choices and targets; or write them as a "
+            + "task file for elm:solve")
     public Object examples(
             @Descriptor("how many examples (default 5)") @Parameter(names = {"-n", "--count"}, absentValue = "5") int count,
             @Descriptor("train, validation or test (default train)") @Parameter(names = "--split", absentValue = "train") String split,
+            @Descriptor("write them to this file as JSON Lines, one {input, choices, label} (or {input, target}) a line, the task "
+                    + "file elm:retrieve and elm:solve read (relative to the ELM home)")
+            @Parameter(names = "--jsonl", absentValue = "") String jsonl,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("the template, as dataset/template (see elm:tasks)") String template) {
+            @Descriptor("the template, as dataset/template (see elm:tasks)") String template) throws IOException {
         Split which = Split.parse(split);
         ExamplesReport report = new ExamplesReport(template, which.id(), catalog().examples(template, which, count));
+        if (!jsonl.isEmpty()) {
+            Path file = home().resolve(jsonl);
+            TaskFiles.write(file, report.examples());
+            String written = report.examples().size() + " " + which.id() + " examples of " + template + " written to " + file;
+            return json ? Json.write(Map.of("written", file.toString(), "examples", report.examples().size())) : written;
+        }
         return json ? Json.write(report) : report;
     }
 

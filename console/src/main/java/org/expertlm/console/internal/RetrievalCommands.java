@@ -2,19 +2,25 @@ package org.expertlm.console.internal;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Formatter;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.Retriever;
+import org.expertlm.api.Solver;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -28,16 +34,32 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * {@code elm:retrieve}: the experts a task's unlabeled instances (a JSON Lines file) vote for, with the library
- * instances that chose each one.
+ * instances that chose each one; {@code elm:solve}: then the answers those experts give every instance, and the
+ * accuracy where the file carries gold answers. Options left out take the retriever's configured defaults.
  */
-@Component(service = RetrievalCommands.class, property = {"osgi.command.scope=elm", "osgi.command.function=retrieve"})
+@Component(service = RetrievalCommands.class, property = {"osgi.command.scope=elm", "osgi.command.function=retrieve",
+        "osgi.command.function=solve"})
 public final class RetrievalCommands {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String JSON_HELP = "print exactly one JSON document instead of text";
+    private static final String FILE_HELP = "a JSON Lines file, one instance a line: input (the prompted text), choices for "
+            + "classification (none for generation), and optionally label or target, the gold answer, which retrieval never "
+            + "sees (relative to the ELM home)";
+    /** The longest line read: far more than a prompted input the encoder reads (its first 256 word pieces) needs. */
+    static final int MAX_LINE = 65_536;
+
+    /** A task file: its instances, and their gold answers (null where a line has none; empty when no line has one). */
+    record TaskFile(List<Retriever.Instance> instances, List<String> gold) {
+    }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Retriever retriever;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Solver solver;
 
     private final BundleContext context;
 
@@ -49,85 +71,259 @@ public final class RetrievalCommands {
     @Descriptor("the experts a task's unlabeled instances vote for (Retrieval of Experts): each of the file's first q "
             + "instances retrieves its k nearest library instances, one vote each; most votes first, a tie to the expert met first")
     public Object retrieve(
-            @Descriptor("instances that vote (default 32, the paper's Q)") @Parameter(names = "-q", absentValue = "32") int q,
-            @Descriptor("library instances each one retrieves (default 1, the paper's)") @Parameter(names = "-k", absentValue = "1") int k,
+            @Descriptor("instances that vote (default: configured, else 32, the paper's Q)") @Parameter(names = "-q", absentValue = "") String q,
+            @Descriptor("library instances each one retrieves (default: configured, else 1)") @Parameter(names = "-k", absentValue = "") String k,
             @Descriptor("dense (sentence vectors, the paper's), bm25, or hybrid (the two fused by reciprocal rank)")
-            @Parameter(names = "--mode", absentValue = "dense") String mode,
-            @Descriptor("print exactly one JSON document instead of text")
-            @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("a JSON Lines file, one instance a line: input (the prompted text) and, for classification, choices "
-                    + "(relative to the ELM home)") String file) throws IOException {
-        Retriever r = retriever;
-        if (r == null) {
-            throw new IllegalStateException("the retriever is not running; the bundle org.expertlm.retrieval must be active (see elm:status)");
-        }
-        if (q < 1) {
-            throw new IllegalArgumentException("-q " + q + ": at least one instance must vote");
-        }
-        Retriever.Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
-            case "dense" -> Retriever.Mode.DENSE;
-            case "bm25" -> Retriever.Mode.BM25;
-            case "hybrid" -> Retriever.Mode.HYBRID;
-            default -> throw new IllegalArgumentException("--mode " + mode + ": expected dense, bm25 or hybrid");
-        };
-        String home = context.getProperty(ContainerProperties.HOME);
-        List<Retriever.Instance> instances = instances(Path.of(home == null ? "." : home).resolve(file), q);
-        Retriever.Retrieval found = r.retrieve(instances, k, m);
+            @Parameter(names = "--mode", absentValue = "") String mode,
+            @Descriptor("the text embedded: instance, label_instance (the paper's) or choice_instance")
+            @Parameter(names = "--format", absentValue = "") String format,
+            @Descriptor("task (one vote of the first q instances, the paper's) or instance (each instance routed alone)")
+            @Parameter(names = "--per", absentValue = "") String per,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(FILE_HELP) String file) throws IOException {
+        Retriever r = required(retriever, "retriever");
+        Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, "");
+        TaskFile task = read(resolve(file));
+        Retriever.Retrieval found = r.retrieve(task.instances(), settings);
         return json ? Json.write(found) : text(found);
     }
 
+    @Descriptor("solve a task nobody trained for: retrieve experts with its unlabeled instances, answer every instance with "
+            + "them (rank classification, or generation without choices), and print the accuracy where the file has gold "
+            + "answers; progress on standard error")
+    public Object solve(
+            @Descriptor("instances that vote (default: configured, else 32)") @Parameter(names = "-q", absentValue = "") String q,
+            @Descriptor("library instances each one retrieves (default: configured, else 1)") @Parameter(names = "-k", absentValue = "") String k,
+            @Descriptor("dense, bm25 or hybrid (default: configured, else dense)") @Parameter(names = "--mode", absentValue = "") String mode,
+            @Descriptor("instance, label_instance or choice_instance (default: configured, else label_instance)")
+            @Parameter(names = "--format", absentValue = "") String format,
+            @Descriptor("task or instance (default: configured, else task)") @Parameter(names = "--per", absentValue = "") String per,
+            @Descriptor("how many top experts answer together, their choice probabilities averaged by votes (default: configured, "
+                    + "else 1)") @Parameter(names = "--mixture", absentValue = "") String mixture,
+            @Descriptor("also answer with this expert (id or id@version), e.g. multitask, on the same instances")
+            @Parameter(names = "--baseline", absentValue = "") String baseline,
+            @Descriptor("write the predictions here as JSON Lines (relative to the ELM home)") @Parameter(names = "--out", absentValue = "") String out,
+            @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(FILE_HELP) String file) throws IOException {
+        Retriever r = required(retriever, "retriever");
+        Solver s = required(solver, "solver");
+        Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, mixture);
+        TaskFile task = read(resolve(file));
+        PrintStream err = System.err;
+        Consumer<String> progress = line -> {
+            err.println(line);
+            err.flush();
+        };
+        progress.accept(task.instances().size() + " instances read from " + file + (task.gold().isEmpty() ? ""
+                : ", " + task.gold().stream().filter(g -> g != null).count() + " with gold answers (never shown to retrieval)"));
+        Solver.Solution solution = s.solve(task.instances(), task.gold(), settings, progress);
+        Solver.Solution base = null;
+        if (!baseline.isEmpty()) {
+            progress.accept("baseline: answering the same instances with " + baseline);
+            base = s.answer(baseline, task.instances(), task.gold(), progress);
+        }
+        Path written = null;
+        if (!out.isEmpty()) {
+            written = resolve(out);
+            TaskFiles.writeLines(written, solution.predictions().stream().map(RetrievalCommands::line).toList());
+            progress.accept("predictions written to " + written);
+        }
+        if (json) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("retrieval", solution.retrieval());
+            report.put("settings", settings);
+            report.put("instances", solution.predictions().size());
+            report.put("labelled", solution.labelled());
+            report.put("accuracy", finite(solution.accuracy()));
+            report.put("answeredBy", answeredBy(solution));
+            if (base != null) {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("expert", answeredBy(base).keySet().iterator().next());
+                b.put("accuracy", finite(base.accuracy()));
+                report.put("baseline", b);
+            }
+            report.put("predictions", written == null ? solution.predictions().stream().map(RetrievalCommands::line).toList()
+                    : written.toString());
+            return Json.write(report);
+        }
+        return solutionText(solution, base, written);
+    }
+
+    private Path resolve(String file) {
+        String home = context.getProperty(ContainerProperties.HOME);
+        return Path.of(home == null ? "." : home).resolve(file);
+    }
+
+    /** The configured settings, with what a command gave in their place; each value checked with a clear error. */
+    static Retriever.Settings settings(Retriever.Settings configured, String q, String k, String mode, String format,
+            String per, String mixture) {
+        Retriever.Settings s = configured;
+        if (!q.isEmpty()) {
+            s = s.withQ(number("-q", q));
+        }
+        if (!k.isEmpty()) {
+            s = s.withK(number("-k", k));
+        }
+        if (!mixture.isEmpty()) {
+            s = s.withMixture(number("--mixture", mixture));
+        }
+        if (!mode.isEmpty()) {
+            s = s.withMode(Retriever.Settings.mode(mode));
+        }
+        if (!format.isEmpty()) {
+            s = s.withFormat(Retriever.Settings.format(format));
+        }
+        if (!per.isEmpty()) {
+            s = s.withGranularity(Retriever.Settings.granularity(per));
+        }
+        return s;
+    }
+
+    private static int number(String option, String value) {
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " " + value + ": expected a whole number");
+        }
+    }
+
     /**
-     * The file's first {@code q} instances. A line that is not a JSON object, lacks {@code input} or has fewer
-     * than two choices is refused with its number; blank lines are skipped; other fields are ignored.
+     * Reads a task file. A line that is not a JSON object, lacks {@code input}, has fewer than two choices, a label
+     * that is not one of them, or more than {@link #MAX_LINE} characters is refused with its number; blank lines are
+     * skipped; other fields are ignored. {@code label} is a choice (its text, or its index); {@code target} a
+     * generation's reference.
      */
-    static List<Retriever.Instance> instances(Path file, int q) throws IOException {
+    static TaskFile read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("no instance file at " + file + "; expected JSON Lines, one {\"input\": …, "
                     + "\"choices\": […]} a line");
         }
         List<Retriever.Instance> instances = new ArrayList<>();
+        List<String> gold = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             int number = 0;
-            for (String line; instances.size() < q && (line = in.readLine()) != null;) {
+            for (String line; (line = in.readLine()) != null;) {
                 number++;
                 if (line.isBlank()) {
                     continue;
+                }
+                String where = file + ", line " + number + ": ";
+                if (line.length() > MAX_LINE) {
+                    throw new IllegalArgumentException(where + line.length() + " characters; an instance line holds at most "
+                            + MAX_LINE + " (the encoder reads only an input's first 256 word pieces): shorten the input");
                 }
                 JsonNode node;
                 try {
                     node = JSON.readTree(line);
                 } catch (IOException e) {
-                    throw new IllegalArgumentException(file + ", line " + number + ": not JSON (" + e.getMessage().lines()
-                            .findFirst().orElse("") + "); expected one object a line");
+                    throw new IllegalArgumentException(where + "not JSON (" + e.getMessage().lines().findFirst().orElse("")
+                            + "); expected one object a line");
                 }
                 if (node == null || !node.isObject()) {
-                    throw new IllegalArgumentException(file + ", line " + number + ": expected a JSON object, found " + line.strip());
+                    throw new IllegalArgumentException(where + "expected a JSON object, found " + line.strip());
                 }
                 if (!node.path("input").isTextual()) {
-                    throw new IllegalArgumentException(file + ", line " + number + ": no \"input\" text; expected the prompted input");
+                    throw new IllegalArgumentException(where + "no \"input\" text; expected the prompted input");
                 }
                 List<String> choices = new ArrayList<>();
                 if (node.has("choices")) {
                     node.path("choices").forEach(c -> choices.add(c.asText()));
                     if (!node.path("choices").isArray() || choices.size() < 2) {
-                        throw new IllegalArgumentException(file + ", line " + number + ": \"choices\" must list two or more "
-                                + "answers (leave it out for generation)");
+                        throw new IllegalArgumentException(where + "\"choices\" must list two or more answers (leave it out "
+                                + "for generation)");
                     }
                 }
                 instances.add(new Retriever.Instance(node.path("input").asText(), choices));
+                gold.add(gold(node, choices, where));
             }
         }
         if (instances.isEmpty()) {
             throw new IllegalArgumentException(file + " holds no instance; expected JSON Lines, one {\"input\": …} a line");
         }
-        return instances;
+        boolean none = gold.stream().allMatch(g -> g == null);
+        return new TaskFile(instances, none ? List.of() : Collections.unmodifiableList(gold));
+    }
+
+    private static String gold(JsonNode node, List<String> choices, String where) {
+        JsonNode label = node.path("label");
+        if (!label.isMissingNode() && !label.isNull()) {
+            if (choices.isEmpty()) {
+                throw new IllegalArgumentException(where + "a \"label\" without \"choices\"; a generation's gold answer is its \"target\"");
+            }
+            if (label.isIntegralNumber()) {
+                int i = label.asInt();
+                if (i < 0 || i >= choices.size()) {
+                    throw new IllegalArgumentException(where + "\"label\" " + i + " is not the index of one of the " + choices.size()
+                            + " choices");
+                }
+                return choices.get(i);
+            }
+            if (!choices.contains(label.asText())) {
+                throw new IllegalArgumentException(where + "\"label\" \"" + label.asText() + "\" is not one of the choices " + choices);
+            }
+            return label.asText();
+        }
+        JsonNode target = node.path("target");
+        return target.isTextual() ? target.asText() : null;
+    }
+
+    /** A prediction as a line of JSON: NaN (no gold) as null. */
+    private static Map<String, Object> line(Solver.Prediction p) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("index", p.index());
+        line.put("answer", p.answer());
+        line.put("probabilities", p.probabilities());
+        line.put("experts", p.experts());
+        line.put("gold", p.gold());
+        line.put("score", finite(p.score()));
+        return line;
+    }
+
+    private static Double finite(double value) {
+        return Double.isNaN(value) ? null : value;
+    }
+
+    /** Each expert that answered (id@version) and how many instances it took part in, most first. */
+    private static Map<String, Integer> answeredBy(Solver.Solution solution) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (Solver.Prediction p : solution.predictions()) {
+            for (String e : p.experts()) {
+                counts.merge(e, 1, Integer::sum);
+            }
+        }
+        Map<String, Integer> sorted = new LinkedHashMap<>();
+        counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
+    private static String solutionText(Solver.Solution solution, Solver.Solution base, Path written) {
+        StringBuilder text = new StringBuilder(text(solution.retrieval())).append('\n');
+        Formatter f = new Formatter(text);
+        Retriever.Settings s = solution.settings();
+        f.format("answered %d instances (%s)%n", solution.predictions().size(), s.mixture() == 1 ? "the top expert alone"
+                : "a mixture of the top " + s.mixture() + " experts, weighted by votes");
+        answeredBy(solution).forEach((e, n) -> f.format("    %-48s %d instances%n", e, n));
+        if (solution.labelled() > 0) {
+            f.format("accuracy %.4f over %d labelled instances (retrieval)%n", solution.accuracy(), solution.labelled());
+        }
+        if (base != null) {
+            String name = answeredBy(base).keySet().iterator().next();
+            f.format(base.labelled() > 0 ? "accuracy %.4f with the baseline %s on the same instances%n" : "baseline %s answered%n",
+                    base.labelled() > 0 ? new Object[] {base.accuracy(), name} : new Object[] {name});
+        }
+        if (written != null) {
+            f.format("predictions: %s%n", written);
+        }
+        return text.toString().stripTrailing();
     }
 
     private static String text(Retriever.Retrieval r) {
         StringBuilder text = new StringBuilder();
         Formatter f = new Formatter(text);
-        f.format("%d instances, %s, %d library instance(s) each, over %d library instances%n", r.queries(),
-                r.mode().name().toLowerCase(Locale.ROOT), r.k(), r.libraryInstances());
+        f.format("%d instances, %s, %s, per %s, %d library instance(s) each, over %d library instances%n", r.queries(),
+                r.mode().name().toLowerCase(Locale.ROOT), r.format().key(), r.granularity().name().toLowerCase(Locale.ROOT),
+                r.k(), r.libraryInstances());
         for (Retriever.Choice c : r.experts()) {
             f.format("%-48s %3d votes  mean score %.3f%n", c.name(), c.votes(), c.meanScore());
             for (Retriever.Neighbour n : c.nearest()) {
@@ -136,5 +332,13 @@ public final class RetrievalCommands {
             }
         }
         return text.toString().stripTrailing();
+    }
+
+    private static <T> T required(T service, String what) {
+        if (service == null) {
+            throw new IllegalStateException("the " + what + " is not running; the bundle org.expertlm.retrieval must be active "
+                    + "(see elm:status)");
+        }
+        return service;
     }
 }

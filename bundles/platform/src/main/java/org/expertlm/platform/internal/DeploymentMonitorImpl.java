@@ -198,6 +198,9 @@ public final class DeploymentMonitorImpl implements DeploymentMonitor {
      * bundle caught between install and start is not news), and logs each problem that went away.
      */
     private void logChanges() {
+        if (context.getBundle(0).getState() == Bundle.STOPPING) {
+            return; // the framework stops every bundle on its way down: that is not a deploy problem
+        }
         try {
             Set<DeploymentProblem> now = new HashSet<>(problems());
             for (DeploymentProblem p : now) {

@@ -9,10 +9,13 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import org.apache.lucene.store.Directory;
@@ -26,7 +29,9 @@ import org.expertlm.api.TaskExample;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -38,10 +43,34 @@ import org.slf4j.LoggerFactory;
  * {@code expert.active=true} services), indexing its library instances in Lucene under {@code
  * work/retrieval/index}, and answers retrievals by the RoE vote. Index changes run on one thread, in the order
  * the services change; an index of another format is deleted and rebuilt, and at activation the experts no
- * longer installed are taken out, so that the index never disagrees with the registry for long.
+ * longer installed are taken out, so that the index never disagrees with the registry for long. The vectors of
+ * the instance and choice_instance formats are computed, on the same thread, when a retrieval first asks for
+ * them, and kept in the index. The retrieval defaults are Config Admin properties of {@link Retriever#PID}.
  */
-@Component(service = Retriever.class, immediate = true)
+@Component(service = Retriever.class, immediate = true, configurationPid = Retriever.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public final class ExpertLibraryService implements Retriever {
+
+    /** The retrieval defaults (Config Admin, {@link Retriever#PID}); a value that is not valid is logged and the paper's kept. */
+    public @interface Config {
+        /** Instances that vote, at task granularity. */
+        int q() default 32;
+
+        /** Library instances each instance retrieves. */
+        int k() default 1;
+
+        /** dense, bm25 or hybrid. */
+        String mode() default "dense";
+
+        /** instance, label_instance or choice_instance. */
+        String format() default "label_instance";
+
+        /** task or instance. */
+        String granularity() default "task";
+
+        /** Experts whose answers are mixed (1: the chosen expert alone). */
+        int mixture() default 1;
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(ExpertLibraryService.class);
     /** Library instances shown per chosen expert as the explanation. */
@@ -55,6 +84,7 @@ public final class ExpertLibraryService implements Retriever {
     private final ExecutorService indexer = Executors.newSingleThreadExecutor(r -> new Thread(r, "elm-library-index"));
     /** The version of each expert id the registry has active now; guarded by itself. */
     private final Map<String, String> active = new HashMap<>();
+    private volatile Settings settings = Settings.DEFAULT;
 
     @Activate
     public ExpertLibraryService(@Reference SentenceEncoder encoder, BundleContext context) throws IOException {
@@ -129,7 +159,8 @@ public final class ExpertLibraryService implements Retriever {
 
     /** Takes out what the index holds of experts no longer installed (the binds came before this). */
     @Activate
-    void activate() {
+    void activate(Config config) {
+        modified(config);
         later(() -> {
             try {
                 for (String id : index.experts().keySet()) {
@@ -145,6 +176,33 @@ public final class ExpertLibraryService implements Retriever {
                 LOG.error("Could not reconcile the library index with the installed experts: {}", e.toString());
             }
         });
+    }
+
+    @Modified
+    void modified(Config config) {
+        Settings d = Settings.DEFAULT;
+        settings = new Settings(
+                valid("q", config.q(), d.q(), () -> d.withQ(config.q()).q()),
+                valid("k", config.k(), d.k(), () -> d.withK(config.k()).k()),
+                valid("mode", config.mode(), d.mode(), () -> Settings.mode(config.mode())),
+                valid("format", config.format(), d.format(), () -> Settings.format(config.format())),
+                valid("granularity", config.granularity(), d.granularity(), () -> Settings.granularity(config.granularity())),
+                valid("mixture", config.mixture(), d.mixture(), () -> d.withMixture(config.mixture()).mixture()));
+        LOG.info("Retrieval defaults: {}", settings);
+    }
+
+    private static <T> T valid(String name, Object given, T fallback, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            LOG.error("{} {} = {} is not valid ({}); the default {} is kept", Retriever.PID, name, given, e.getMessage(), fallback);
+            return fallback;
+        }
+    }
+
+    @Override
+    public Settings settings() {
+        return settings;
     }
 
     @Deactivate
@@ -171,8 +229,7 @@ public final class ExpertLibraryService implements Retriever {
             List<LibraryIndex.Entry> entries = new ArrayList<>();
             for (int i = 0; i < library.instances().size(); i++) {
                 TaskExample e = library.instances().get(i);
-                entries.add(new LibraryIndex.Entry(e.task(), ExpertLibrary.labelInstanceText(e.input(), e.choices()),
-                        library.vectors().get(i)));
+                entries.add(new LibraryIndex.Entry(e.task(), e.input(), e.choices(), library.vectors().get(i)));
             }
             index.put(id, version, String.valueOf(properties.get(Expert.CLUSTER)), String.valueOf(properties.get(Expert.KIND)),
                     entries);
@@ -183,39 +240,90 @@ public final class ExpertLibraryService implements Retriever {
     }
 
     @Override
-    public Retrieval retrieve(List<Instance> instances, int k, Mode mode) {
+    public Retrieval retrieve(List<Instance> instances, Settings how) {
         if (instances.isEmpty()) {
             throw new IllegalArgumentException("no instances to retrieve with; give at least one unlabeled instance of the task");
         }
-        if (k < 1) {
-            throw new IllegalArgumentException("k = " + k + ": each instance must retrieve at least one library instance");
-        }
         try {
+            // The index changes queued before this retrieval (experts just installed) are in it before it searches.
+            onIndexer(() -> null, "searched");
             int size = index.size();
             if (size == 0) {
                 throw new IllegalStateException("the expert library is empty: no expert is installed (see elm:list)");
             }
-            List<String> texts = instances.stream().map(i -> ExpertLibrary.labelInstanceText(i.input(), i.choices())).toList();
+            boolean dense = how.mode() != Mode.BM25;
+            if (dense) {
+                vectorsOf(how.format());
+            }
+            List<Instance> voters = how.granularity() == Granularity.TASK
+                    ? instances.subList(0, Math.min(how.q(), instances.size())) : instances;
+            List<String> texts = voters.stream().map(i -> how.format().text(i.input(), i.choices())).toList();
+            List<float[]> vectors = dense ? encoder.embed(texts) : List.of();
             List<List<LibraryIndex.Hit>> hits = new ArrayList<>();
-            List<float[]> vectors = mode == Mode.BM25 ? List.of() : encoder.embed(texts);
             for (int i = 0; i < texts.size(); i++) {
-                hits.add(switch (mode) {
-                    case DENSE -> index.dense(vectors.get(i), k);
-                    case BM25 -> index.bm25(texts.get(i), k);
+                int k = how.k();
+                hits.add(switch (how.mode()) {
+                    case DENSE -> index.dense(vectors.get(i), k, how.format());
+                    case BM25 -> index.bm25(texts.get(i), k, how.format());
                     // Each list deeper than k, so that an instance ranked a little lower by both can win.
-                    case HYBRID -> RankFusion.fuse(List.of(index.dense(vectors.get(i), HYBRID_DEPTH * k),
-                            index.bm25(texts.get(i), HYBRID_DEPTH * k)), k);
+                    case HYBRID -> RankFusion.fuse(List.of(index.dense(vectors.get(i), HYBRID_DEPTH * k, how.format()),
+                            index.bm25(texts.get(i), HYBRID_DEPTH * k, how.format())), k);
                 });
             }
-            List<Choice> experts = new ArrayList<>();
-            for (RoeVote.Vote v : RoeVote.rank(hits)) {
-                List<Neighbour> nearest = v.nearest().stream().limit(NEAREST_SHOWN)
-                        .map(h -> new Neighbour(h.template(), h.text(), h.score())).toList();
-                experts.add(new Choice(v.expertId(), v.version(), v.votes(), v.meanScore(), nearest));
-            }
-            return new Retrieval(mode, instances.size(), k, experts, size, mode == Mode.BM25 ? "" : encoder.modelId());
+            List<List<Choice>> routes = how.granularity() == Granularity.TASK ? List.of()
+                    : hits.stream().map(h -> choices(List.of(h))).toList();
+            return new Retrieval(how.mode(), voters.size(), how.k(), choices(hits), size, dense ? encoder.modelId() : "",
+                    how.format(), how.granularity(), routes);
         } catch (IOException e) {
             throw new UncheckedIOException("the expert library index could not be searched: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Choice> choices(List<List<LibraryIndex.Hit>> hits) {
+        List<Choice> experts = new ArrayList<>();
+        for (RoeVote.Vote v : RoeVote.rank(hits)) {
+            List<Neighbour> nearest = v.nearest().stream().limit(NEAREST_SHOWN)
+                    .map(h -> new Neighbour(h.template(), h.text(), h.score())).toList();
+            experts.add(new Choice(v.expertId(), v.version(), v.votes(), v.meanScore(), nearest));
+        }
+        return experts;
+    }
+
+    /**
+     * Makes sure every indexed expert has its vectors in {@code format}: computed on the indexer thread (so that no
+     * expert changes meanwhile) the first time a retrieval asks for them, then kept in the index.
+     */
+    private void vectorsOf(Format format) throws IOException {
+        if (index.lacking(format).isEmpty()) {
+            return;
+        }
+        onIndexer(() -> {
+            for (String id : index.lacking(format)) {
+                long start = System.nanoTime();
+                List<String> texts = index.texts(id, format);
+                index.vectorise(id, format, encoder.embed(texts));
+                LOG.info("Expert {}: {} library instances embedded in the {} format in {} ms", id, texts.size(),
+                        format.key(), (System.nanoTime() - start) / 1_000_000);
+            }
+            return null;
+        }, "given its " + format.key() + " vectors");
+    }
+
+    /** Runs {@code work} on the indexer thread, after the index changes queued before it, and waits for it. */
+    private void onIndexer(Callable<Void> work, String what) throws IOException {
+        try {
+            indexer.submit(work).get();
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("the retriever is stopping; retry once it is active again (see elm:status)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the library was " + what);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
         }
     }
 

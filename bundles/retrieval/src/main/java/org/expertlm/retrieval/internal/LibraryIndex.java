@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
@@ -20,10 +21,8 @@ import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
-import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.MultiBits;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
@@ -36,35 +35,45 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
-import org.apache.lucene.util.Bits;
+import org.expertlm.api.Retriever.Format;
 
 /**
- * The Expert Library in Lucene: one document per library instance, with its expert's id and version, cluster
- * and kind, its template, its text (stored, and indexed for BM25) and its sentence vector (HNSW, cosine). An
- * expert's documents are replaced as a whole and every change is committed, so that a reader never sees half
- * an expert.
+ * The Expert Library in Lucene: one document per library instance and text format, with its expert's id and
+ * version, cluster and kind, its template, its text in that format (stored, and indexed for BM25) and, once
+ * computed, that text's sentence vector (HNSW, cosine). The label_instance vectors come with the expert; those of
+ * the other formats are added when a retrieval first asks for them ({@link #lacking}, {@link #vectorise}). An
+ * expert's documents are replaced as a whole and every change is committed, so that a reader never sees half an
+ * expert.
  */
 final class LibraryIndex implements Closeable {
 
     /** The index's format, kept in its commit data: an index of another format is rebuilt, never read. */
-    static final String FORMAT = "elm-library-index/1";
+    static final String FORMAT = "elm-library-index/2";
     static final String EXPERT = "expert";
     static final String VERSION = "version";
     static final String CLUSTER = "cluster";
     static final String KIND = "kind";
     static final String TEMPLATE = "template";
+    static final String TEXT_FORMAT = "format";
+    static final String POSITION = "position";
     static final String TEXT = "text";
     static final String VECTOR = "vector";
+    /** "yes" on a document whose vector is computed. */
+    static final String VECTORED = "vectored";
     /** BM25 queries longer than this many terms are cut (a prompted input can be a whole document). */
     private static final int MAX_QUERY_TERMS = 512;
 
-    /** One library instance: its template, its text and that text's vector. */
-    record Entry(String template, String text, float[] vector) {
+    /**
+     * One library instance: its template, prompted input, answer choices (none for generation) and the vector of
+     * its label_instance text.
+     */
+    record Entry(String template, String input, List<String> choices, float[] labelInstanceVector) {
 
         Entry {
             Objects.requireNonNull(template, "template");
-            Objects.requireNonNull(text, "text");
-            Objects.requireNonNull(vector, "vector");
+            Objects.requireNonNull(input, "input");
+            choices = List.copyOf(choices);
+            Objects.requireNonNull(labelInstanceVector, "labelInstanceVector");
         }
     }
 
@@ -84,22 +93,42 @@ final class LibraryIndex implements Closeable {
         this.searchers = new SearcherManager(writer, null);
     }
 
-    /** Puts an expert's library in place of what the index held for its id, committed. */
+    /**
+     * Puts an expert's library in place of what the index held for its id, committed: every format's text, the
+     * label_instance vectors, and the vectors of the other formats where their text is the label_instance one
+     * (an instance without choices reads the same in every format).
+     */
     void put(String expertId, String version, String cluster, String kind, List<Entry> entries) throws IOException {
         List<Document> documents = new ArrayList<>();
-        for (Entry e : entries) {
-            Document d = new Document();
-            d.add(new StringField(EXPERT, expertId, Field.Store.YES));
-            d.add(new StoredField(VERSION, version));
-            d.add(new StringField(CLUSTER, cluster, Field.Store.YES));
-            d.add(new StringField(KIND, kind, Field.Store.YES));
-            d.add(new StoredField(TEMPLATE, e.template()));
-            d.add(new TextField(TEXT, e.text(), Field.Store.YES));
-            d.add(new KnnFloatVectorField(VECTOR, e.vector(), VectorSimilarityFunction.COSINE));
-            documents.add(d);
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            String labelText = Format.LABEL_INSTANCE.text(e.input(), e.choices());
+            for (Format format : Format.values()) {
+                String text = format.text(e.input(), e.choices());
+                float[] vector = text.equals(labelText) ? e.labelInstanceVector() : null;
+                documents.add(document(expertId, version, cluster, kind, e.template(), format, i, text, vector));
+            }
         }
         writer.updateDocuments(new Term(EXPERT, expertId), documents);
         commit();
+    }
+
+    private static Document document(String expertId, String version, String cluster, String kind, String template,
+            Format format, int position, String text, float[] vector) {
+        Document d = new Document();
+        d.add(new StringField(EXPERT, expertId, Field.Store.YES));
+        d.add(new StoredField(VERSION, version));
+        d.add(new StringField(CLUSTER, cluster, Field.Store.YES));
+        d.add(new StringField(KIND, kind, Field.Store.YES));
+        d.add(new StoredField(TEMPLATE, template));
+        d.add(new StringField(TEXT_FORMAT, format.key(), Field.Store.YES));
+        d.add(new StoredField(POSITION, position));
+        d.add(new TextField(TEXT, text, Field.Store.YES));
+        if (vector != null) {
+            d.add(new KnnFloatVectorField(VECTOR, vector, VectorSimilarityFunction.COSINE));
+            d.add(new StringField(VECTORED, "yes", Field.Store.NO));
+        }
+        return d;
     }
 
     /** Takes an expert's library out, committed. */
@@ -108,42 +137,103 @@ final class LibraryIndex implements Closeable {
         commit();
     }
 
-    /** The {@code k} library instances nearest to {@code vector}, best first. */
-    List<Hit> dense(float[] vector, int k) throws IOException {
-        return search(new KnnFloatVectorQuery(VECTOR, vector, k), k, true);
+    /** The experts some of whose library instances have no vector yet in {@code format}. */
+    Set<String> lacking(Format format) throws IOException {
+        Query unvectored = new BooleanQuery.Builder()
+                .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER)
+                .add(new TermQuery(new Term(VECTORED, "yes")), BooleanClause.Occur.MUST_NOT).build();
+        Set<String> experts = new TreeSet<>();
+        for (Document d : all(unvectored, Set.of(EXPERT))) {
+            experts.add(d.get(EXPERT));
+        }
+        return experts;
     }
 
-    /** The {@code k} library instances whose text BM25 scores highest for {@code text}, best first. */
-    List<Hit> bm25(String text, int k) throws IOException {
-        BooleanQuery.Builder query = new BooleanQuery.Builder();
+    /** An expert's library instances' texts in {@code format}, in the library's order. */
+    List<String> texts(String expertId, Format format) throws IOException {
+        return documents(expertId, format).stream().map(d -> d.get(TEXT)).toList();
+    }
+
+    /**
+     * Gives an expert's instances their vectors in {@code format}, one per text {@link #texts} listed, in that
+     * order; committed.
+     */
+    void vectorise(String expertId, Format format, List<float[]> vectors) throws IOException {
+        List<Document> stored = documents(expertId, format);
+        if (stored.size() != vectors.size()) {
+            throw new IllegalArgumentException(stored.size() + " library instances of " + expertId + " but " + vectors.size()
+                    + " vectors");
+        }
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < stored.size(); i++) {
+            Document d = stored.get(i);
+            documents.add(document(expertId, d.get(VERSION), d.get(CLUSTER), d.get(KIND), d.get(TEMPLATE), format,
+                    d.getField(POSITION).numericValue().intValue(), d.get(TEXT), vectors.get(i)));
+        }
+        writer.deleteDocuments(ofExpert(expertId, format));
+        writer.addDocuments(documents);
+        commit();
+    }
+
+    private List<Document> documents(String expertId, Format format) throws IOException {
+        List<Document> documents = new ArrayList<>(all(ofExpert(expertId, format), null));
+        documents.sort((a, b) -> Integer.compare(a.getField(POSITION).numericValue().intValue(),
+                b.getField(POSITION).numericValue().intValue()));
+        return documents;
+    }
+
+    private static Query ofExpert(String expertId, Format format) {
+        return new BooleanQuery.Builder()
+                .add(new TermQuery(new Term(EXPERT, expertId)), BooleanClause.Occur.FILTER)
+                .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER).build();
+    }
+
+    /** The {@code k} library instances nearest to {@code vector} in {@code format}, best first. */
+    List<Hit> dense(float[] vector, int k, Format format) throws IOException {
+        return search(new KnnFloatVectorQuery(VECTOR, vector, k, new TermQuery(new Term(TEXT_FORMAT, format.key()))), k, true);
+    }
+
+    /** The {@code k} library instances whose text in {@code format} BM25 scores highest for {@code text}, best first. */
+    List<Hit> bm25(String text, int k, Format format) throws IOException {
+        BooleanQuery.Builder words = new BooleanQuery.Builder();
         int terms = 0;
         try (TokenStream tokens = analyzer.tokenStream(TEXT, text)) {
             CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
             tokens.reset();
             while (tokens.incrementToken() && terms < MAX_QUERY_TERMS) {
-                query.add(new TermQuery(new Term(TEXT, term.toString())), BooleanClause.Occur.SHOULD);
+                words.add(new TermQuery(new Term(TEXT, term.toString())), BooleanClause.Occur.SHOULD);
                 terms++;
             }
             tokens.end();
         }
-        return terms == 0 ? List.of() : search(query.build(), k, false);
+        if (terms == 0) {
+            return List.of();
+        }
+        Query query = new BooleanQuery.Builder().add(words.build(), BooleanClause.Occur.MUST)
+                .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER).build();
+        return search(query, k, false);
     }
 
     /** The experts the index holds, id to version. */
     Map<String, String> experts() throws IOException {
+        Map<String, String> experts = new TreeMap<>();
+        for (Document d : all(new TermQuery(new Term(TEXT_FORMAT, Format.LABEL_INSTANCE.key())), Set.of(EXPERT, VERSION))) {
+            experts.put(d.get(EXPERT), d.get(VERSION));
+        }
+        return experts;
+    }
+
+    /** The stored fields ({@code fields}, or all when null) of every live document {@code query} matches. */
+    private List<Document> all(Query query, Set<String> fields) throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
-            Map<String, String> experts = new TreeMap<>();
-            IndexReader reader = searcher.getIndexReader();
-            Bits live = MultiBits.getLiveDocs(reader);
-            StoredFields fields = reader.storedFields();
-            for (int doc = 0; doc < reader.maxDoc(); doc++) {
-                if (live == null || live.get(doc)) {
-                    Document d = fields.document(doc, Set.of(EXPERT, VERSION));
-                    experts.put(d.get(EXPERT), d.get(VERSION));
-                }
+            int count = Math.max(1, searcher.count(query));
+            List<Document> documents = new ArrayList<>();
+            StoredFields stored = searcher.storedFields();
+            for (ScoreDoc sd : searcher.search(query, count).scoreDocs) {
+                documents.add(fields == null ? stored.document(sd.doc) : stored.document(sd.doc, fields));
             }
-            return experts;
+            return documents;
         } finally {
             searchers.release(searcher);
         }
@@ -160,11 +250,11 @@ final class LibraryIndex implements Closeable {
         }
     }
 
-    /** How many library instances the index holds. */
+    /** How many library instances the index holds (each once, whatever the formats). */
     int size() throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
-            return searcher.getIndexReader().numDocs();
+            return searcher.count(new TermQuery(new Term(TEXT_FORMAT, Format.LABEL_INSTANCE.key())));
         } finally {
             searchers.release(searcher);
         }

@@ -9,9 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
+import org.expertlm.api.Retriever.Format;
 import org.junit.Test;
 
 /** The Lucene library: dense and BM25 search over experts' instances, an expert replaced or removed as a whole. */
@@ -24,15 +26,15 @@ public class LibraryIndexTest {
         try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
             float[] north = axis(0);
             float[] east = axis(1);
-            index.put("a", "1.0.0", "sentiment", "prompt", List.of(new LibraryIndex.Entry("a/t", "north", north)));
-            index.put("b", "1.0.0", "topic", "prompt", List.of(new LibraryIndex.Entry("b/t", "east", east),
-                    new LibraryIndex.Entry("b/t", "north-east", normalised(new float[] {1, 1}))));
-            List<LibraryIndex.Hit> hits = index.dense(north, 3);
+            index.put("a", "1.0.0", "sentiment", "prompt", List.of(entry("a/t", "north", north)));
+            index.put("b", "1.0.0", "topic", "prompt", List.of(entry("b/t", "east", east),
+                    entry("b/t", "north-east", normalised(new float[] {1, 1}))));
+            List<LibraryIndex.Hit> hits = index.dense(north, 3, Format.LABEL_INSTANCE);
             assertEquals(List.of("a", "b", "b"), hits.stream().map(LibraryIndex.Hit::expertId).toList());
             assertEquals(1.0, hits.get(0).score(), 1e-6);
             assertEquals(Math.sqrt(0.5), hits.get(1).score(), 1e-6);
             assertEquals(0.0, hits.get(2).score(), 1e-6);
-            assertEquals("north-east", hits.get(1).text());
+            assertEquals("Answer Choices: yes, no, Instance: north-east", hits.get(1).text());
             assertEquals(LibraryIndex.FORMAT, LibraryIndex.formatOf(directory));
         }
     }
@@ -45,14 +47,14 @@ public class LibraryIndexTest {
             assertEquals(200, index.size());
             index.put("a", "1.1.0", "sentiment", "prompt", entries(40, 3));
             assertEquals("the old version's instances are gone", 140, index.size());
-            assertTrue(index.dense(axis(0), 140).stream().filter(h -> h.expertId().equals("a"))
+            assertTrue(index.dense(axis(0), 140, Format.LABEL_INSTANCE).stream().filter(h -> h.expertId().equals("a"))
                     .allMatch(h -> h.version().equals("1.1.0")));
             assertEquals("1.1.0", index.versionOf("a"));
             assertEquals(Map.of("a", "1.1.0", "b", "1.0.0"), index.experts());
             index.remove("b");
             assertEquals(40, index.size());
             assertNull(index.versionOf("b"));
-            assertTrue(index.dense(axis(0), 50).stream().noneMatch(h -> h.expertId().equals("b")));
+            assertTrue(index.dense(axis(0), 50, Format.LABEL_INSTANCE).stream().noneMatch(h -> h.expertId().equals("b")));
         }
     }
 
@@ -60,13 +62,43 @@ public class LibraryIndexTest {
     public void bm25FindsInstancesByTheirWords() throws IOException {
         try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
             index.put("spam", "1.0.0", "spam", "prompt", List.of(new LibraryIndex.Entry("spam/yes-no",
-                    "Answer Choices: yes, no, Instance: Is this spam? Win a free prize now", axis(0))));
+                    "Is this spam? Win a free prize now", List.of("yes", "no"), axis(0))));
             index.put("genre", "1.0.0", "topic", "prompt", List.of(new LibraryIndex.Entry("brown-genre/which-genre",
-                    "Answer Choices: news, fiction, Instance: Which genre is this passage?", axis(1))));
-            List<LibraryIndex.Hit> hits = index.bm25("claim your free prize", 2);
+                    "Which genre is this passage?", List.of("news", "fiction"), axis(1))));
+            List<LibraryIndex.Hit> hits = index.bm25("claim your free prize", 2, Format.LABEL_INSTANCE);
             assertEquals("spam", hits.get(0).expertId());
             assertEquals("only instances sharing a word are found", 1, hits.size());
-            assertEquals(List.of(), index.bm25("   ", 2));
+            assertEquals(List.of(), index.bm25("   ", 2, Format.LABEL_INSTANCE));
+            assertEquals("the words of the choices are in label_instance text", "genre",
+                    index.bm25("fiction", 1, Format.LABEL_INSTANCE).get(0).expertId());
+            assertEquals("and not in instance text", List.of(), index.bm25("fiction", 1, Format.INSTANCE));
+            assertEquals("Answer Choices: news ||| fiction, Instance: Which genre is this passage?",
+                    index.bm25("fiction", 1, Format.CHOICE_INSTANCE).get(0).text());
+        }
+    }
+
+    @Test
+    public void anotherFormatsVectorsAreAddedLaterAndInstancesWithoutChoicesShareTheirVector() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+            index.put("cls", "1.0.0", "topic", "prompt", List.of(entry("cls/t", "north", axis(0)), entry("cls/t", "east", axis(1))));
+            index.put("gen", "1.0.0", "titles", "prompt", List.of(new LibraryIndex.Entry("gen/t", "write a title", List.of(), axis(2))));
+            assertEquals(3, index.size());
+            assertEquals(Set.of("cls"), index.lacking(Format.INSTANCE));
+            assertEquals("generation reads the same in every format", "gen", index.dense(axis(2), 1, Format.INSTANCE).get(0).expertId());
+            assertEquals(List.of("Instance: north", "Instance: east"), index.texts("cls", Format.INSTANCE));
+            assertTrue("nothing of cls is found in a format it has no vectors for",
+                    index.dense(axis(0), 3, Format.INSTANCE).stream().noneMatch(h -> h.expertId().equals("cls")));
+            index.vectorise("cls", Format.INSTANCE, List.of(axis(3), axis(4)));
+            assertEquals(Set.of(), index.lacking(Format.INSTANCE));
+            assertEquals(Set.of("cls"), index.lacking(Format.CHOICE_INSTANCE));
+            LibraryIndex.Hit east = index.dense(axis(4), 1, Format.INSTANCE).get(0);
+            assertEquals("Instance: east", east.text());
+            assertEquals(1.0, east.score(), 1e-6);
+            assertEquals("the label_instance vectors are untouched", "Answer Choices: yes, no, Instance: east",
+                    index.dense(axis(1), 1, Format.LABEL_INSTANCE).get(0).text());
+            assertEquals(3, index.size());
+            index.put("cls", "1.1.0", "topic", "prompt", List.of(entry("cls/t", "north", axis(0))));
+            assertEquals("a new version comes without them", Set.of("cls"), index.lacking(Format.INSTANCE));
         }
     }
 
@@ -85,9 +117,13 @@ public class LibraryIndexTest {
             for (int d = 0; d < DIMENSION; d++) {
                 v[d] = (float) random.nextGaussian();
             }
-            out.add(new LibraryIndex.Entry("t", "instance " + i, normalised(v)));
+            out.add(entry("t", "instance " + i, normalised(v)));
         }
         return out;
+    }
+
+    private static LibraryIndex.Entry entry(String template, String input, float[] vector) {
+        return new LibraryIndex.Entry(template, input, List.of("yes", "no"), vector);
     }
 
     private static float[] axis(int d) {

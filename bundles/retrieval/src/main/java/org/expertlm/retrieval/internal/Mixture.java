@@ -1,0 +1,72 @@
+package org.expertlm.retrieval.internal;
+
+/**
+ * The output mixture (LoraRetriever's): each expert's choice scores (summed token log-probabilities) become
+ * probabilities over the choices by a softmax, and those are averaged, weighted by the experts' votes.
+ */
+final class Mixture {
+
+    private Mixture() {
+    }
+
+    /**
+     * The mixed probability of each choice.
+     *
+     * @param scores per expert, its log-probability score of each choice (all the same length)
+     * @param weights per expert, its weight (its votes); at least one positive
+     */
+    static double[] combine(double[][] scores, double[] weights) {
+        if (scores.length == 0 || scores.length != weights.length) {
+            throw new IllegalArgumentException(scores.length + " experts' scores but " + weights.length + " weights");
+        }
+        int choices = scores[0].length;
+        double[] mixed = new double[choices];
+        double total = 0;
+        for (int e = 0; e < scores.length; e++) {
+            if (scores[e].length != choices) {
+                throw new IllegalArgumentException("expert " + e + " scored " + scores[e].length + " choices, expert 0 " + choices);
+            }
+            double[] p = softmax(scores[e]);
+            for (int c = 0; c < choices; c++) {
+                mixed[c] += weights[e] * p[c];
+            }
+            total += weights[e];
+        }
+        if (!(total > 0)) {
+            throw new IllegalArgumentException("the weights sum to " + total + "; at least one must be positive");
+        }
+        for (int c = 0; c < choices; c++) {
+            mixed[c] /= total;
+        }
+        return mixed;
+    }
+
+    /** exp(s - max) normalised: the largest score never overflows. */
+    static double[] softmax(double[] scores) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double s : scores) {
+            max = Math.max(max, s);
+        }
+        double[] p = new double[scores.length];
+        double sum = 0;
+        for (int i = 0; i < scores.length; i++) {
+            p[i] = Math.exp(scores[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
+
+    /** The index of the highest value; a tie to the first. */
+    static int best(double[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
