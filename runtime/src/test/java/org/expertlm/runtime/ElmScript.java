@@ -39,13 +39,39 @@ final class ElmScript {
     final Path deploy;
     final Path models;
     private final Duration limit;
+    /** True when only ELM_HOME is set, as a user's: the distribution's models, its library seeded into the home's deploy/. */
+    private final boolean asHome;
+    /** The configuration folder when a test has its own ({@link #ownConfigs}); else the repository's. */
+    private Path configs;
 
     ElmScript(Path root, Duration limit) {
+        this(root, limit, false);
+    }
+
+    private ElmScript(Path root, Duration limit, boolean asHome) {
         this.root = root;
         this.work = root.resolve("work");
         this.deploy = root.resolve("deploy");
         this.models = root.resolve("models");
         this.limit = limit;
+        this.asHome = asHome;
+    }
+
+    /** Gives the container a configuration folder of its own, {@code root/configs}, holding the repository's files. */
+    Path ownConfigs() throws IOException {
+        Path repository = Paths.get(System.getProperty("elm.repo", "..")).resolve("configs");
+        configs = Files.createDirectories(root.resolve("configs"));
+        try (Stream<Path> files = Files.list(repository)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, configs.resolve(f.getFileName()));
+            }
+        }
+        return configs;
+    }
+
+    /** The script with {@code root} as its ELM home and nothing else set: what a user of the distribution runs. */
+    static ElmScript home(Path root, Duration limit) {
+        return new ElmScript(root, limit, true);
     }
 
     /** Starts {@code ./elm} without waiting: its output goes to {@code name}.out and {@code name}.err under {@link #root}. */
@@ -60,11 +86,18 @@ final class ElmScript {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
         Map<String, String> env = builder.environment();
+        List.of("ELM_HOME", "ELM_WORK", "ELM_DEPLOY", "ELM_CONFIGS", "ELM_DATA", "ELM_MODELS").forEach(env::remove);
+        if (asHome) {
+            env.put("ELM_HOME", root.toString());
+            return builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        }
         env.put("ELM_WORK", work.toString());
         env.put("ELM_DEPLOY", deploy.toString());
         env.put("ELM_DATA", root.resolve("data").toString());
         env.put("ELM_MODELS", models.toString());
-        env.remove("ELM_HOME");
+        if (configs != null) {
+            env.put("ELM_CONFIGS", configs.toString());
+        }
         return builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     }
 

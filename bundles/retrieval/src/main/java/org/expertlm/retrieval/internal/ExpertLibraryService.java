@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -23,6 +24,7 @@ import org.apache.lucene.store.FSDirectory;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.ExpertRegistry;
 import org.expertlm.api.Retriever;
 import org.expertlm.api.SentenceEncoder;
 import org.expertlm.api.TaskExample;
@@ -35,6 +37,7 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +80,8 @@ public final class ExpertLibraryService implements Retriever {
     private static final int NEAREST_SHOWN = 3;
     /** How much deeper than k each list of a hybrid search goes before the fusion. */
     private static final int HYBRID_DEPTH = 10;
+    /** The longest a retrieval waits for the registry to take up jars just dropped in (or all of them at a start). */
+    private static final Duration REGISTRY_WAIT = Duration.ofSeconds(120);
 
     private final SentenceEncoder encoder;
     private final Directory directory;
@@ -85,6 +90,10 @@ public final class ExpertLibraryService implements Retriever {
     /** The version of each expert id the registry has active now; guarded by itself. */
     private final Map<String, String> active = new HashMap<>();
     private volatile Settings settings = Settings.DEFAULT;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ExpertRegistry registry;
 
     @Activate
     public ExpertLibraryService(@Reference SentenceEncoder encoder, BundleContext context) throws IOException {
@@ -245,7 +254,9 @@ public final class ExpertLibraryService implements Retriever {
             throw new IllegalArgumentException("no instances to retrieve with; give at least one unlabeled instance of the task");
         }
         try {
-            // The index changes queued before this retrieval (experts just installed) are in it before it searches.
+            // The jars the registry is still taking up (every one while the container starts) are waited for, and the
+            // index changes queued before this retrieval are in it before it searches: a retrieval sees the whole library.
+            awaitRegistry();
             onIndexer(() -> null, "searched");
             int size = index.size();
             if (size == 0) {
@@ -276,6 +287,23 @@ public final class ExpertLibraryService implements Retriever {
                     how.format(), how.granularity(), routes);
         } catch (IOException e) {
             throw new UncheckedIOException("the expert library index could not be searched: " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitRegistry() {
+        ExpertRegistry r = registry;
+        long deadline = System.nanoTime() + REGISTRY_WAIT.toNanos();
+        try {
+            while (r != null && !r.pending().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the registry to take up the deploy folder's experts");
+        }
+        if (r != null && !r.pending().isEmpty()) {
+            LOG.warn("Retrieving while the registry has not yet taken up {}: they are not in this retrieval's library",
+                    r.pending());
         }
     }
 
