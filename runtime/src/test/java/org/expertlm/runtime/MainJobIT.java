@@ -25,7 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 public class MainJobIT {
 
     private static final Path REPO = Paths.get(System.getProperty("elm.repo", "..")).toAbsolutePath().normalize();
-    private static final Path TASK = REPO.resolve("examples").resolve("grammar-acceptability.correct-yes-no.jsonl");
+    private static final Path TASK = REPO.resolve("runtime/target/elm/configs/examples/grammar-acceptability.correct-yes-no.jsonl");
 
     private ElmScript elm;
 
