@@ -1,0 +1,299 @@
+package org.expertlm.retrieval.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.ZipFile;
+
+import org.apache.lucene.store.FSDirectory;
+import org.expertlm.api.Retriever.Format;
+import org.expertlm.engine.MiniLmFiles;
+import org.expertlm.engine.encoder.MiniLmModel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Retrieval at scale: the product's Lucene library ({@link LibraryIndex}, HNSW, cosine) against exact search by
+ * brute force in the same process, at several library sizes. The real part of the library is the default library's
+ * jars: each expert's first 68 library instances are indexed with their shipped MiniLM vectors, its last 32 become a
+ * task of Q = 32 real unlabeled instances that retrieval has never seen. The rest, up to each size, are synthetic
+ * experts of 68 instances: a real instance's vector moved by noise (cosine about 0.85 to it) and normalised.
+ * Prints, per size: the build time, the time to embed a task's 32 queries (the real encoder, label_instance text),
+ * search-and-vote p50 and p95 for HNSW (five rounds over the tasks) and for exact search (one round), recall@1 of HNSW against exact, and on how many tasks
+ * both vote the same winner; then the targets. It lives in the retrieval bundle's package because the index is
+ * that bundle's private class, which a plain class path may reach.
+ *
+ * <p>{@code RetrievalBench <library folder> <index folder> [sizes, e.g. 3000,30000,300000,1000000]}
+ */
+public final class RetrievalBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int Q = 32;
+    private static final int KEPT = 68;
+    private static final int DIM = 384;
+    private static final int ROUNDS = 5;
+
+    private record RealExpert(String id, String template, List<String> inputs, List<List<String>> choices, float[][] vectors) {
+    }
+
+    private record Task(String expertId, List<String> texts, float[][] queries) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path library = Path.of(args[0]);
+        Path indexRoot = Path.of(args[1]);
+        int[] sizes = Arrays.stream((args.length > 2 ? args[2] : "3000,30000,300000,1000000").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        List<RealExpert> experts = read(library);
+        List<Task> tasks = new ArrayList<>();
+        for (RealExpert e : experts) {
+            List<String> texts = new ArrayList<>();
+            float[][] queries = new float[Q][];
+            for (int i = 0; i < Q; i++) {
+                int at = e.vectors().length - Q + i;
+                texts.add(Format.LABEL_INSTANCE.text(e.inputs().get(at), e.choices().get(at)));
+                queries[i] = e.vectors()[at];
+            }
+            tasks.add(new Task(e.id(), texts, queries));
+        }
+        System.out.printf("%d real experts from %s: %d library instances each indexed, %d held out as a task of Q = %d%n",
+                experts.size(), library, KEPT, Q, Q);
+        System.out.println("machine: " + cpu() + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
+                + Runtime.version());
+
+        double embedP50 = embedTime(tasks);
+        System.out.printf("embedding a task's %d queries (MiniLM, label_instance text): p50 %.0f ms%n", Q, embedP50);
+
+        for (int size : sizes) {
+            run(size, experts, tasks, indexRoot.resolve("library-" + size), embedP50);
+        }
+    }
+
+    private static void run(int size, List<RealExpert> experts, List<Task> tasks, Path folder, double embedP50)
+            throws IOException {
+        int real = experts.size() * KEPT;
+        if (size < real) {
+            System.out.printf("%n%,d vectors: fewer than the real library's %,d; skipped%n", size, real);
+            return;
+        }
+        deleteTree(folder);
+        Files.createDirectories(folder);
+        float[][] all = new float[size][];
+        String[] owner = new String[size];
+        Random random = new Random(size);
+        long start = System.nanoTime();
+        try (FSDirectory directory = FSDirectory.open(folder); LibraryIndex index = new LibraryIndex(directory)) {
+            int n = 0;
+            for (RealExpert e : experts) {
+                List<LibraryIndex.Entry> entries = new ArrayList<>();
+                for (int i = 0; i < KEPT; i++) {
+                    entries.add(new LibraryIndex.Entry(e.template(), e.inputs().get(i), e.choices().get(i), e.vectors()[i]));
+                    all[n] = e.vectors()[i];
+                    owner[n++] = e.id();
+                }
+                index.put(e.id(), "1.0.0", "real", "prompt", entries);
+            }
+            for (int s = 0; n < size; s++) {
+                RealExpert like = experts.get(random.nextInt(experts.size()));
+                String id = "synthetic-" + s;
+                List<LibraryIndex.Entry> entries = new ArrayList<>();
+                for (int i = 0; i < KEPT && n < size; i++) {
+                    float[] v = near(like.vectors()[random.nextInt(KEPT)], random);
+                    entries.add(new LibraryIndex.Entry(like.template(), "synthetic " + s + "/" + i, like.choices().get(0), v));
+                    all[n] = v;
+                    owner[n++] = id;
+                }
+                index.put(id, "1.0.0", "synthetic", "prompt", entries);
+                if (s % 1000 == 999) {
+                    System.err.printf("  %,d of %,d vectors indexed, %.0f s%n", n, size, (System.nanoTime() - start) / 1e9);
+                }
+            }
+            double build = (System.nanoTime() - start) / 1e9;
+            List<Double> hnswTimes = new ArrayList<>();
+            List<Double> exactTimes = new ArrayList<>();
+            int agreeing = 0;
+            int sameWinner = 0;
+            for (int round = 0; round < ROUNDS; round++) {
+                for (Task t : tasks) {
+                    long a = System.nanoTime();
+                    List<List<LibraryIndex.Hit>> hnsw = new ArrayList<>();
+                    for (float[] q : t.queries()) {
+                        hnsw.add(index.dense(q, 1, Format.LABEL_INSTANCE));
+                    }
+                    String hnswWinner = RoeVote.rank(hnsw).get(0).expertId();
+                    long b = System.nanoTime();
+                    hnswTimes.add((b - a) / 1e6);
+                    if (round == 0) {
+                        // Exact search once per task: at a million vectors it takes seconds a task.
+                        List<List<LibraryIndex.Hit>> exact = new ArrayList<>();
+                        for (int i = 0; i < Q; i++) {
+                            LibraryIndex.Hit best = exact(t.queries()[i], all, owner);
+                            LibraryIndex.Hit found = hnsw.get(i).get(0);
+                            // A hit as near as the exact one is exact too: experts share library texts (a dataset
+                            // expert holds its templates' instances), whose vectors tie.
+                            boolean tie = found.score() >= best.score() - 1e-5;
+                            agreeing += tie ? 1 : 0;
+                            exact.add(List.of(tie ? found : best));
+                        }
+                        String exactWinner = RoeVote.rank(exact).get(0).expertId();
+                        exactTimes.add((System.nanoTime() - b) / 1e6);
+                        sameWinner += hnswWinner.equals(exactWinner) ? 1 : 0;
+                    }
+                }
+            }
+            double recall = agreeing / (double) (tasks.size() * Q);
+            double p50 = percentile(hnswTimes, 50);
+            System.out.printf("%n%,d vectors (%,d experts; built by LibraryIndex.put, one commit per expert, in %.0f s)%n",
+                    size, index.experts().size(), build);
+            System.out.printf("  search and vote, HNSW:  p50 %7.2f ms  p95 %7.2f ms%n", p50, percentile(hnswTimes, 95));
+            System.out.printf("  search and vote, exact: p50 %7.2f ms  p95 %7.2f ms%n", percentile(exactTimes, 50),
+                    percentile(exactTimes, 95));
+            System.out.printf("  end to end (embedding p50 + HNSW search-and-vote p50): %.0f ms%n", embedP50 + p50);
+            System.out.printf("  recall@1 of HNSW against exact: %.4f over %d queries; same winner on %d of %d tasks%n",
+                    recall, tasks.size() * Q, sameWinner, tasks.size());
+            if (size == 30_000) {
+                System.out.printf("  targets at 30k: search-and-vote p50 <= 10 ms: %s; end to end p50 <= 300 ms: %s; "
+                        + "recall@1 >= 0.98: %s; the same winner on every task: %s%n", p50 <= 10 ? "met" : "NOT met",
+                        embedP50 + p50 <= 300 ? "met" : "NOT met", recall >= 0.98 ? "met" : "NOT met",
+                        sameWinner == tasks.size() ? "met" : "NOT met");
+            }
+        }
+        deleteTree(folder);
+    }
+
+    /** The library instance nearest to {@code q} by brute force: the reference. */
+    private static LibraryIndex.Hit exact(float[] q, float[][] all, String[] owner) {
+        int best = -1;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < all.length; i++) {
+            float[] v = all[i];
+            double dot = 0;
+            for (int d = 0; d < DIM; d++) {
+                dot += q[d] * v[d];
+            }
+            if (dot > bestScore) {
+                bestScore = dot;
+                best = i;
+            }
+        }
+        return new LibraryIndex.Hit(owner[best], "1.0.0", "", "", (float) bestScore);
+    }
+
+    private static float[] near(float[] real, Random random) {
+        float[] v = new float[DIM];
+        double norm = 0;
+        for (int d = 0; d < DIM; d++) {
+            v[d] = (float) (real[d] + 0.62 * random.nextGaussian() / Math.sqrt(DIM));
+            norm += v[d] * v[d];
+        }
+        for (int d = 0; d < DIM; d++) {
+            v[d] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    private static double embedTime(List<Task> tasks) throws Exception {
+        try (MiniLmModel model = MiniLmFiles.model(2)) {
+            for (int w = 0; w < 3; w++) {
+                model.embed(tasks.get(w % tasks.size()).texts());
+            }
+            List<Double> times = new ArrayList<>();
+            for (int i = 0; i < Math.min(12, tasks.size()); i++) {
+                long a = System.nanoTime();
+                model.embed(tasks.get(i).texts());
+                times.add((System.nanoTime() - a) / 1e6);
+            }
+            double tokens = tasks.stream().flatMap(t -> t.texts().stream())
+                    .mapToInt(text -> model.tokenizer().encode(text).length).average().orElse(0);
+            System.out.printf("the tasks' query texts: %.0f word pieces on average (the encoder reads at most 256)%n", tokens);
+            return percentile(times, 50);
+        }
+    }
+
+    private static List<RealExpert> read(Path library) throws IOException {
+        List<RealExpert> experts = new ArrayList<>();
+        try (Stream<Path> jars = Files.list(library)) {
+            for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                try (ZipFile zip = new ZipFile(jar.toFile())) {
+                    JsonNode meta = JSON.readTree(zip.getInputStream(zip.getEntry("expert.json")));
+                    List<String> inputs = new ArrayList<>();
+                    List<List<String>> choices = new ArrayList<>();
+                    String template = "";
+                    try (InputStream in = zip.getInputStream(zip.getEntry("library.jsonl"))) {
+                        for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                            if (line.isBlank()) {
+                                continue;
+                            }
+                            JsonNode n = JSON.readTree(line);
+                            template = n.path("template").asText();
+                            inputs.add(n.path("input").asText());
+                            List<String> c = new ArrayList<>();
+                            n.path("choices").forEach(x -> c.add(x.asText()));
+                            choices.add(c);
+                        }
+                    }
+                    float[][] vectors;
+                    try (InputStream in = zip.getInputStream(zip.getEntry("library.safetensors"))) {
+                        vectors = vectors(in.readAllBytes(), inputs.size());
+                    }
+                    if (inputs.size() >= KEPT + Q) {
+                        experts.add(new RealExpert(meta.path("id").asText(), template, inputs, choices, vectors));
+                    }
+                }
+            }
+        }
+        return experts;
+    }
+
+    /** The one F32 tensor [n, 384] of a library.safetensors. */
+    private static float[][] vectors(byte[] file, int n) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        long header = buffer.getLong();
+        JsonNode tensor = JSON.readTree(new String(file, 8, (int) header, StandardCharsets.UTF_8)).path("vectors");
+        int offset = 8 + (int) header + tensor.path("data_offsets").path(0).asInt();
+        float[][] vectors = new float[n][DIM];
+        buffer.position(offset);
+        for (float[] v : vectors) {
+            buffer.asFloatBuffer().get(v);
+            buffer.position(buffer.position() + DIM * 4);
+        }
+        return vectors;
+    }
+
+    private static double percentile(List<Double> values, int p) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Comparator.naturalOrder());
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    private static String cpu() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.replaceFirst(".*:\\s*", ""))
+                    .orElse("unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static void deleteTree(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
