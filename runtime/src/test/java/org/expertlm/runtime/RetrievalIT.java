@@ -104,6 +104,10 @@ public class RetrievalIT {
                 first.path("probabilities"));
         JsonNode baseline = ask("elm:solve --json --baseline " + GENRE + " " + posTask).path("baseline");
         assertEquals(GENRE + "@1.0.0", baseline.path("expert").asText());
+        JsonNode named = ask("elm:solve --json --expert " + GENRE + " " + posTask);
+        assertTrue("a named expert retrieves nothing", named.path("retrieval").isNull());
+        assertEquals(List.of(GENRE + "@1.0.0"), fieldNames(named.path("answeredBy")));
+        assertEquals(baseline.path("accuracy").asDouble(), named.path("accuracy").asDouble(), 0);
         failsWith("elm:solve --baseline no-such-expert " + posTask, "no version of expert no-such-expert is installed");
         failsWith("elm:solve -q 0 " + posTask, "q = 0: at least one instance must vote");
         failsWith("elm:retrieve --format sentence " + posTask, "unknown format 'sentence'");

@@ -3,6 +3,7 @@ package org.expertlm.api;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -219,7 +220,15 @@ public interface Retriever {
      * @throws IllegalArgumentException when there are no instances
      * @throws IllegalStateException when the library is empty (no expert installed)
      */
-    Retrieval retrieve(List<Instance> instances, Settings settings);
+    default Retrieval retrieve(List<Instance> instances, Settings settings) {
+        return retrieve(instances, settings, line -> { });
+    }
+
+    /**
+     * As {@link #retrieve(List, Settings)}, with progress lines to {@code progress}: the library's vectors of a format
+     * are computed the first time a retrieval asks for that format, which takes a while.
+     */
+    Retrieval retrieve(List<Instance> instances, Settings settings, Consumer<String> progress);
 
     /** The first {@code q = instances.size()} instances vote per task, each retrieving {@code k} in label_instance format. */
     default Retrieval retrieve(List<Instance> instances, int k, Mode mode) {

@@ -84,7 +84,7 @@ public final class RetrievalCommands {
         Retriever r = required(retriever, "retriever");
         Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, "");
         TaskFile task = read(resolve(file));
-        Retriever.Retrieval found = r.retrieve(task.instances(), settings);
+        Retriever.Retrieval found = r.retrieve(task.instances(), settings, progress());
         return json ? Json.write(found) : text(found);
     }
 
@@ -102,6 +102,8 @@ public final class RetrievalCommands {
                     + "else 1)") @Parameter(names = "--mixture", absentValue = "") String mixture,
             @Descriptor("also answer with this expert (id or id@version), e.g. multitask, on the same instances")
             @Parameter(names = "--baseline", absentValue = "") String baseline,
+            @Descriptor("answer with this expert (id or id@version) alone, retrieving nothing")
+            @Parameter(names = "--expert", absentValue = "") String expert,
             @Descriptor("write the predictions here as JSON Lines (relative to the ELM home)") @Parameter(names = "--out", absentValue = "") String out,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor(FILE_HELP) String file) throws IOException {
@@ -109,14 +111,11 @@ public final class RetrievalCommands {
         Solver s = required(solver, "solver");
         Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, mixture);
         TaskFile task = read(resolve(file));
-        PrintStream err = System.err;
-        Consumer<String> progress = line -> {
-            err.println(line);
-            err.flush();
-        };
+        Consumer<String> progress = progress();
         progress.accept(task.instances().size() + " instances read from " + file + (task.gold().isEmpty() ? ""
                 : ", " + task.gold().stream().filter(g -> g != null).count() + " with gold answers (never shown to retrieval)"));
-        Solver.Solution solution = s.solve(task.instances(), task.gold(), settings, progress);
+        Solver.Solution solution = expert.isEmpty() ? s.solve(task.instances(), task.gold(), settings, progress)
+                : s.answer(expert, task.instances(), task.gold(), progress);
         Solver.Solution base = null;
         if (!baseline.isEmpty()) {
             progress.accept("baseline: answering the same instances with " + baseline);
@@ -147,6 +146,15 @@ public final class RetrievalCommands {
             return Json.write(report);
         }
         return solutionText(solution, base, written);
+    }
+
+    /** Lines to this command's standard error, from its own thread: the shell's streams belong to it. */
+    private static Consumer<String> progress() {
+        PrintStream err = System.err;
+        return line -> {
+            err.println(line);
+            err.flush();
+        };
     }
 
     private Path resolve(String file) {
@@ -298,14 +306,15 @@ public final class RetrievalCommands {
     }
 
     private static String solutionText(Solver.Solution solution, Solver.Solution base, Path written) {
-        StringBuilder text = new StringBuilder(text(solution.retrieval())).append('\n');
+        StringBuilder text = new StringBuilder(solution.retrieval() == null ? "" : text(solution.retrieval()) + "\n");
         Formatter f = new Formatter(text);
         Retriever.Settings s = solution.settings();
-        f.format("answered %d instances (%s)%n", solution.predictions().size(), s.mixture() == 1 ? "the top expert alone"
-                : "a mixture of the top " + s.mixture() + " experts, weighted by votes");
+        f.format("answered %d instances (%s)%n", solution.predictions().size(), solution.retrieval() == null ? "the expert named"
+                : s.mixture() == 1 ? "the top expert alone" : "a mixture of the top " + s.mixture() + " experts, weighted by votes");
         answeredBy(solution).forEach((e, n) -> f.format("    %-48s %d instances%n", e, n));
         if (solution.labelled() > 0) {
-            f.format("accuracy %.4f over %d labelled instances (retrieval)%n", solution.accuracy(), solution.labelled());
+            f.format("accuracy %.4f over %d labelled instances%s%n", solution.accuracy(), solution.labelled(),
+                    solution.retrieval() == null ? "" : " (retrieval)");
         }
         if (base != null) {
             String name = answeredBy(base).keySet().iterator().next();

@@ -10,15 +10,21 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.expertlm.api.ContainerProperties;
@@ -100,17 +106,45 @@ public final class ExpertLibraryService implements Retriever {
         this.encoder = encoder;
         String work = context.getProperty(ContainerProperties.WORK_DIR);
         Path folder = (work != null ? Path.of(work) : context.getDataFile("").toPath()).resolve("retrieval").resolve("index");
-        Files.createDirectories(folder);
-        Directory opened = FSDirectory.open(folder);
-        String format = LibraryIndex.formatOf(opened);
-        if (format != null && !format.equals(LibraryIndex.FORMAT)) {
-            LOG.warn("The expert library index in {} has format {}, not {}: it is rebuilt", folder, format, LibraryIndex.FORMAT);
+        Directory opened = openTrusted(folder);
+        LibraryIndex made;
+        try {
+            made = new LibraryIndex(opened);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("The expert library index in {} cannot be opened for writing ({}): it is rebuilt", folder, e.toString());
             opened.close();
             deleteContents(folder);
             opened = FSDirectory.open(folder);
+            made = new LibraryIndex(opened);
         }
         this.directory = opened;
-        this.index = new LibraryIndex(directory);
+        this.index = made;
+    }
+
+    /**
+     * The index folder, holding an index of {@link LibraryIndex#FORMAT} or none: a foreign index (another format, or
+     * none recorded) or one that cannot be read is deleted, to be rebuilt from the installed experts, never trusted.
+     */
+    static Directory openTrusted(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        Directory opened = FSDirectory.open(folder);
+        String why;
+        try {
+            if (!DirectoryReader.indexExists(opened)) {
+                return opened;
+            }
+            String format = LibraryIndex.formatOf(opened);
+            if (LibraryIndex.FORMAT.equals(format)) {
+                return opened;
+            }
+            why = format == null ? "it records no format" : "its format is " + format + ", not " + LibraryIndex.FORMAT;
+        } catch (IOException | RuntimeException e) {
+            why = "it cannot be read (" + e + ")";
+        }
+        LOG.warn("The expert library index in {} is rebuilt from the installed experts: {}", folder, why);
+        opened.close();
+        deleteContents(folder);
+        return FSDirectory.open(folder);
     }
 
     @Reference(service = Expert.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -249,7 +283,7 @@ public final class ExpertLibraryService implements Retriever {
     }
 
     @Override
-    public Retrieval retrieve(List<Instance> instances, Settings how) {
+    public Retrieval retrieve(List<Instance> instances, Settings how, Consumer<String> progress) {
         if (instances.isEmpty()) {
             throw new IllegalArgumentException("no instances to retrieve with; give at least one unlabeled instance of the task");
         }
@@ -257,14 +291,14 @@ public final class ExpertLibraryService implements Retriever {
             // The jars the registry is still taking up (every one while the container starts) are waited for, and the
             // index changes queued before this retrieval are in it before it searches: a retrieval sees the whole library.
             awaitRegistry();
-            onIndexer(() -> null, "searched");
+            onIndexer(() -> null, "searched", new LinkedBlockingQueue<>(), progress);
             int size = index.size();
             if (size == 0) {
                 throw new IllegalStateException("the expert library is empty: no expert is installed (see elm:list)");
             }
             boolean dense = how.mode() != Mode.BM25;
             if (dense) {
-                vectorsOf(how.format());
+                vectorsOf(how.format(), progress);
             }
             List<Instance> voters = how.granularity() == Granularity.TASK
                     ? instances.subList(0, Math.min(how.q(), instances.size())) : instances;
@@ -321,26 +355,46 @@ public final class ExpertLibraryService implements Retriever {
      * Makes sure every indexed expert has its vectors in {@code format}: computed on the indexer thread (so that no
      * expert changes meanwhile) the first time a retrieval asks for them, then kept in the index.
      */
-    private void vectorsOf(Format format) throws IOException {
+    private void vectorsOf(Format format, Consumer<String> progress) throws IOException {
         if (index.lacking(format).isEmpty()) {
             return;
         }
+        // Lines are queued by the indexer thread and passed on by this one: a command's streams belong to its thread.
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         onIndexer(() -> {
-            for (String id : index.lacking(format)) {
+            Set<String> lacking = index.lacking(format);
+            int done = 0;
+            for (String id : lacking) {
                 long start = System.nanoTime();
                 List<String> texts = index.texts(id, format);
                 index.vectorise(id, format, encoder.embed(texts));
-                LOG.info("Expert {}: {} library instances embedded in the {} format in {} ms", id, texts.size(),
-                        format.key(), (System.nanoTime() - start) / 1_000_000);
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                LOG.info("Expert {}: {} library instances embedded in the {} format in {} ms", id, texts.size(), format.key(), ms);
+                lines.add(String.format("the library in the %s format, embedded once and kept: %d/%d experts (%s, %d ms)",
+                        format.key(), ++done, lacking.size(), id, ms));
             }
             return null;
-        }, "given its " + format.key() + " vectors");
+        }, "given its " + format.key() + " vectors", lines, progress);
     }
 
-    /** Runs {@code work} on the indexer thread, after the index changes queued before it, and waits for it. */
-    private void onIndexer(Callable<Void> work, String what) throws IOException {
+    /**
+     * Runs {@code work} on the indexer thread, after the index changes queued before it, and waits for it, passing the
+     * lines it queues to {@code progress} meanwhile.
+     */
+    private void onIndexer(Callable<Void> work, String what, BlockingQueue<String> lines, Consumer<String> progress)
+            throws IOException {
         try {
-            indexer.submit(work).get();
+            Future<Void> done = indexer.submit(work);
+            while (!done.isDone()) {
+                String line = lines.poll(200, TimeUnit.MILLISECONDS);
+                if (line != null) {
+                    progress.accept(line);
+                }
+            }
+            for (String line; (line = lines.poll()) != null;) {
+                progress.accept(line);
+            }
+            done.get();
         } catch (RejectedExecutionException e) {
             throw new IllegalStateException("the retriever is stopping; retry once it is active again (see elm:status)");
         } catch (InterruptedException e) {

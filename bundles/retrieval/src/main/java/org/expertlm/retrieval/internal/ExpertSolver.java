@@ -58,7 +58,7 @@ public final class ExpertSolver implements Solver {
         progress.accept("retrieving experts with " + Math.min(instances.size(), settings.granularity() == Granularity.TASK
                 ? settings.q() : instances.size()) + " unlabeled instances (" + settings.mode().name().toLowerCase(Locale.ROOT) + ", "
                 + settings.format().key() + ", per " + settings.granularity().name().toLowerCase(Locale.ROOT) + ")");
-        Retriever.Retrieval retrieval = retriever.retrieve(instances, settings);
+        Retriever.Retrieval retrieval = retriever.retrieve(instances, settings, progress);
         List<List<Choice>> answering = new ArrayList<>();
         for (int i = 0; i < instances.size(); i++) {
             List<Choice> ranked = settings.granularity() == Granularity.TASK ? retrieval.experts() : retrieval.routes().get(i);
