@@ -79,6 +79,9 @@ def run():
           "| single experts above MT | share of the oracle's gain over MT (per task) |")
     print("|---|---|---|---|---|---|---|")
     rows = []
+    candidates = [i for i in ids if i != "multitask"]
+    if "multitask" not in ids or not candidates:
+        sys.exit("the held-out comparison needs the multitask baseline and at least one other expert installed")
     for t in tasks:
         if not t["heldOut"]:
             continue
@@ -94,18 +97,18 @@ def run():
             for i in ids:
                 single[i] = gogo(f"elm:solve --json --expert {i} {path}")["accuracy"]
             mt = single.get("multitask", float("nan"))
-            oracle = max((i for i in ids if i != "multitask"), key=lambda i: single[i])
+            oracle = max(candidates, key=lambda i: single[i])
             chosen = per_task["retrieval"]["experts"][0]["expertId"]
             gain = single[oracle] - mt
-            share = (per_task["accuracy"] - mt) / gain if gain > 0 else float("nan")
+            share = f"{(per_task['accuracy'] - mt) / gain:.0%}" if gain > 0 else "— (no expert above MT)"
             rows.append((per_task["accuracy"], per_instance["accuracy"], mt, single[oracle]))
-            beat = sum(1 for i in ids if i != "multitask" and single[i] > mt)
+            beat = sum(1 for i in candidates if single[i] > mt)
             print(f"| {name} | {per_task['accuracy']:.2f} ({chosen}) | {per_instance['accuracy']:.2f} | {mt:.2f} | "
-                  f"{single[oracle]:.2f} ({oracle}) | {beat} of {len(ids) - 1} | {share:.0%} |")
+                  f"{single[oracle]:.2f} ({oracle}) | {beat} of {len(candidates)} | {share} |")
     if rows:
         means = [sum(r[c] for r in rows) / len(rows) for c in range(4)]
-        share = (means[0] - means[2]) / (means[3] - means[2]) if means[3] > means[2] else float("nan")
-        print(f"| **mean** | **{means[0]:.3f}** | **{means[1]:.3f}** | **{means[2]:.3f}** | **{means[3]:.3f}** | | **{share:.0%}** |")
+        share = f"{(means[0] - means[2]) / (means[3] - means[2]):.0%}" if means[3] > means[2] else "—"
+        print(f"| **mean** | **{means[0]:.3f}** | **{means[1]:.3f}** | **{means[2]:.3f}** | **{means[3]:.3f}** | | **{share}** |")
 
 
 if __name__ == "__main__":

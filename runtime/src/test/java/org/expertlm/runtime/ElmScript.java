@@ -1,11 +1,14 @@
 package org.expertlm.runtime;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +121,29 @@ final class ElmScript {
         Result r = run("exec", "--timeout", String.valueOf(limit.toSeconds()), commands);
         assertEquals(commands + ": " + r.err(), 0, r.status());
         return singleJsonDocument(r.out());
+    }
+
+    /**
+     * Runs commands on the daemon's console socket in this process (a JVM per request would be the test's cost) and
+     * returns their one JSON document; fails the test when they fail.
+     */
+    JsonNode console(String commands) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ConsoleClient.run(work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(120),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(commands + ": " + err.toString(StandardCharsets.UTF_8), 0, status);
+        return singleJsonDocument(out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs commands on the daemon's console socket, which must fail with {@code message} on standard error. */
+    void consoleFails(String commands, String message) throws Exception {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ConsoleClient.run(work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(60),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertNotEquals(commands + " should fail", 0, status);
+        assertTrue(commands + ": " + err, err.toString(StandardCharsets.UTF_8).contains(message));
     }
 
     /** Stops a daemon of this work folder, forcibly if it does not stop. */

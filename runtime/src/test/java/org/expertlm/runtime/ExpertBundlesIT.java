@@ -351,23 +351,12 @@ public class ExpertBundlesIT {
         return versions;
     }
 
-    /** Runs commands on the daemon's console socket in this process (a JVM per request would be the test's cost). */
     private JsonNode ask(String commands) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsoleClient.run(elm.work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(120),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(commands + ": " + err.toString(StandardCharsets.UTF_8), 0, status);
-        return ElmScript.singleJsonDocument(out.toString(StandardCharsets.UTF_8));
+        return elm.console(commands);
     }
 
     private void failsWith(String commands, String message) throws Exception {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsoleClient.run(elm.work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(60),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertNotEquals(commands + " should fail", 0, status);
-        assertTrue(commands + ": " + err, err.toString(StandardCharsets.UTF_8).contains(message));
+        elm.consoleFails(commands, message);
     }
 
     private JsonNode awaitBundle(String id, String version, Duration limit) throws Exception {

@@ -4,9 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -223,20 +220,10 @@ public class RetrievalIT {
     }
 
     private JsonNode ask(String commands) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsoleClient.run(elm.work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(120),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(commands + ": " + err.toString(StandardCharsets.UTF_8), 0, status);
-        return ElmScript.singleJsonDocument(out.toString(StandardCharsets.UTF_8));
+        return elm.console(commands);
     }
 
     private void failsWith(String commands, String message) throws Exception {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsoleClient.run(elm.work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(60),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertNotEquals(commands + " should fail", 0, status);
-        assertTrue(commands + ": " + err, err.toString(StandardCharsets.UTF_8).contains(message));
+        elm.consoleFails(commands, message);
     }
 }

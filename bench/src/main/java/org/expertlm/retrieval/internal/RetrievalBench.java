@@ -38,6 +38,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class RetrievalBench {
 
+    private static final String ENCODER = "all-MiniLM-L6-v2@sha256:759c3cd2b7fe7e93";
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int Q = 32;
     private static final int KEPT = 68;
@@ -93,7 +95,7 @@ public final class RetrievalBench {
         String[] owner = new String[size];
         Random random = new Random(size);
         long start = System.nanoTime();
-        try (FSDirectory directory = FSDirectory.open(folder); LibraryIndex index = new LibraryIndex(directory)) {
+        try (FSDirectory directory = FSDirectory.open(folder); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
             int n = 0;
             for (RealExpert e : experts) {
                 List<LibraryIndex.Entry> entries = new ArrayList<>();
@@ -154,8 +156,8 @@ public final class RetrievalBench {
             }
             double recall = agreeing / (double) (tasks.size() * Q);
             double p50 = percentile(hnswTimes, 50);
-            System.out.printf("%n%,d vectors (%,d experts; built by LibraryIndex.put, one commit per expert, in %.0f s)%n",
-                    size, index.experts().size(), build);
+            System.out.printf("%n%,d vectors (%,d experts; built by LibraryIndex.put, one commit per expert, each instance's "
+                    + "three formats' text indexed too, in %.0f s)%n", size, index.experts().size(), build);
             System.out.printf("  search and vote, HNSW:  p50 %7.2f ms  p95 %7.2f ms%n", p50, percentile(hnswTimes, 95));
             System.out.printf("  search and vote, exact: p50 %7.2f ms  p95 %7.2f ms%n", percentile(exactTimes, 50),
                     percentile(exactTimes, 95));

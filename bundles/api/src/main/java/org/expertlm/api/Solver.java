@@ -44,10 +44,11 @@ public interface Solver {
      * The answers to a task's instances.
      *
      * @param retrieval the retrieval that chose the experts; null when one named expert answered
-     * @param settings how it was retrieved and answered
+     * @param settings how it was retrieved and answered; null when one named expert answered
      * @param predictions one per instance, in order
      * @param labelled how many instances carried a gold answer
-     * @param accuracy the mean score over those (accuracy for classification, ROUGE-L for generation); NaN when none did
+     * @param accuracy the mean score over those (accuracy for classification, ROUGE-L for generation; a task that mixes
+     *     the two averages both kinds of score); NaN when none did
      */
     record Solution(Retriever.Retrieval retrieval, Retriever.Settings settings, List<Prediction> predictions, int labelled,
             double accuracy) {

@@ -130,7 +130,7 @@ public final class RetrievalCommands {
         if (json) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("retrieval", solution.retrieval());
-            report.put("settings", settings);
+            report.put("settings", solution.settings());
             report.put("instances", solution.predictions().size());
             report.put("labelled", solution.labelled());
             report.put("accuracy", finite(solution.accuracy()));
@@ -198,8 +198,8 @@ public final class RetrievalCommands {
     /**
      * Reads a task file. A line that is not a JSON object, lacks {@code input}, has fewer than two choices, a label
      * that is not one of them, or more than {@link #MAX_LINE} characters is refused with its number; blank lines are
-     * skipped; other fields are ignored. {@code label} is a choice (its text, or its index); {@code target} a
-     * generation's reference.
+     * skipped; other fields are ignored. {@code label} is a choice (its text, or its index when no choice reads as
+     * that number); {@code target} a generation's reference.
      */
     static TaskFile read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -258,7 +258,7 @@ public final class RetrievalCommands {
             if (choices.isEmpty()) {
                 throw new IllegalArgumentException(where + "a \"label\" without \"choices\"; a generation's gold answer is its \"target\"");
             }
-            if (label.isIntegralNumber()) {
+            if (label.isIntegralNumber() && !choices.contains(label.asText())) {
                 int i = label.asInt();
                 if (i < 0 || i >= choices.size()) {
                     throw new IllegalArgumentException(where + "\"label\" " + i + " is not the index of one of the " + choices.size()

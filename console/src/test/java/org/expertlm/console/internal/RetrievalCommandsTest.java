@@ -32,6 +32,8 @@ public class RetrievalCommandsTest {
         assertEquals(List.of(new Retriever.Instance("a", List.of("yes", "no")), new Retriever.Instance("b", List.of()),
                 new Retriever.Instance("c", List.of("x", "y")), new Retriever.Instance("d", List.of("x", "y"))), task.instances());
         assertEquals("a label is a choice's text or its index", Arrays.asList("no", "a title", "x", null), task.gold());
+        assertEquals("a number that is a choice's text is that choice", List.of("3"), RetrievalCommands.read(
+                file("{\"input\": \"a\", \"choices\": [\"1\", \"2\", \"3\"], \"label\": 3}")).gold());
         assertEquals("without gold answers the list is empty", List.of(),
                 RetrievalCommands.read(file("{\"input\": \"a\"}")).gold());
     }

@@ -24,7 +24,10 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
+import org.apache.lucene.index.CorruptIndexException;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexFormatTooNewException;
+import org.apache.lucene.index.IndexFormatTooOldException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.expertlm.api.ContainerProperties;
@@ -106,26 +109,28 @@ public final class ExpertLibraryService implements Retriever {
         this.encoder = encoder;
         String work = context.getProperty(ContainerProperties.WORK_DIR);
         Path folder = (work != null ? Path.of(work) : context.getDataFile("").toPath()).resolve("retrieval").resolve("index");
-        Directory opened = openTrusted(folder);
+        Directory opened = openTrusted(folder, encoder.modelId());
         LibraryIndex made;
         try {
-            made = new LibraryIndex(opened);
-        } catch (IOException | RuntimeException e) {
+            made = new LibraryIndex(opened, encoder.modelId());
+        } catch (CorruptIndexException | IndexFormatTooOldException | IndexFormatTooNewException e) {
             LOG.warn("The expert library index in {} cannot be opened for writing ({}): it is rebuilt", folder, e.toString());
             opened.close();
             deleteContents(folder);
             opened = FSDirectory.open(folder);
-            made = new LibraryIndex(opened);
+            made = new LibraryIndex(opened, encoder.modelId());
         }
         this.directory = opened;
         this.index = made;
     }
 
     /**
-     * The index folder, holding an index of {@link LibraryIndex#FORMAT} or none: a foreign index (another format, or
-     * none recorded) or one that cannot be read is deleted, to be rebuilt from the installed experts, never trusted.
+     * The index folder, holding an index of {@link LibraryIndex#FORMAT} with {@code encoder}'s vectors, or none: a
+     * foreign index (another format or encoder, or none recorded) or a corrupt one is deleted, to be rebuilt from the
+     * installed experts, never trusted. Other failures (a lock another process holds, a full disk) are thrown: the
+     * index is left as it is.
      */
-    static Directory openTrusted(Path folder) throws IOException {
+    static Directory openTrusted(Path folder, String encoder) throws IOException {
         Files.createDirectories(folder);
         Directory opened = FSDirectory.open(folder);
         String why;
@@ -134,12 +139,18 @@ public final class ExpertLibraryService implements Retriever {
                 return opened;
             }
             String format = LibraryIndex.formatOf(opened);
-            if (LibraryIndex.FORMAT.equals(format)) {
+            String vectors = LibraryIndex.encoderOf(opened);
+            if (LibraryIndex.FORMAT.equals(format) && encoder.equals(vectors)) {
                 return opened;
             }
-            why = format == null ? "it records no format" : "its format is " + format + ", not " + LibraryIndex.FORMAT;
-        } catch (IOException | RuntimeException e) {
+            why = !LibraryIndex.FORMAT.equals(format)
+                    ? (format == null ? "it records no format" : "its format is " + format + ", not " + LibraryIndex.FORMAT)
+                    : "its vectors are of the encoder " + vectors + ", not of " + encoder;
+        } catch (CorruptIndexException | IndexFormatTooOldException | IndexFormatTooNewException e) {
             why = "it cannot be read (" + e + ")";
+        } catch (IOException | RuntimeException e) {
+            opened.close();
+            throw e;
         }
         LOG.warn("The expert library index in {} is rebuilt from the installed experts: {}", folder, why);
         opened.close();
@@ -147,8 +158,9 @@ public final class ExpertLibraryService implements Retriever {
         return FSDirectory.open(folder);
     }
 
+    /** The active version of every expert but the multitask baseline, which retrieval is compared with, not one of. */
     @Reference(service = Expert.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            target = "(" + Expert.ACTIVE + "=true)")
+            target = "(&(" + Expert.ACTIVE + "=true)(!(" + Expert.KIND + "=multitask)))")
     void bindExpert(Expert expert, Map<String, Object> properties) {
         String id = (String) properties.get(Expert.ID);
         String version = (String) properties.get(Expert.VERSION);
@@ -251,7 +263,12 @@ public final class ExpertLibraryService implements Retriever {
     @Deactivate
     void deactivate() throws IOException, InterruptedException {
         indexer.shutdown();
-        indexer.awaitTermination(30, TimeUnit.SECONDS);
+        if (!indexer.awaitTermination(30, TimeUnit.SECONDS)) {
+            // A format's vectors being computed: interrupted, its expert keeps what it had (each change is atomic).
+            LOG.warn("The library index's work did not end within 30 s; it is interrupted");
+            indexer.shutdownNow();
+            indexer.awaitTermination(30, TimeUnit.SECONDS);
+        }
         index.close();
         directory.close();
     }
@@ -290,8 +307,8 @@ public final class ExpertLibraryService implements Retriever {
         try {
             // The jars the registry is still taking up (every one while the container starts) are waited for, and the
             // index changes queued before this retrieval are in it before it searches: a retrieval sees the whole library.
-            awaitRegistry();
-            onIndexer(() -> null, "searched", new LinkedBlockingQueue<>(), progress);
+            awaitRegistry(progress);
+            awaitQueuedIndexChanges(progress);
             int size = index.size();
             if (size == 0) {
                 throw new IllegalStateException("the expert library is empty: no expert is installed (see elm:list)");
@@ -324,9 +341,12 @@ public final class ExpertLibraryService implements Retriever {
         }
     }
 
-    private void awaitRegistry() {
+    private void awaitRegistry(Consumer<String> progress) {
         ExpertRegistry r = registry;
         long deadline = System.nanoTime() + REGISTRY_WAIT.toNanos();
+        if (r != null && !r.pending().isEmpty()) {
+            progress.accept("waiting for the registry to take up " + r.pending().size() + " expert jar(s) of the deploy folder");
+        }
         try {
             while (r != null && !r.pending().isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(50);
@@ -339,6 +359,12 @@ public final class ExpertLibraryService implements Retriever {
             LOG.warn("Retrieving while the registry has not yet taken up {}: they are not in this retrieval's library",
                     r.pending());
         }
+    }
+
+    /** Waits for the index changes queued before now (experts just installed or removed) to be in the index. */
+    private void awaitQueuedIndexChanges(Consumer<String> progress) throws IOException {
+        onIndexer(() -> null, "waiting for the index changes queued before this retrieval", new LinkedBlockingQueue<>(),
+                progress);
     }
 
     private static List<Choice> choices(List<List<LibraryIndex.Hit>> hits) {
@@ -374,7 +400,7 @@ public final class ExpertLibraryService implements Retriever {
                         format.key(), ++done, lacking.size(), id, ms));
             }
             return null;
-        }, "given its " + format.key() + " vectors", lines, progress);
+        }, "computing the library's " + format.key() + " vectors", lines, progress);
     }
 
     /**
@@ -399,7 +425,7 @@ public final class ExpertLibraryService implements Retriever {
             throw new IllegalStateException("the retriever is stopping; retry once it is active again (see elm:status)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the library was " + what);
+            throw new IllegalStateException("interrupted while " + what);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {

@@ -59,9 +59,16 @@ public final class ExpertSolver implements Solver {
                 ? settings.q() : instances.size()) + " unlabeled instances (" + settings.mode().name().toLowerCase(Locale.ROOT) + ", "
                 + settings.format().key() + ", per " + settings.granularity().name().toLowerCase(Locale.ROOT) + ")");
         Retriever.Retrieval retrieval = retriever.retrieve(instances, settings, progress);
+        if (retrieval.experts().isEmpty()) {
+            throw new IllegalStateException("no library instance matched any of the task's instances (" + settings.mode()
+                    .name().toLowerCase(Locale.ROOT) + "); bm25 finds only instances sharing a word: try --mode dense");
+        }
         List<List<Choice>> answering = new ArrayList<>();
         for (int i = 0; i < instances.size(); i++) {
             List<Choice> ranked = settings.granularity() == Granularity.TASK ? retrieval.experts() : retrieval.routes().get(i);
+            if (ranked.isEmpty()) {
+                ranked = retrieval.experts(); // an instance that matched nothing (bm25) is answered as the task's
+            }
             answering.add(ranked.subList(0, Math.min(settings.mixture(), ranked.size())));
         }
         return answer(retrieval, settings, instances, gold, answering, progress);
@@ -74,7 +81,7 @@ public final class ExpertSolver implements Solver {
         Expert chosen = parts.length == 2 ? registry.expert(parts[0], parts[1]) : registry.active(expert);
         Choice only = new Choice(chosen.descriptor().id(), chosen.descriptor().version(), 1, Double.NaN, List.of());
         List<List<Choice>> answering = instances.stream().map(i -> List.of(only)).toList();
-        return answer(null, Settings.DEFAULT.withMixture(1), instances, gold, answering, progress);
+        return answer(null, null, instances, gold, answering, progress);
     }
 
     private static void checkGold(List<Instance> instances, List<String> gold) {
@@ -115,7 +122,7 @@ public final class ExpertSolver implements Solver {
                     for (int b = 0; b < batch.size(); b++) {
                         scores.put(batch.get(b) + "|" + e.getKey(), s.get(b));
                     }
-                    progress.accept(model.modelName() + ": " + Math.min(scored.size(), from + BATCH) + "/" + mine.size()
+                    progress.accept(model.modelName() + ": " + Math.min(scored.size(), from + BATCH) + "/" + scored.size()
                             + " instances scored");
                 }
                 for (int i : mine) {

@@ -35,6 +35,7 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.IOUtils;
 import org.expertlm.api.Retriever.Format;
 
 /**
@@ -48,7 +49,7 @@ import org.expertlm.api.Retriever.Format;
 final class LibraryIndex implements Closeable {
 
     /** The index's format, kept in its commit data: an index of another format is rebuilt, never read. */
-    static final String FORMAT = "elm-library-index/2";
+    static final String FORMAT = "elm-library-index/3";
     static final String EXPERT = "expert";
     static final String VERSION = "version";
     static final String CLUSTER = "cluster";
@@ -56,6 +57,8 @@ final class LibraryIndex implements Closeable {
     static final String TEMPLATE = "template";
     static final String TEXT_FORMAT = "format";
     static final String POSITION = "position";
+    /** An expert's documents of one format, replaced together when that format's vectors come. */
+    static final String EXPERT_FORMAT = "expert-format";
     static final String TEXT = "text";
     static final String VECTOR = "vector";
     /** "yes" on a document whose vector is computed. */
@@ -87,12 +90,21 @@ final class LibraryIndex implements Closeable {
     private final IndexWriter writer;
     private final SearcherManager searchers;
 
-    LibraryIndex(Directory directory) throws IOException {
+    /**
+     * Opens (or creates) the index in {@code directory}, recording this class's format and the encoder whose vectors
+     * it holds in every commit.
+     */
+    LibraryIndex(Directory directory, String encoder) throws IOException {
         IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
         this.writer = new IndexWriter(directory, config);
-        writer.setLiveCommitData(List.of(Map.entry("format", FORMAT)));
-        writer.commit();
-        this.searchers = new SearcherManager(writer, null);
+        try {
+            writer.setLiveCommitData(List.of(Map.entry("format", FORMAT), Map.entry("encoder", encoder)));
+            writer.commit();
+            this.searchers = new SearcherManager(writer, null);
+        } catch (IOException | RuntimeException e) {
+            writer.close(); // its lock with it, so that the folder can be rebuilt
+            throw e;
+        }
     }
 
     /**
@@ -124,13 +136,23 @@ final class LibraryIndex implements Closeable {
         d.add(new StringField(KIND, kind, Field.Store.YES));
         d.add(new StoredField(TEMPLATE, template));
         d.add(new StringField(TEXT_FORMAT, format.key(), Field.Store.YES));
+        d.add(new StringField(EXPERT_FORMAT, expertFormat(expertId, format), Field.Store.NO));
         d.add(new StoredField(POSITION, position));
-        d.add(new TextField(TEXT, text, Field.Store.YES));
+        // A text field per format: BM25's word statistics are those of the format searched.
+        d.add(new TextField(textField(format), text, Field.Store.YES));
         if (vector != null) {
             d.add(new KnnFloatVectorField(VECTOR, vector, VectorSimilarityFunction.COSINE));
             d.add(new StringField(VECTORED, "yes", Field.Store.NO));
         }
         return d;
+    }
+
+    private static String textField(Format format) {
+        return TEXT + "." + format.key();
+    }
+
+    private static String expertFormat(String expertId, Format format) {
+        return expertId + "\u0000" + format.key();
     }
 
     /** Takes an expert's library out, committed. */
@@ -153,7 +175,7 @@ final class LibraryIndex implements Closeable {
 
     /** An expert's library instances' texts in {@code format}, in the library's order. */
     List<String> texts(String expertId, Format format) throws IOException {
-        return documents(expertId, format).stream().map(d -> d.get(TEXT)).toList();
+        return documents(expertId, format).stream().map(d -> d.get(textField(format))).toList();
     }
 
     /**
@@ -170,24 +192,18 @@ final class LibraryIndex implements Closeable {
         for (int i = 0; i < stored.size(); i++) {
             Document d = stored.get(i);
             documents.add(document(expertId, d.get(VERSION), d.get(CLUSTER), d.get(KIND), d.get(TEMPLATE), format,
-                    d.getField(POSITION).numericValue().intValue(), d.get(TEXT), vectors.get(i)));
+                    d.getField(POSITION).numericValue().intValue(), d.get(textField(format)), vectors.get(i)));
         }
-        writer.deleteDocuments(ofExpert(expertId, format));
-        writer.addDocuments(documents);
+        // One atomic replacement: a failure leaves the old documents, never none.
+        writer.updateDocuments(new Term(EXPERT_FORMAT, expertFormat(expertId, format)), documents);
         commit();
     }
 
     private List<Document> documents(String expertId, Format format) throws IOException {
-        List<Document> documents = new ArrayList<>(all(ofExpert(expertId, format), null));
+        List<Document> documents = new ArrayList<>(all(new TermQuery(new Term(EXPERT_FORMAT, expertFormat(expertId, format))), null));
         documents.sort((a, b) -> Integer.compare(a.getField(POSITION).numericValue().intValue(),
                 b.getField(POSITION).numericValue().intValue()));
         return documents;
-    }
-
-    private static Query ofExpert(String expertId, Format format) {
-        return new BooleanQuery.Builder()
-                .add(new TermQuery(new Term(EXPERT, expertId)), BooleanClause.Occur.FILTER)
-                .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER).build();
     }
 
     /**
@@ -198,18 +214,19 @@ final class LibraryIndex implements Closeable {
     List<Hit> dense(float[] vector, int k, Format format) throws IOException {
         Query query = new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, CANDIDATES),
                 new TermQuery(new Term(TEXT_FORMAT, format.key())));
-        return search(query, k, true);
+        return search(query, k, true, format);
     }
 
     /** The {@code k} library instances whose text in {@code format} BM25 scores highest for {@code text}, best first. */
     List<Hit> bm25(String text, int k, Format format) throws IOException {
         BooleanQuery.Builder words = new BooleanQuery.Builder();
         int terms = 0;
-        try (TokenStream tokens = analyzer.tokenStream(TEXT, text)) {
+        String field = textField(format);
+        try (TokenStream tokens = analyzer.tokenStream(field, text)) {
             CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
             tokens.reset();
             while (tokens.incrementToken() && terms < MAX_QUERY_TERMS) {
-                words.add(new TermQuery(new Term(TEXT, term.toString())), BooleanClause.Occur.SHOULD);
+                words.add(new TermQuery(new Term(field, term.toString())), BooleanClause.Occur.SHOULD);
                 terms++;
             }
             tokens.end();
@@ -219,7 +236,7 @@ final class LibraryIndex implements Closeable {
         }
         Query query = new BooleanQuery.Builder().add(words.build(), BooleanClause.Occur.MUST)
                 .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER).build();
-        return search(query, k, false);
+        return search(query, k, false, format);
     }
 
     /** The experts the index holds, id to version. */
@@ -268,7 +285,7 @@ final class LibraryIndex implements Closeable {
         }
     }
 
-    private List<Hit> search(Query query, int k, boolean cosine) throws IOException {
+    private List<Hit> search(Query query, int k, boolean cosine, Format format) throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
             List<Hit> hits = new ArrayList<>();
@@ -276,7 +293,7 @@ final class LibraryIndex implements Closeable {
                 Document d = searcher.storedFields().document(sd.doc);
                 // Lucene scores a cosine match as (1 + cos) / 2; the vote reports the cosine itself.
                 float score = cosine ? 2 * sd.score - 1 : sd.score;
-                hits.add(new Hit(d.get(EXPERT), d.get(VERSION), d.get(TEMPLATE), d.get(TEXT), score));
+                hits.add(new Hit(d.get(EXPERT), d.get(VERSION), d.get(TEMPLATE), d.get(textField(format)), score));
             }
             return hits;
         } finally {
@@ -286,11 +303,20 @@ final class LibraryIndex implements Closeable {
 
     /** The format a committed index in {@code directory} carries, or null when it has none (or no commit). */
     static String formatOf(Directory directory) throws IOException {
+        return commitData(directory, "format");
+    }
+
+    /** The encoder whose vectors a committed index in {@code directory} holds, or null when it records none. */
+    static String encoderOf(Directory directory) throws IOException {
+        return commitData(directory, "encoder");
+    }
+
+    private static String commitData(Directory directory, String key) throws IOException {
         if (!DirectoryReader.indexExists(directory)) {
             return null;
         }
         try (DirectoryReader reader = DirectoryReader.open(directory)) {
-            return reader.getIndexCommit().getUserData().get("format");
+            return reader.getIndexCommit().getUserData().get(key);
         }
     }
 
@@ -301,7 +327,6 @@ final class LibraryIndex implements Closeable {
 
     @Override
     public void close() throws IOException {
-        searchers.close();
-        writer.close();
+        IOUtils.close(searchers, writer);
     }
 }

@@ -41,16 +41,28 @@ final class Mixture {
         return mixed;
     }
 
-    /** exp(s - max) normalised: the largest score never overflows. */
+    /**
+     * exp(s - max) normalised: the largest score never overflows. A score that is not a number counts as impossible
+     * (-∞), and when every choice is impossible they are equally likely: one bad score never spoils a mixture.
+     */
     static double[] softmax(double[] scores) {
         double max = Double.NEGATIVE_INFINITY;
         for (double s : scores) {
-            max = Math.max(max, s);
+            if (!Double.isNaN(s)) {
+                max = Math.max(max, s);
+            }
         }
         double[] p = new double[scores.length];
+        if (max == Double.NEGATIVE_INFINITY || max == Double.POSITIVE_INFINITY) {
+            for (int i = 0; i < scores.length; i++) {
+                p[i] = max == Double.NEGATIVE_INFINITY || scores[i] == max ? 1 : 0;
+            }
+        }
         double sum = 0;
         for (int i = 0; i < scores.length; i++) {
-            p[i] = Math.exp(scores[i] - max);
+            if (!Double.isInfinite(max)) {
+                p[i] = Double.isNaN(scores[i]) ? 0 : Math.exp(scores[i] - max);
+            }
             sum += p[i];
         }
         for (int i = 0; i < p.length; i++) {

@@ -19,11 +19,13 @@ import org.junit.Test;
 /** The Lucene library: dense and BM25 search over experts' instances, an expert replaced or removed as a whole. */
 public class LibraryIndexTest {
 
+    private static final String ENCODER = "test-encoder@sha256:0";
+
     private static final int DIMENSION = 16;
 
     @Test
     public void denseSearchFindsTheNearestInstancesAndReportsTheirCosine() throws IOException {
-        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
             float[] north = axis(0);
             float[] east = axis(1);
             index.put("a", "1.0.0", "sentiment", "prompt", List.of(entry("a/t", "north", north)));
@@ -41,7 +43,7 @@ public class LibraryIndexTest {
 
     @Test
     public void anExpertPutAgainReplacesItsInstancesAndARemovedOneIsGone() throws IOException {
-        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
             index.put("a", "1.0.0", "sentiment", "prompt", entries(100, 1));
             index.put("b", "1.0.0", "topic", "dataset", entries(100, 2));
             assertEquals(200, index.size());
@@ -60,7 +62,7 @@ public class LibraryIndexTest {
 
     @Test
     public void bm25FindsInstancesByTheirWords() throws IOException {
-        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
             index.put("spam", "1.0.0", "spam", "prompt", List.of(new LibraryIndex.Entry("spam/yes-no",
                     "Is this spam? Win a free prize now", List.of("yes", "no"), axis(0))));
             index.put("genre", "1.0.0", "topic", "prompt", List.of(new LibraryIndex.Entry("brown-genre/which-genre",
@@ -79,7 +81,7 @@ public class LibraryIndexTest {
 
     @Test
     public void anotherFormatsVectorsAreAddedLaterAndInstancesWithoutChoicesShareTheirVector() throws IOException {
-        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory)) {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
             index.put("cls", "1.0.0", "topic", "prompt", List.of(entry("cls/t", "north", axis(0)), entry("cls/t", "east", axis(1))));
             index.put("gen", "1.0.0", "titles", "prompt", List.of(new LibraryIndex.Entry("gen/t", "write a title", List.of(), axis(2))));
             assertEquals(3, index.size());

@@ -37,6 +37,16 @@ public class MixtureTest {
     }
 
     @Test
+    public void scoresThatAreNotNumbersCountAsImpossible() {
+        assertArrayEquals(new double[] {0, 1}, Mixture.softmax(new double[] {Double.NaN, -3}), 1e-12);
+        assertArrayEquals("all impossible: equally likely", new double[] {0.5, 0.5},
+                Mixture.softmax(new double[] {Double.NEGATIVE_INFINITY, Double.NaN}), 1e-12);
+        assertArrayEquals(new double[] {1, 0}, Mixture.softmax(new double[] {Double.POSITIVE_INFINITY, 0}), 1e-12);
+        double[] p = Mixture.combine(new double[][] {{Double.NaN, Double.NaN}, {0, Math.log(3)}}, new double[] {1, 1});
+        assertArrayEquals("the bad expert adds an even split, the good one its own", new double[] {0.375, 0.625}, p, 1e-12);
+    }
+
+    @Test
     public void mismatchedTablesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Mixture.combine(new double[][] {{0, 0}}, new double[] {1, 1}));
         assertThrows(IllegalArgumentException.class, () -> Mixture.combine(new double[][] {{0, 0}, {0, 0, 0}}, new double[] {1, 1}));
