@@ -14,11 +14,10 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -95,7 +94,8 @@ public final class ExpertLibraryService implements Retriever {
     private final SentenceEncoder encoder;
     private final Directory directory;
     private final LibraryIndex index;
-    private final ExecutorService indexer = Executors.newSingleThreadExecutor(r -> new Thread(r, "elm-library-index"));
+    private final ThreadPoolExecutor indexer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+            r -> new Thread(r, "elm-library-index"));
     /** The version of each expert id the registry has active now; guarded by itself. */
     private final Map<String, String> active = new HashMap<>();
     private volatile Settings settings = Settings.DEFAULT;
@@ -177,10 +177,30 @@ public final class ExpertLibraryService implements Retriever {
     private void later(Runnable change) {
         if (!indexer.isShutdown()) {
             try {
-                indexer.execute(change);
+                indexer.execute(() -> {
+                    change.run();
+                    compactWhenIdle();
+                });
             } catch (RejectedExecutionException stopping) {
                 // shut down between the check and the call: as above
             }
+        }
+    }
+
+    /**
+     * Once no change waits, merges the index into one segment: each expert arrives as a small segment of its own, and a
+     * dense search walks every segment's graph (bench/retrieval: 53 ms for 32 queries over 21 segments of 30k vectors,
+     * 13 ms over one). It runs on the indexing thread, so a change queued meanwhile waits for it.
+     */
+    private void compactWhenIdle() {
+        try {
+            if (indexer.getQueue().isEmpty() && index.segments() > 1) {
+                long start = System.nanoTime();
+                index.compact();
+                LOG.info("Library index compacted to one segment in {} ms", (System.nanoTime() - start) / 1_000_000);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Could not compact the library index (searches stay correct, a little slower): {}", e.toString());
         }
     }
 
@@ -321,17 +341,21 @@ public final class ExpertLibraryService implements Retriever {
                     ? instances.subList(0, Math.min(how.q(), instances.size())) : instances;
             List<String> texts = voters.stream().map(i -> how.format().text(i.input(), i.choices())).toList();
             List<float[]> vectors = dense ? encoder.embed(texts) : List.of();
-            List<List<LibraryIndex.Hit>> hits = new ArrayList<>();
-            for (int i = 0; i < texts.size(); i++) {
-                int k = how.k();
-                hits.add(switch (how.mode()) {
-                    case DENSE -> index.dense(vectors.get(i), k, how.format());
-                    case BM25 -> index.bm25(texts.get(i), k, how.format());
-                    // Each list deeper than k, so that an instance ranked a little lower by both can win.
-                    case HYBRID -> RankFusion.fuse(List.of(index.dense(vectors.get(i), HYBRID_DEPTH * k, how.format()),
-                            index.bm25(texts.get(i), HYBRID_DEPTH * k, how.format())), k);
-                });
-            }
+            int k = how.k();
+            List<List<LibraryIndex.Hit>> hits = switch (how.mode()) {
+                case DENSE -> index.dense(vectors, k, how.format());
+                case BM25 -> index.bm25(texts, k, how.format());
+                // Each list deeper than k, so that an instance ranked a little lower by both can win.
+                case HYBRID -> {
+                    List<List<LibraryIndex.Hit>> near = index.dense(vectors, HYBRID_DEPTH * k, how.format());
+                    List<List<LibraryIndex.Hit>> words = index.bm25(texts, HYBRID_DEPTH * k, how.format());
+                    List<List<LibraryIndex.Hit>> fused = new ArrayList<>();
+                    for (int i = 0; i < texts.size(); i++) {
+                        fused.add(RankFusion.fuse(List.of(near.get(i), words.get(i)), k));
+                    }
+                    yield fused;
+                }
+            };
             List<List<Choice>> routes = how.granularity() == Granularity.TASK ? List.of()
                     : hits.stream().map(h -> choices(List.of(h))).toList();
             return new Retrieval(how.mode(), voters.size(), how.k(), choices(hits), size, dense ? encoder.modelId() : "",

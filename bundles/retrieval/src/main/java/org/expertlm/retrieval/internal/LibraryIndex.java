@@ -2,6 +2,7 @@ package org.expertlm.retrieval.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,7 @@ import org.expertlm.api.Retriever.Format;
 final class LibraryIndex implements Closeable {
 
     /** The index's format, kept in its commit data: an index of another format is rebuilt, never read. */
-    static final String FORMAT = "elm-library-index/3";
+    static final String FORMAT = "elm-library-index/4";
     static final String EXPERT = "expert";
     static final String VERSION = "version";
     static final String CLUSTER = "cluster";
@@ -141,7 +142,8 @@ final class LibraryIndex implements Closeable {
         // A text field per format: BM25's word statistics are those of the format searched.
         d.add(new TextField(textField(format), text, Field.Store.YES));
         if (vector != null) {
-            d.add(new KnnFloatVectorField(VECTOR, vector, VectorSimilarityFunction.COSINE));
+            // A vector field per format: a search walks the one graph of its format, with no filter to apply.
+            d.add(new KnnFloatVectorField(vectorField(format), vector, VectorSimilarityFunction.COSINE));
             d.add(new StringField(VECTORED, "yes", Field.Store.NO));
         }
         return d;
@@ -151,8 +153,28 @@ final class LibraryIndex implements Closeable {
         return TEXT + "." + format.key();
     }
 
+    private static String vectorField(Format format) {
+        return VECTOR + "." + format.key();
+    }
+
     private static String expertFormat(String expertId, Format format) {
         return expertId + "\u0000" + format.key();
+    }
+
+    /** Merges the index into one segment, committed: a dense search then walks one graph. */
+    void compact() throws IOException {
+        writer.forceMerge(1);
+        commit();
+    }
+
+    /** How many segments the index has now. */
+    int segments() throws IOException {
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            return searcher.getIndexReader().leaves().size();
+        } finally {
+            searchers.release(searcher);
+        }
     }
 
     /** Takes an expert's library out, committed. */
@@ -212,9 +234,35 @@ final class LibraryIndex implements Closeable {
      * graph, and with k = 1 (the paper's) it missed the nearest instance for 38% of the queries of bench/retrieval.
      */
     List<Hit> dense(float[] vector, int k, Format format) throws IOException {
-        Query query = new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, CANDIDATES),
-                new TermQuery(new Term(TEXT_FORMAT, format.key())));
-        return search(query, k, true, format);
+        return search(new KnnFloatVectorQuery(vectorField(format), vector, Math.max(k, CANDIDATES)), k, true, format);
+    }
+
+    /** {@link #dense(float[], int, Format)} for each vector, searched side by side (on the common pool), in order. */
+    List<List<Hit>> dense(List<float[]> vectors, int k, Format format) throws IOException {
+        return each(vectors, v -> dense(v, k, format));
+    }
+
+    /** {@link #bm25(String, int, Format)} for each text, searched side by side, in order. */
+    List<List<Hit>> bm25(List<String> texts, int k, Format format) throws IOException {
+        return each(texts, t -> bm25(t, k, format));
+    }
+
+    private interface Search<T> {
+        List<Hit> apply(T query) throws IOException;
+    }
+
+    private static <T> List<List<Hit>> each(List<T> queries, Search<T> search) throws IOException {
+        try {
+            return queries.parallelStream().map(q -> {
+                try {
+                    return search.apply(q);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     /** The {@code k} library instances whose text in {@code format} BM25 scores highest for {@code text}, best first. */
@@ -290,7 +338,7 @@ final class LibraryIndex implements Closeable {
         try {
             List<Hit> hits = new ArrayList<>();
             for (ScoreDoc sd : searcher.search(query, k).scoreDocs) {
-                Document d = searcher.storedFields().document(sd.doc);
+                Document d = searcher.storedFields().document(sd.doc, Set.of(EXPERT, VERSION, TEMPLATE, textField(format)));
                 // Lucene scores a cosine match as (1 + cos) / 2; the vote reports the cosine itself.
                 float score = cosine ? 2 * sd.score - 1 : sd.score;
                 hits.add(new Hit(d.get(EXPERT), d.get(VERSION), d.get(TEMPLATE), d.get(textField(format)), score));
