@@ -445,6 +445,8 @@ public final class ExpertLibraryService implements Retriever {
                 progress.accept(line);
             }
             done.get();
+            // A change whose compaction this work kept from running (it saw this work queued) gets it now.
+            later(() -> { });
         } catch (RejectedExecutionException e) {
             throw new IllegalStateException("the retriever is stopping; retry once it is active again (see elm:status)");
         } catch (InterruptedException e) {
