@@ -107,7 +107,7 @@ public final class ExpertSolver implements Solver {
                 }
             }
         }
-        Map<String, double[]> scores = new HashMap<>();      // "i|id@version" to its choice scores
+        Map<String, Map<Integer, double[]>> scores = new HashMap<>(); // id@version to each instance's choice scores
         Map<Integer, String> generated = new HashMap<>();
         Map<String, String> modelNames = new HashMap<>();    // id@version asked for to the id@version that answered
         for (Map.Entry<String, List<Integer>> e : byExpert.entrySet()) {
@@ -120,7 +120,7 @@ public final class ExpertSolver implements Solver {
                     List<double[]> s = model.score(batch.stream().map(i -> new ScoringInput(instances.get(i).input(),
                             instances.get(i).choices())).toList(), false);
                     for (int b = 0; b < batch.size(); b++) {
-                        scores.put(batch.get(b) + "|" + e.getKey(), s.get(b));
+                        scores.computeIfAbsent(e.getKey(), n -> new HashMap<>()).put(batch.get(b), s.get(b));
                     }
                     progress.accept(model.modelName() + ": " + Math.min(scored.size(), from + BATCH) + "/" + scored.size()
                             + " instances scored");
@@ -152,7 +152,7 @@ public final class ExpertSolver implements Solver {
                 double[][] table = new double[experts.size()][];
                 double[] weights = new double[experts.size()];
                 for (int e = 0; e < experts.size(); e++) {
-                    table[e] = scores.get(i + "|" + experts.get(e).name());
+                    table[e] = scores.get(experts.get(e).name()).get(i);
                     weights[e] = experts.get(e).votes();
                 }
                 double[] p = Mixture.combine(table, weights);
