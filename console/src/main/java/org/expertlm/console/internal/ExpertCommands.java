@@ -13,6 +13,7 @@ import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
 import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.Composer;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertBundle;
 import org.expertlm.api.ExpertPackager;
@@ -63,6 +64,10 @@ public final class ExpertCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile NeuralEngine engine;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Composer composer;
 
     /** {@code elm:package} ('package' is a Java keyword: Gogo looks for a method named '_' + the command then). */
     @Descriptor("turn a trained expert into its bundle jar, <id>-<version>.jar: manifest, expert.json, adapter.safetensors and its "
@@ -146,9 +151,14 @@ public final class ExpertCommands {
             + "its provenance, its library, and the other versions of its id")
     public Object info(
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("the expert: id (its active version, or else what was refused) or id@version") String name) {
+            @Descriptor("the expert: id (its active version, or else what was refused), id@version, or a composite's id")
+            String name) {
         String[] parts = name.split("@", 2);
         List<ExpertBundle> versions = registry().bundles().stream().filter(b -> b.id().equals(parts[0])).toList();
+        Composer c = composer;
+        if (versions.isEmpty() && c != null && c.composites().stream().anyMatch(k -> k.expert().descriptor().id().equals(parts[0]))) {
+            return CompositionCommands.info(c.composite(parts[0]), json);
+        }
         ExpertBundle chosen = versions.stream().filter(b -> parts.length == 2 ? b.version().equals(parts[1]) : b.active()).findFirst()
                 .or(() -> parts.length == 2 ? Optional.empty() : versions.stream().findFirst())
                 .orElseThrow(() -> new IllegalArgumentException("no expert bundle " + name + (versions.isEmpty()
@@ -184,28 +194,27 @@ public final class ExpertCommands {
         return out.toString();
     }
 
-    @Descriptor("ask an installed expert: with two or more choices, score each (rank classification) and pick the best; with "
+    @Descriptor("ask an installed expert or a composite (elm:merge): with two or more choices, score each (rank classification) and pick the best; with "
             + "none, generate the answer. The answer names the id@version that produced it")
     public Object ask(
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("the expert: id (its active version) or id@version") String name,
+            @Descriptor("the expert: id (its active version), id@version, or a composite's id") String name,
             @Descriptor("the input (quote it when it has spaces)") String input,
             @Descriptor("the answer choices; none to generate") String... choices) throws IOException {
         if (choices.length == 1) {
             throw new IllegalArgumentException("elm:ask needs two or more choices to score, or none to generate; got one ("
                     + choices[0] + ")");
         }
-        String[] parts = name.split("@", 2);
         ExpertRegistry r = registry();
-        Expert expert = parts.length == 2 ? r.expert(parts[0], parts[1]) : r.active(name);
+        Expert expert = Composer.find(r, composer, name);
         AdapterTensors tensors;
         try {
             tensors = expert.tensors();
         } catch (IllegalStateException uninstalled) {
-            if (parts.length == 2) {
+            if (name.contains("@")) {
                 throw uninstalled;
             }
-            expert = r.active(name); // rolled back between the two calls: the version now active answers
+            expert = Composer.find(r, composer, name); // rolled back between the two calls: the version now active answers
             tensors = expert.tensors();
         }
         try (ModelHandle handle = required(engine, "neural engine", "engine").open(expert.descriptor(), tensors)) {

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 
+import org.expertlm.api.Composer;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.Retriever;
 import org.expertlm.api.Solver;
@@ -61,6 +62,10 @@ public final class RetrievalCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Solver solver;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Composer composer;
+
     private final BundleContext context;
 
     @Activate
@@ -102,14 +107,26 @@ public final class RetrievalCommands {
                     + "else 1)") @Parameter(names = "--mixture", absentValue = "") String mixture,
             @Descriptor("also answer with this expert (id or id@version), e.g. multitask, on the same instances")
             @Parameter(names = "--baseline", absentValue = "") String baseline,
-            @Descriptor("answer with this expert (id or id@version) alone, retrieving nothing")
+            @Descriptor("answer with this expert (id, id@version or a composite's id) alone, retrieving nothing")
             @Parameter(names = "--expert", absentValue = "") String expert,
+            @Descriptor("also answer the same instances with the weight merge of the top k retrieved experts (the paper's top-k "
+                    + "merge), beside the output mixture") @Parameter(names = "--merge-top-k", absentValue = "") String mergeTopK,
+            @Descriptor("the merge method of --merge-top-k (default average; see elm:composites)")
+            @Parameter(names = "--method", absentValue = "") String method,
             @Descriptor("write the predictions here as JSON Lines (relative to the ELM home)") @Parameter(names = "--out", absentValue = "") String out,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor(FILE_HELP) String file) throws IOException {
         Retriever r = required(retriever, "retriever");
         Solver s = required(solver, "solver");
         Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, mixture);
+        int top = mergeTopK.isEmpty() ? 0 : number("--merge-top-k", mergeTopK);
+        if (!mergeTopK.isEmpty() && (top < 1 || !expert.isEmpty())) {
+            throw new IllegalArgumentException("--merge-top-k " + mergeTopK + ": " + (top < 1 ? "expected at least 1 expert to merge"
+                    : "it merges retrieved experts, and --expert retrieves none; leave one of them out"));
+        }
+        if (!method.isEmpty() && top == 0) {
+            throw new IllegalArgumentException("--method " + method + " is the merge method of --merge-top-k; give --merge-top-k too");
+        }
         TaskFile task = read(resolve(file));
         Consumer<String> progress = progress();
         progress.accept(task.instances().size() + " instances read from " + file + (task.gold().isEmpty() ? ""
@@ -120,6 +137,14 @@ public final class RetrievalCommands {
         if (!baseline.isEmpty()) {
             progress.accept("baseline: answering the same instances with " + baseline);
             base = s.answer(baseline, task.instances(), task.gold(), progress);
+        }
+        Merge merge = null;
+        if (top > 0) {
+            List<String> members = solution.retrieval().experts().stream().limit(top).map(Retriever.Choice::name).toList();
+            Composer.Composite composite = required(composer, "composer").compose(Composer.Recipe.of(members,
+                    method.isEmpty() ? "average" : method), null);
+            progress.accept("merge: " + composite.name() + " = " + composite.recipe().text() + "; answering the same instances");
+            merge = new Merge(composite, s.answer(composite.name(), task.instances(), task.gold(), progress));
         }
         Path written = null;
         if (!out.isEmpty()) {
@@ -141,11 +166,24 @@ public final class RetrievalCommands {
                 b.put("accuracy", finite(base.accuracy()));
                 report.put("baseline", b);
             }
+            if (merge != null) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("composite", merge.composite().name());
+                m.put("recipe", merge.composite().recipe());
+                m.put("mergeMillis", merge.composite().mergeMillis());
+                m.put("accuracy", finite(merge.solution().accuracy()));
+                m.put("predictions", merge.solution().predictions().stream().map(RetrievalCommands::line).toList());
+                report.put("merge", m);
+            }
             report.put("predictions", written == null ? solution.predictions().stream().map(RetrievalCommands::line).toList()
                     : written.toString());
             return Json.write(report);
         }
-        return solutionText(solution, base, written);
+        return solutionText(solution, base, merge, written);
+    }
+
+    /** The answers of the top experts' weight merge, beside the retrieval's. */
+    private record Merge(Composer.Composite composite, Solver.Solution solution) {
     }
 
     /** Lines to this command's standard error, from its own thread: the shell's streams belong to it. */
@@ -305,7 +343,7 @@ public final class RetrievalCommands {
         return sorted;
     }
 
-    private static String solutionText(Solver.Solution solution, Solver.Solution base, Path written) {
+    private static String solutionText(Solver.Solution solution, Solver.Solution base, Merge merge, Path written) {
         StringBuilder text = new StringBuilder(solution.retrieval() == null ? "" : text(solution.retrieval()) + "\n");
         Formatter f = new Formatter(text);
         Retriever.Settings s = solution.settings();
@@ -320,6 +358,11 @@ public final class RetrievalCommands {
             String name = answeredBy(base).keySet().iterator().next();
             f.format(base.labelled() > 0 ? "accuracy %.4f with the baseline %s on the same instances%n" : "baseline %s answered%n",
                     base.labelled() > 0 ? new Object[] {base.accuracy(), name} : new Object[] {name});
+        }
+        if (merge != null) {
+            Composer.Composite c = merge.composite();
+            f.format(merge.solution().labelled() > 0 ? "accuracy %.4f with the weight merge %s on the same instances%n    %s%n"
+                    : "the weight merge %2$s answered%n    %3$s%n", merge.solution().accuracy(), c.name(), c.recipe().text());
         }
         if (written != null) {
             f.format("predictions: %s%n", written);

@@ -1,0 +1,167 @@
+package org.expertlm.composition.internal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.expertlm.api.AdapterConfig;
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.AnswerFormat;
+import org.expertlm.api.Composer.Recipe;
+import org.expertlm.api.Expert;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertKind;
+import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.MergeMethod;
+
+/**
+ * One merge: the members checked for compatibility (one base model, adapters in the same places and of the same
+ * sizes, no full-decoder fine-tune), their tensors turned into task vectors ({@link DeltaSpace}), merged tensor by
+ * tensor by the recipe's method, and the result described as a composite expert whose provenance is the recipe.
+ */
+final class Composition {
+
+    /** The version every composite has: its id already names its recipe. */
+    static final String VERSION = "1.0.0";
+
+    private Composition() {
+    }
+
+    /**
+     * The composite {@code recipe} makes of {@code members} (the recipe's, resolved, in its order), called {@code id}.
+     *
+     * @throws IllegalArgumentException when the members cannot be merged, naming the mismatch
+     */
+    static Expert merge(String id, Recipe recipe, List<Expert> members, MergeMethod method) throws IOException {
+        ExpertDescriptor first = members.get(0).descriptor();
+        for (Expert member : members) {
+            compatible(first, member.descriptor());
+        }
+        List<DeltaSpace.Vectors> vectors = new ArrayList<>();
+        List<AdapterTensors> tensors = new ArrayList<>();
+        for (Expert member : members) {
+            AdapterTensors t = member.tensors();
+            tensors.add(t);
+            vectors.add(DeltaSpace.of(member.descriptor().adapter(), t));
+        }
+        Map<String, long[]> shapes = vectors.get(0).shapes();
+        for (int m = 1; m < members.size(); m++) {
+            sameTensors(members.get(0), shapes, members.get(m), vectors.get(m).shapes());
+        }
+        double[] weights = recipe.weights().stream().mapToDouble(Double::doubleValue).toArray();
+        Map<String, float[]> merged = new TreeMap<>();
+        for (String name : shapes.keySet()) {
+            List<float[]> column = vectors.stream().map(v -> v.values().get(name)).toList();
+            float[] out = method.merge(column, weights, new MergeMethod.Parameters(recipe.density(), recipe.lambda(), recipe.seed(),
+                    name));
+            if (out.length != column.get(0).length) {
+                throw new IllegalStateException("merge method " + recipe.method() + " gave " + out.length + " values for tensor "
+                        + name + " of " + column.get(0).length);
+            }
+            for (float x : out) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException("merge method " + recipe.method() + " gave " + x + " in tensor " + name
+                            + "; check the weights and lambda of " + recipe.text());
+                }
+            }
+            merged.put(name, out);
+        }
+        int rank = DeltaSpace.compositeRank(shapes);
+        for (int m = 1; m < members.size(); m++) {
+            if (!tensors.get(m).metadata().equals(tensors.get(0).metadata())) {
+                throw new IllegalArgumentException("the tensor files of " + first.name() + " and " + members.get(m).descriptor().name()
+                        + " have other metadata (" + tensors.get(0).metadata() + ", " + tensors.get(m).metadata()
+                        + "): they were written by other versions of ELM; package them again with this one");
+            }
+        }
+        AdapterTensors composite = DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), rank, tensors.get(0).metadata());
+        AdapterConfig a = first.adapter();
+        AdapterConfig plan = rank == 0 ? a : new AdapterConfig(a.houlsby(), a.reduction(), a.lora(), rank, rank, a.encoderLayers(),
+                a.seed());
+        ExpertDescriptor descriptor = new ExpertDescriptor(id, VERSION, ExpertKind.COMPOSITE.id(), templates(members),
+                ExpertKind.COMPOSITE, first.base(), plan, answers(members), composite.sha256(), provenance(recipe, tensors));
+        ExpertLibrary library = members.get(0).library();
+        return new CompositeExpert(descriptor, composite,
+                new ExpertLibrary(List.of(), List.of(), library.encoder(), library.encoder()));
+    }
+
+    private static void compatible(ExpertDescriptor first, ExpertDescriptor other) {
+        if (other.isFullDecoder()) {
+            throw new IllegalArgumentException(other.name() + " is a full-decoder fine-tune; composition merges adapter experts "
+                    + "(a full decoder has no adapter to merge)");
+        }
+        if (other.kind() == ExpertKind.COMPOSITE) {
+            throw new IllegalArgumentException(other.name() + " is itself a composite; merge its members instead");
+        }
+        if (!other.base().equals(first.base())) {
+            throw new IllegalArgumentException(first.name() + " adapts base model " + first.base().id() + " but " + other.name()
+                    + " adapts " + other.base().id() + "; only experts of one base model can be merged");
+        }
+        AdapterConfig a = first.adapter();
+        AdapterConfig b = other.adapter();
+        if (!a.houlsby().equals(b.houlsby()) || !a.lora().equals(b.lora()) || a.encoderLayers() != b.encoderLayers()
+                || !a.houlsby().isEmpty() && a.reduction() != b.reduction()) {
+            throw new IllegalArgumentException("adapters in other places: " + first.name() + " has " + places(a) + " but "
+                    + other.name() + " has " + places(b) + "; only experts with adapters in the same places merge");
+        }
+    }
+
+    private static String places(AdapterConfig c) {
+        return "Houlsby after " + c.houlsby() + " (reduction " + c.reduction() + "), LoRA on decoder " + c.lora()
+                + " and on the top " + c.encoderLayers() + " encoder layers";
+    }
+
+    private static void sameTensors(Expert first, Map<String, long[]> a, Expert other, Map<String, long[]> b) {
+        for (Map.Entry<String, long[]> e : a.entrySet()) {
+            long[] s = b.get(e.getKey());
+            if (s == null || !Arrays.equals(s, e.getValue())) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " is " + DeltaSpace.shape(e.getValue()) + " in "
+                        + first.descriptor().name() + " but " + (s == null ? "missing" : DeltaSpace.shape(s)) + " in "
+                        + other.descriptor().name() + "; only adapters of the same sizes merge");
+            }
+        }
+        for (String name : b.keySet()) {
+            if (!a.containsKey(name)) {
+                throw new IllegalArgumentException("tensor " + name + " of " + other.descriptor().name() + " is missing in "
+                        + first.descriptor().name() + "; only adapters of the same sizes merge");
+            }
+        }
+    }
+
+    private static List<String> templates(List<Expert> members) {
+        TreeSet<String> all = new TreeSet<>();
+        members.forEach(m -> all.addAll(m.descriptor().templates()));
+        return List.copyOf(all);
+    }
+
+    /** Generation when every member generates; else ranking, with the members' fixed choices where they all agree. */
+    private static AnswerFormat answers(List<Expert> members) {
+        List<AnswerFormat> formats = members.stream().map(m -> m.descriptor().answers()).toList();
+        if (formats.stream().allMatch(AnswerFormat::generation)) {
+            return AnswerFormat.generated();
+        }
+        List<String> choices = formats.get(0).choices();
+        return AnswerFormat.choices(formats.stream().allMatch(f -> f.choices().equals(choices)) ? choices : List.of());
+    }
+
+    /** The recipe as one JSON object: what was merged (with each member's tensor digest), how, and its id. */
+    private static String provenance(Recipe recipe, List<AdapterTensors> tensors) {
+        StringBuilder members = new StringBuilder();
+        for (int m = 0; m < recipe.members().size(); m++) {
+            members.append(m == 0 ? "" : ",").append("{\"expert\":").append(quote(recipe.members().get(m)))
+                    .append(",\"tensorsSha256\":").append(quote(tensors.get(m).sha256())).append('}');
+        }
+        return "{\"recipe\":" + quote(recipe.text()) + ",\"recipeId\":" + quote(recipe.id()) + ",\"method\":"
+                + quote(recipe.method()) + ",\"members\":[" + members + "],\"weights\":" + recipe.weights() + ",\"density\":"
+                + recipe.density() + ",\"lambda\":" + recipe.lambda() + ",\"seed\":" + recipe.seed() + "}";
+    }
+
+    private static String quote(String s) {
+        return '"' + Objects.requireNonNull(s).replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+}

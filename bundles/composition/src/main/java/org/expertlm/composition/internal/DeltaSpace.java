@@ -1,0 +1,130 @@
+package org.expertlm.composition.internal;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.expertlm.api.AdapterConfig;
+import org.expertlm.api.AdapterTensors;
+
+/**
+ * An expert's tensors as task vectors, and merged vectors back as tensors the engine opens. A LoRA pair becomes its
+ * update ΔW = (alpha / rank)·A·B, named {@code <projection>.delta}: merging factor by factor would average A and B
+ * apart, and the product of averages is not the average of the updates. A bottleneck adapter's tensors are vectors as
+ * they are (an adapter whose up-projection is zero is the identity).
+ *
+ * <p>Back as tensors, each merged ΔW [in, out] is a full-rank LoRA pair of the composite's plan, rank r = min(in, out)
+ * and alpha = r (scale 1): A = ΔW and B = the identity (or A = the identity and B = ΔW when in &lt; out). The engine
+ * opens it as any expert and folds A·B = ΔW into the projection's weight when it loads the model, so that scoring
+ * costs what the members' scoring costs; the pair takes 2·in·out floats where a member's took r·(in + out).
+ */
+final class DeltaSpace {
+
+    static final String LORA_A = ".lora_a";
+    static final String LORA_B = ".lora_b";
+    static final String DELTA = ".delta";
+
+    /** Task vectors by name, with their shapes. */
+    record Vectors(Map<String, float[]> values, Map<String, long[]> shapes) {
+    }
+
+    private DeltaSpace() {
+    }
+
+    /** The expert's task vectors: LoRA pairs as their updates, every other tensor as it is. */
+    static Vectors of(AdapterConfig plan, AdapterTensors tensors) {
+        Map<String, float[]> values = new TreeMap<>();
+        Map<String, long[]> shapes = new TreeMap<>();
+        double scale = plan.loraAlpha() / plan.loraRank();
+        for (String name : tensors.names()) {
+            if (name.endsWith(LORA_B)) {
+                continue;
+            }
+            if (name.endsWith(LORA_A)) {
+                String projection = name.substring(0, name.length() - LORA_A.length());
+                long[] a = tensors.shape(name);
+                long[] b = tensors.shape(projection + LORA_B);
+                values.put(projection + DELTA, product(tensors.values(name), tensors.values(projection + LORA_B), (int) a[0],
+                        (int) a[1], (int) b[1], scale));
+                shapes.put(projection + DELTA, new long[] {a[0], b[1]});
+            } else {
+                values.put(name, tensors.values(name));
+                shapes.put(name, tensors.shape(name));
+            }
+        }
+        return new Vectors(values, shapes);
+    }
+
+    /** The rank a composite's LoRA pairs take: min(in, out) of every update, which must agree; 0 without updates. */
+    static int compositeRank(Map<String, long[]> shapes) {
+        int rank = 0;
+        String first = null;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            if (e.getKey().endsWith(DELTA)) {
+                int r = (int) Math.min(e.getValue()[0], e.getValue()[1]);
+                if (first != null && r != rank) {
+                    throw new IllegalArgumentException("LoRA updates of " + first + " and " + e.getKey() + " have widths "
+                            + rank + " and " + r + "; a composite carries its updates at one rank");
+                }
+                first = e.getKey();
+                rank = r;
+            }
+        }
+        return rank;
+    }
+
+    /**
+     * Merged vectors as the tensors of a composite whose LoRA pairs have rank = alpha = {@code rank}, with the members'
+     * file metadata (their tensor format).
+     */
+    static AdapterTensors tensors(Vectors merged, int rank, Map<String, String> metadata) {
+        AdapterTensors.Builder out = AdapterTensors.builder();
+        metadata.forEach(out::metadata);
+        for (Map.Entry<String, float[]> e : merged.values().entrySet()) {
+            long[] shape = merged.shapes().get(e.getKey());
+            if (!e.getKey().endsWith(DELTA)) {
+                out.put(e.getKey(), shape, e.getValue());
+                continue;
+            }
+            String projection = e.getKey().substring(0, e.getKey().length() - DELTA.length());
+            float[] identity = identity(rank);
+            long[] square = {rank, rank};
+            if (shape[1] == rank) {
+                out.put(projection + LORA_A, shape, e.getValue()).put(projection + LORA_B, square, identity);
+            } else {
+                out.put(projection + LORA_A, square, identity).put(projection + LORA_B, shape, e.getValue());
+            }
+        }
+        return out.build();
+    }
+
+    /** scale · A·B for A [in, r] and B [r, out], row-major, summed in float in the order i, k, j (vectorisable). */
+    static float[] product(float[] a, float[] b, int in, int rank, int out, double scale) {
+        float[] c = new float[in * out];
+        float s = (float) scale;
+        for (int i = 0; i < in; i++) {
+            int row = i * out;
+            for (int k = 0; k < rank; k++) {
+                float aik = a[i * rank + k] * s;
+                int bRow = k * out;
+                for (int j = 0; j < out; j++) {
+                    c[row + j] += aik * b[bRow + j];
+                }
+            }
+        }
+        return c;
+    }
+
+    private static float[] identity(int n) {
+        float[] m = new float[n * n];
+        for (int i = 0; i < n; i++) {
+            m[i * n + i] = 1;
+        }
+        return m;
+    }
+
+    /** Shapes printed for messages. */
+    static String shape(long[] s) {
+        return Arrays.toString(s);
+    }
+}

@@ -1,0 +1,27 @@
+package org.expertlm.composition.internal;
+
+import java.util.Arrays;
+import java.util.List;
+
+import org.expertlm.api.MergeMethod;
+import org.osgi.service.component.annotations.Component;
+
+/** The paper's merge: the plain mean of the members' vectors (times λ). Weights other than equal ones are refused. */
+@Component(property = MergeMethod.NAME + "=" + UniformAverage.NAME)
+public final class UniformAverage implements MergeMethod {
+
+    static final String NAME = "average";
+
+    @Override
+    public float[] merge(List<float[]> vectors, double[] weights, Parameters p) {
+        for (double w : weights) {
+            if (w != weights[0]) {
+                throw new IllegalArgumentException("the uniform average takes no weights (got " + Arrays.toString(weights)
+                        + "); use --method " + WeightedAverage.NAME + " to weigh the experts");
+            }
+        }
+        double[] equal = new double[vectors.size()];
+        Arrays.fill(equal, 1.0 / vectors.size());
+        return TaskVectors.weightedSum(vectors, equal, p.lambda());
+    }
+}

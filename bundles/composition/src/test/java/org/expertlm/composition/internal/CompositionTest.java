@@ -1,0 +1,139 @@
+package org.expertlm.composition.internal;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+
+import org.expertlm.api.AdapterConfig;
+import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.AnswerFormat;
+import org.expertlm.api.Composer.Recipe;
+import org.expertlm.api.Expert;
+import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertKind;
+import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.BaseModelRef;
+import org.junit.Test;
+
+/**
+ * Merges of small hand-made experts: LoRA merged as updates (the composite's A·B is the mean of the members' A·B, which
+ * the product of the mean factors is not), bottleneck tensors merged as they are, members of other LoRA ranks merged,
+ * and members that cannot be merged refused with the mismatch named.
+ */
+public class CompositionTest {
+
+    private static final BaseModelRef BASE = new BaseModelRef("fixture@sha256:0123456789abcdef", "a".repeat(64));
+    private static final String Q = "encoder.layer.5.attention.self.query";
+    private static final String UP = "decoder.layer.0.cross.adapter.up.weight";
+
+    @Test
+    public void loraMergesAsTheMeanOfTheUpdatesNotOfTheFactors() throws Exception {
+        Expert a = expert("a", BASE, plan(2, 4, Set.of("cross")), 2, 1);
+        Expert b = expert("b", BASE, plan(2, 4, Set.of("cross")), 2, 2);
+        Expert merged = Composition.merge("m", Recipe.of(List.of("a@1.0.0", "b@1.0.0"), "average"), List.of(a, b),
+                new UniformAverage());
+        AdapterConfig plan = merged.descriptor().adapter();
+        assertEquals("a full-rank pair", 4, plan.loraRank());
+        assertEquals("of scale 1", 4, plan.loraAlpha(), 0);
+        AdapterTensors t = merged.tensors();
+        float[] product = DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, 4, 4, 1);
+        float[] mean = mean(update(a), update(b));
+        assertArrayEquals(mean, product, 1e-6f);
+        float[] factors = DeltaSpace.product(mean(a.tensors().values(Q + ".lora_a"), b.tensors().values(Q + ".lora_a")),
+                mean(a.tensors().values(Q + ".lora_b"), b.tensors().values(Q + ".lora_b")), 4, 2, 4, 2);
+        assertFalse("averaging the factors is another model", maxDifference(mean, factors) < 1e-3);
+        assertArrayEquals(mean(a.tensors().values(UP), b.tensors().values(UP)), t.values(UP), 1e-6f);
+
+        ExpertDescriptor d = merged.descriptor();
+        assertEquals("m@1.0.0", d.name());
+        assertEquals(ExpertKind.COMPOSITE, d.kind());
+        assertEquals(t.sha256(), d.tensorsSha256());
+        assertTrue(d.provenance(), d.provenance().contains("\"members\":[{\"expert\":\"a@1.0.0\",\"tensorsSha256\":\""
+                + a.tensors().sha256() + "\"}"));
+        assertTrue(d.provenance(), d.provenance().contains("\"method\":\"average\""));
+        assertEquals("nothing for retrieval to find", 0, merged.library().instances().size());
+    }
+
+    @Test
+    public void membersOfOtherLoraRanksMergeInDeltaSpace() throws Exception {
+        Expert a = expert("a", BASE, plan(2, 4, Set.of("cross")), 2, 1);
+        Expert c = expert("c", BASE, plan(3, 3, Set.of("cross")), 3, 3);
+        Expert merged = Composition.merge("m", Recipe.of(List.of("a@1.0.0", "c@1.0.0"), "task-arithmetic"), List.of(a, c),
+                new TaskArithmetic());
+        AdapterTensors t = merged.tensors();
+        float[] sum = update(a);
+        float[] other = update(c);
+        for (int j = 0; j < sum.length; j++) {
+            sum[j] += other[j];
+        }
+        assertArrayEquals(sum, DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, 4, 4, 1), 1e-5f);
+    }
+
+    @Test
+    public void membersThatCannotBeMergedAreRefusedWithTheMismatchNamed() {
+        Expert a = expert("a", BASE, plan(2, 4, Set.of("cross")), 2, 1);
+        Expert otherBase = expert("b", new BaseModelRef("other@sha256:fedcba9876543210", "b".repeat(64)), plan(2, 4,
+                Set.of("cross")), 2, 2);
+        Expert otherPlaces = expert("c", BASE, plan(2, 4, Set.of("ffn")), 2, 3);
+        ExpertDescriptor full = new ExpertDescriptor("full", "1.0.0", "multitask", List.of(), ExpertKind.MULTITASK, BASE, null,
+                AnswerFormat.choices(List.of()), "c".repeat(64), "{}");
+        Expert fullDecoder = new CompositeExpert(full, AdapterTensors.builder().build(), library());
+        assertRefused(List.of(a, otherBase), "adapts other@sha256:fedcba9876543210; only experts of one base model");
+        assertRefused(List.of(a, otherPlaces), "adapters in other places");
+        assertRefused(List.of(a, fullDecoder), "full@1.0.0 is a full-decoder fine-tune");
+    }
+
+    private static void assertRefused(List<Expert> members, String message) {
+        Recipe recipe = Recipe.of(members.stream().map(m -> m.descriptor().name()).toList(), "average");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Composition.merge("m", recipe, members, new UniformAverage()));
+        assertTrue(e.getMessage(), e.getMessage().contains(message));
+    }
+
+    private static AdapterConfig plan(int rank, double alpha, Set<String> houlsby) {
+        return new AdapterConfig(houlsby, 192, Set.of(), rank, alpha, 1, 7);
+    }
+
+    /** An expert with a LoRA pair of {@code rank} on one 4-wide projection and a 2 × 4 bottleneck tensor, seeded. */
+    private static Expert expert(String id, BaseModelRef base, AdapterConfig plan, int rank, long seed) {
+        AdapterTensors tensors = AdapterTensors.builder()
+                .put(Q + ".lora_a", new long[] {4, rank}, MergeMethodConformance.random(seed, 4 * rank))
+                .put(Q + ".lora_b", new long[] {rank, 4}, MergeMethodConformance.random(seed + 100, rank * 4))
+                .put(UP, new long[] {2, 4}, MergeMethodConformance.random(seed + 200, 8)).build();
+        ExpertDescriptor d = new ExpertDescriptor(id, "1.0.0", id, List.of(id), ExpertKind.PROMPT, base, plan,
+                AnswerFormat.choices(List.of("yes", "no")), tensors.sha256(), "{}");
+        return new CompositeExpert(d, tensors, library());
+    }
+
+    private static ExpertLibrary library() {
+        return new ExpertLibrary(List.of(), List.of(), "encoder", "encoder");
+    }
+
+    private static float[] update(Expert e) throws Exception {
+        AdapterConfig plan = e.descriptor().adapter();
+        AdapterTensors t = e.tensors();
+        return DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, plan.loraRank(), 4,
+                plan.loraAlpha() / plan.loraRank());
+    }
+
+    private static float[] mean(float[] x, float[] y) {
+        float[] m = new float[x.length];
+        for (int j = 0; j < m.length; j++) {
+            m[j] = (x[j] + y[j]) / 2;
+        }
+        return m;
+    }
+
+    private static double maxDifference(float[] x, float[] y) {
+        double max = 0;
+        for (int j = 0; j < x.length; j++) {
+            max = Math.max(max, Math.abs(x[j] - y[j]));
+        }
+        return max;
+    }
+}
