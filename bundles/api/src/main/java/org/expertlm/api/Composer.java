@@ -145,6 +145,12 @@ public interface Composer {
      */
     Composite composite(String id);
 
+    /**
+     * Why the composite with that id went (a member upgraded, rolled back or removed; dropped from the cache), or null
+     * when it is registered, or never was.
+     */
+    String gone(String id);
+
     /** Unregisters the composite with that id; false when there was none. */
     boolean remove(String id);
 
@@ -153,8 +159,8 @@ public interface Composer {
      * composite of {@code composer}, so that a command or a solver answers with either alike.
      *
      * @param composer the composer, or null when none is running
-     * @throws IllegalArgumentException when neither has it: the registry's message, or the composer's for an id of the
-     *     form {@code merge-…} (which says why a composite is gone)
+     * @throws IllegalArgumentException when neither has it: the registry's message, or the composer's for a composite
+     *     that is gone (saying why) or an id of the form {@code merge-…}
      */
     static Expert find(ExpertRegistry registry, Composer composer, String name) {
         String[] parts = name.split("@", 2);
@@ -168,7 +174,7 @@ public interface Composer {
             try {
                 composite = composer.composite(parts[0]);
             } catch (IllegalArgumentException notComposite) {
-                throw parts[0].startsWith("merge-") ? notComposite : notInstalled;
+                throw parts[0].startsWith("merge-") || composer.gone(parts[0]) != null ? notComposite : notInstalled;
             }
             String version = composite.expert().descriptor().version();
             if (parts.length == 2 && !parts[1].equals(version)) {

@@ -98,8 +98,9 @@ public final class ExpertComposer implements Composer {
     void updatedExpert(ServiceReference<Expert> expert) {
         if (!Boolean.TRUE.equals(expert.getProperty(Expert.ACTIVE))) {
             String name = name(expert);
-            invalidate(e -> e.activeMembers().contains(name), name + " stopped answering for "
-                    + expert.getProperty(Expert.ID) + " (upgraded, rolled back or another version pinned)");
+            // The registry also clears the flag of a version it is about to remove: hence the reason's breadth.
+            invalidate(e -> e.activeMembers().contains(name), name + " no longer answers for " + expert.getProperty(Expert.ID)
+                    + " (upgraded, rolled back, another version pinned, or removed)");
         }
     }
 
@@ -171,7 +172,7 @@ public final class ExpertComposer implements Composer {
         for (String member : active) {
             String[] parts = member.split("@", 2);
             if (!stillActive(parts[0], parts[1])) {
-                invalidate(e -> e == entry, member + " stopped answering for " + parts[0] + " while it was merged");
+                invalidate(e -> e == entry, member + " no longer answers for " + parts[0] + " (it changed while it was merged)");
                 throw new IllegalStateException(member + " was upgraded or rolled back while " + resolved.text()
                         + " was merged; merge again");
             }
@@ -200,6 +201,13 @@ public final class ExpertComposer implements Composer {
             }
             throw new IllegalArgumentException("no composite " + id + "; there are " + (composites.isEmpty() ? "none (make one "
                     + "with elm:merge)" : String.join(", ", composites.keySet())));
+        }
+    }
+
+    @Override
+    public String gone(String id) {
+        synchronized (composites) {
+            return composites.containsKey(id) ? null : dropped.get(id);
         }
     }
 
