@@ -12,19 +12,26 @@ import java.util.function.UnaryOperator;
  */
 final class TaskVectors {
 
+    /** The radix select's bucket counts, one array a thread: a merge selects on every tensor of every member. */
+    private static final ThreadLocal<int[]> COUNTS = ThreadLocal.withInitial(() -> new int[1 << 16]);
+
     private TaskVectors() {
     }
 
-    /** λ · Σ wᵢ·vᵢ. */
+    /** λ · Σ wᵢ·vᵢ, summed member by member (each pass a vectorisable loop). */
     static float[] weightedSum(List<float[]> vectors, double[] weights, double lambda) {
         int n = length(vectors, weights);
+        double[] sum = new double[n];
+        for (int i = 0; i < vectors.size(); i++) {
+            float[] v = vectors.get(i);
+            double w = weights[i];
+            for (int j = 0; j < n; j++) {
+                sum[j] += w * v[j];
+            }
+        }
         float[] out = new float[n];
         for (int j = 0; j < n; j++) {
-            double sum = 0;
-            for (int i = 0; i < vectors.size(); i++) {
-                sum += weights[i] * vectors.get(i)[j];
-            }
-            out[j] = (float) (lambda * sum);
+            out[j] = (float) (lambda * sum[j]);
         }
         return out;
     }
@@ -71,11 +78,18 @@ final class TaskVectors {
         }
         SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ (long) tensor.hashCode() << 32
                 ^ Arrays.hashCode(v));
-        double rescale = 1 / density;
+        // Four draws from each random long, 16 bits each: a keep rate resolved to 1/65536, a quarter of the draws.
+        long keepBelow = Math.round(density * 65_536);
+        float rescale = (float) (1 / density);
+        long bits = 0;
         for (int j = 0; j < v.length; j++) {
-            if (random.nextDouble() < density) {
-                out[j] = (float) (v[j] * rescale);
+            if ((j & 3) == 0) {
+                bits = random.nextLong();
             }
+            if ((bits & 0xFFFF) < keepBelow) {
+                out[j] = v[j] * rescale;
+            }
+            bits >>>= 16;
         }
         return out;
     }
@@ -95,25 +109,30 @@ final class TaskVectors {
      */
     static float[] electedMean(List<float[]> vectors, double[] weights, double lambda) {
         int n = length(vectors, weights);
-        float[] out = new float[n];
-        for (int j = 0; j < n; j++) {
-            double total = 0;
-            for (int i = 0; i < vectors.size(); i++) {
-                total += weights[i] * vectors.get(i)[j];
+        double[] total = new double[n];
+        for (int i = 0; i < vectors.size(); i++) {
+            float[] v = vectors.get(i);
+            double w = weights[i];
+            for (int j = 0; j < n; j++) {
+                total[j] += w * v[j];
             }
-            if (total == 0) {
-                continue;
-            }
-            double sum = 0;
-            double weight = 0;
-            for (int i = 0; i < vectors.size(); i++) {
-                float x = vectors.get(i)[j];
-                if (x != 0 && (x > 0) == (total > 0)) {
-                    sum += weights[i] * x;
-                    weight += weights[i];
+        }
+        double[] sum = new double[n];
+        double[] weight = new double[n];
+        for (int i = 0; i < vectors.size(); i++) {
+            float[] v = vectors.get(i);
+            double w = weights[i];
+            for (int j = 0; j < n; j++) {
+                float x = v[j];
+                if (x > 0 && total[j] > 0 || x < 0 && total[j] < 0) {
+                    sum[j] += w * x;
+                    weight[j] += w;
                 }
             }
-            out[j] = weight == 0 ? 0 : (float) (lambda * sum / weight);
+        }
+        float[] out = new float[n];
+        for (int j = 0; j < n; j++) {
+            out[j] = weight[j] == 0 ? 0 : (float) (lambda * sum[j] / weight[j]);
         }
         return out;
     }
@@ -136,41 +155,33 @@ final class TaskVectors {
         return n;
     }
 
-    /** The {@code k}-th largest magnitude of {@code v} (1 ≤ k ≤ n), by quickselect on a copy. */
+    /**
+     * The {@code k}-th largest magnitude of {@code v} (1 ≤ k ≤ n), by a two-pass radix select on the bits of the
+     * magnitudes (for non-negative floats, their order as integers): the high 16 bits find the bucket, the low 16 the
+     * value. Two linear passes, where sorting or quickselect would move the values about.
+     */
     private static float largest(float[] v, int k) {
-        float[] a = new float[v.length];
-        for (int j = 0; j < v.length; j++) {
-            a[j] = Math.abs(v[j]);
+        int[] counts = COUNTS.get();
+        Arrays.fill(counts, 0);
+        for (float x : v) {
+            counts[Float.floatToRawIntBits(Math.abs(x)) >>> 16]++;
         }
-        int target = v.length - k; // the k-th largest is the (n-k)-th smallest, 0-based
-        int lo = 0;
-        int hi = a.length - 1;
-        SplittableRandom pivots = new SplittableRandom(a.length);
-        while (lo < hi) {
-            float pivot = a[lo + pivots.nextInt(hi - lo + 1)];
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) {
-                    i++;
-                }
-                while (a[j] > pivot) {
-                    j--;
-                }
-                if (i <= j) {
-                    float t = a[i];
-                    a[i++] = a[j];
-                    a[j--] = t;
-                }
-            }
-            if (target <= j) {
-                hi = j;
-            } else if (target >= i) {
-                lo = i;
-            } else {
-                break;
+        int high = counts.length - 1;
+        int remaining = k;
+        while (counts[high] < remaining) {
+            remaining -= counts[high--];
+        }
+        Arrays.fill(counts, 0);
+        for (float x : v) {
+            int bits = Float.floatToRawIntBits(Math.abs(x));
+            if (bits >>> 16 == high) {
+                counts[bits & 0xFFFF]++;
             }
         }
-        return a[target];
+        int low = counts.length - 1;
+        while (counts[low] < remaining) {
+            remaining -= counts[low--];
+        }
+        return Float.intBitsToFloat(high << 16 | low);
     }
 }
