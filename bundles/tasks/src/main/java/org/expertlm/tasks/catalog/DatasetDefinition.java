@@ -32,13 +32,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param percent the share of records per split, in percent (summing to 100)
  * @param cap the most records kept per split
  * @param seed mixed into the split hash
+ * @param splitsOf the dataset whose splits its records take (its own id, unless it asks another dataset's records
+ *     anew: a composed task keeps the test records of the dataset it composes, never one an expert trained on)
  * @param labelField the field holding the class label, for label balance in the data card (may be null)
  * @param templates the prompt templates
  * @param buildHash a digest of everything above that shapes the records
  */
 public record DatasetDefinition(String dataset, String cluster, boolean heldOut, String description, List<String> sources,
         String builder, JsonNode options, Map<Split, Integer> percent, Map<Split, Integer> cap, long seed,
-        String labelField, List<TemplateDefinition> templates, String buildHash) {
+        String splitsOf, String labelField, List<TemplateDefinition> templates, String buildHash) {
 
     /** Raise this when a builder's output changes, so that every record file is rebuilt at the next fetch. */
     static final int BUILDERS_REVISION = 3;
@@ -84,11 +86,12 @@ public record DatasetDefinition(String dataset, String cluster, boolean heldOut,
         if (templates.size() < 2) {
             throw new IllegalArgumentException("dataset " + id + " has " + templates.size() + " templates; every dataset needs at least 2");
         }
+        String splitsOf = d.hasNonNull("splitsOf") ? d.get("splitsOf").asText() : id;
         String builderPart = BUILDERS_REVISION + d.path("builder").asText() + d.path("options") + d.path("splits") + d.path("cap")
-                + d.path("seed") + sources;
+                + d.path("seed") + sources + (splitsOf.equals(id) ? "" : splitsOf);
         return new DatasetDefinition(id, require(d, "cluster", id), d.path("heldOut").asBoolean(false),
                 d.path("description").asText(""), List.copyOf(sources), require(d, "builder", id), d.path("options"),
-                percent, cap, d.path("seed").asLong(1), d.hasNonNull("label") ? d.get("label").asText() : null,
+                percent, cap, d.path("seed").asLong(1), splitsOf, d.hasNonNull("label") ? d.get("label").asText() : null,
                 List.copyOf(templates), sha256(builderPart).substring(0, 16));
     }
 

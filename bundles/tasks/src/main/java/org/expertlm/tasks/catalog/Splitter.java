@@ -15,7 +15,8 @@ import java.util.Set;
 import org.expertlm.api.Split;
 
 /**
- * Fixed splits: a record's split is a function of its id, the dataset and the seed alone, so it never
+ * Fixed splits: a record's split is a function of its id, the dataset (or the one whose splits it shares) and the seed
+ * alone, so it never
  * changes when records are added, removed or reordered. Within a split, records are kept in hash
  * order up to the cap, which is also fixed.
  */
@@ -28,7 +29,7 @@ public final class Splitter {
     static long hash(DatasetDefinition d, String id) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((d.seed() + "\u0000" + d.dataset() + "\u0000" + id).getBytes(StandardCharsets.UTF_8));
+                    .digest((d.seed() + "\u0000" + d.splitsOf() + "\u0000" + id).getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(digest).getLong();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JVM has no SHA-256", e);

@@ -26,8 +26,24 @@ public class CatalogDefinitionsTest {
         int pairs = all.stream().mapToInt(d -> d.templates().size()).sum();
         assertTrue("datasets: " + all.size(), all.size() >= 15);
         assertTrue("training clusters: " + training, training >= 7);
-        assertEquals(Set.of("acceptability", "word-sense", "paraphrase"), heldOut);
+        assertEquals(Set.of("acceptability", "word-sense", "paraphrase", "composed"), heldOut);
         assertTrue("dataset x template pairs: " + pairs, pairs >= 40);
+    }
+
+    @Test
+    public void aComposedTaskIsHeldOutAndKeepsTheSplitsOfTheDatasetItComposes() {
+        for (String composed : List.of("genre-lettered", "topic-lettered")) {
+            DatasetDefinition d = all.stream().filter(x -> x.dataset().equals(composed)).findFirst().orElseThrow();
+            DatasetDefinition of = all.stream().filter(x -> x.dataset().equals(d.splitsOf())).findFirst().orElseThrow();
+            assertTrue(composed + " is held out", d.heldOut());
+            assertEquals("composed", d.cluster());
+            assertEquals(of.builder(), d.builder());
+            for (int i = 0; i < 500; i++) {
+                assertEquals(composed + " record " + i, Splitter.splitOf(of, "r" + i), Splitter.splitOf(d, "r" + i));
+            }
+        }
+        DatasetDefinition own = all.get(0);
+        assertEquals("a dataset splits as itself unless it says otherwise", own.dataset(), own.splitsOf());
     }
 
     @Test
