@@ -8,7 +8,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * The steps merge methods are made of, over one tensor's task vectors: weighted sums, TIES's trim to the largest
- * entries, DARE's seeded drop and rescale, and TIES's sign election with its disjoint mean. Sums run in double.
+ * entries, DARE's seeded drop and rescale, and TIES's sign election with its disjoint mean. TIES's sums run in double.
  */
 final class TaskVectors {
 
@@ -18,20 +18,16 @@ final class TaskVectors {
     private TaskVectors() {
     }
 
-    /** λ · Σ wᵢ·vᵢ, summed member by member (each pass a vectorisable loop). */
+    /** λ · Σ wᵢ·vᵢ, summed member by member in float (each pass a vectorisable loop). */
     static float[] weightedSum(List<float[]> vectors, double[] weights, double lambda) {
         int n = length(vectors, weights);
-        double[] sum = new double[n];
+        float[] out = new float[n];
         for (int i = 0; i < vectors.size(); i++) {
             float[] v = vectors.get(i);
-            double w = weights[i];
+            float w = (float) (lambda * weights[i]);
             for (int j = 0; j < n; j++) {
-                sum[j] += w * v[j];
+                out[j] += w * v[j];
             }
-        }
-        float[] out = new float[n];
-        for (int j = 0; j < n; j++) {
-            out[j] = (float) (lambda * sum[j]);
         }
         return out;
     }
