@@ -158,9 +158,12 @@ public final class ExpertLibraryService implements Retriever {
         return FSDirectory.open(folder);
     }
 
-    /** The active version of every expert but the multitask baseline, which retrieval is compared with, not one of. */
+    /**
+     * The active version of every expert but the multitask baseline, which retrieval is compared with, not one of, and
+     * the composer's composites, which have no library of their own (retrieval finds their members).
+     */
     @Reference(service = Expert.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            target = "(&(" + Expert.ACTIVE + "=true)(!(" + Expert.KIND + "=multitask)))")
+            target = "(&(" + Expert.ACTIVE + "=true)(!(" + Expert.KIND + "=multitask))(!(" + Expert.KIND + "=composite)))")
     void bindExpert(Expert expert, Map<String, Object> properties) {
         String id = (String) properties.get(Expert.ID);
         String version = (String) properties.get(Expert.VERSION);
