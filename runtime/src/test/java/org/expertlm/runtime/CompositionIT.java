@@ -39,8 +39,7 @@ public class CompositionIT {
         elm.ownConfigs();
         ElmScript.Result fetch = elm.run("data", "fetch", "brown");
         assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
-        ElmScript.Result started = elm.run("start", "--daemon", "--poll", "50");
-        assertEquals(started.err() + started.out(), 0, started.status());
+        elm.startDaemon();
     }
 
     @After
@@ -52,10 +51,10 @@ public class CompositionIT {
     public void mergesRunLiveAndGoWhenAMemberChanges() throws Exception {
         String encoder = elm.json("elm:embed --json x").path("model").asText();
         FixtureBaseModel.write(elm.models, "fixture", encoder);
-        Path pos = trainAndPackage("brown-pos/word-pos", POS, "1.0.0", "[\"cross\"]", 3);
-        Path genre = trainAndPackage("brown-genre/which-genre", GENRE, "1.0.0", "[\"cross\"]", 4);
-        Path other = trainAndPackage("brown-genre/genre-label", OTHER, "1.0.0", "[\"ffn\"]", 5);
-        Path pos2 = trainAndPackage("brown-pos/word-pos", POS, "1.1.0", "[\"cross\"]", 6);
+        Path pos = elm.trainFixtureExpert("brown-pos/word-pos", POS, "1.0.0", "[\"cross\"]", 1, 1, 3);
+        Path genre = elm.trainFixtureExpert("brown-genre/which-genre", GENRE, "1.0.0", "[\"cross\"]", 1, 1, 4);
+        Path other = elm.trainFixtureExpert("brown-genre/genre-label", OTHER, "1.0.0", "[\"ffn\"]", 1, 1, 5);
+        Path pos2 = elm.trainFixtureExpert("brown-pos/word-pos", POS, "1.1.0", "[\"cross\"]", 1, 1, 6);
         for (Path jar : List.of(pos, genre, other)) {
             Files.copy(jar, elm.deploy.resolve(jar.getFileName()));
         }
@@ -131,18 +130,6 @@ public class CompositionIT {
             Thread.sleep(50);
         }
         elm.consoleFails("elm:ask " + id + " x a b", reason);
-    }
-
-    private Path trainAndPackage(String template, String id, String version, String houlsby, int seed) throws Exception {
-        Path config = scratch.resolve(id + "-" + version + ".json");
-        Files.writeString(config, """
-                {"fullDecoder": false, "houlsby": %s, "reduction": 32, "lora": [], "loraRank": 4, "loraAlpha": 8,
-                 "encoderLayers": 1, "epochs": 1, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
-                 "clipNorm": 1.0, "seed": %d, "patience": 2, "maxTrainExamples": 32, "checkpointEvery": 1000}
-                """.formatted(houlsby, seed));
-        elm.json("elm:train expert " + template + " --base fixture --version " + version + " --config " + config + " --json");
-        JsonNode packed = elm.json("elm:package --json --out " + elm.root.resolve("bundles") + " " + id + "@" + version);
-        return Path.of(packed.path("jar").asText());
     }
 
     private static List<String> strings(JsonNode array) {

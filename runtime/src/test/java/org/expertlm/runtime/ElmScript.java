@@ -146,6 +146,30 @@ final class ElmScript {
         assertTrue(commands + ": " + err, err.toString(StandardCharsets.UTF_8).contains(message));
     }
 
+    /** Starts a daemon of this home, its deploy folder polled every 50 ms; fails the test when it does not start. */
+    void startDaemon() throws Exception {
+        Result started = run("start", "--daemon", "--poll", "50");
+        assertEquals(started.err() + started.out(), 0, started.status());
+    }
+
+    /**
+     * Trains a small expert of {@code template} over the fixture base model (32 training examples, Houlsby adapters
+     * after {@code houlsby}, a JSON array, and LoRA on the encoder's top {@code encoderLayers} layers), packages it, and
+     * returns its jar.
+     */
+    Path trainFixtureExpert(String template, String id, String version, String houlsby, int encoderLayers, int epochs, int seed)
+            throws Exception {
+        Path config = Files.createDirectories(root.resolve("expert-configs")).resolve(id + "-" + version + ".json");
+        Files.writeString(config, """
+                {"fullDecoder": false, "houlsby": %s, "reduction": 32, "lora": [], "loraRank": 4, "loraAlpha": 8,
+                 "encoderLayers": %d, "epochs": %d, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
+                 "clipNorm": 1.0, "seed": %d, "patience": 2, "maxTrainExamples": 32, "checkpointEvery": 1000}
+                """.formatted(houlsby, encoderLayers, epochs, seed));
+        json("elm:train expert " + template + " --base fixture --version " + version + " --config " + config + " --json");
+        JsonNode packed = json("elm:package --json --out " + root.resolve("bundles") + " " + id + "@" + version);
+        return Path.of(packed.path("jar").asText());
+    }
+
     /** Stops a daemon of this work folder, forcibly if it does not stop. */
     void stopDaemon() throws Exception {
         run("stop");

@@ -53,8 +53,7 @@ public class ExpertBundlesIT {
     }
 
     private void start() throws Exception {
-        ElmScript.Result started = elm.run("start", "--daemon", "--poll", "50");
-        assertEquals(started.err() + started.out(), 0, started.status());
+        elm.startDaemon();
     }
 
     @After
@@ -143,15 +142,7 @@ public class ExpertBundlesIT {
 
     /** Trains a small Prompt Expert of this version (the seed makes the versions differ) and packages it. */
     private Path trainAndPackage(String version, int seed) throws Exception {
-        Path config = scratch.resolve("expert-" + version + ".json");
-        Files.writeString(config, """
-                {"fullDecoder": false, "houlsby": ["cross"], "reduction": 32, "lora": [], "loraRank": 4, "loraAlpha": 8,
-                 "encoderLayers": 0, "epochs": 2, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
-                 "clipNorm": 1.0, "seed": %d, "patience": 2, "maxTrainExamples": 32, "checkpointEvery": 1000}
-                """.formatted(seed));
-        elm.json("elm:train expert brown-pos/word-pos --base fixture --version " + version + " --config " + config + " --json");
-        JsonNode packed = elm.json("elm:package --json --out " + elm.root.resolve("bundles") + " " + EXPERT + "@" + version);
-        return Path.of(packed.path("jar").asText());
+        return elm.trainFixtureExpert("brown-pos/word-pos", EXPERT, version, "[\"cross\"]", 0, 2, seed);
     }
 
     private void refusesBadBundlesWhileTheGoodOneAnswers(Path good, String encoder) throws Exception {

@@ -39,7 +39,7 @@ public class RetrievalIT {
         configs = elm.ownConfigs();
         ElmScript.Result fetch = elm.run("data", "fetch", "brown");
         assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
-        start();
+        elm.startDaemon();
     }
 
     @After
@@ -51,8 +51,8 @@ public class RetrievalIT {
     public void retrievalPicksTheTasksOwnExpertAndSolvingAnswersWithIt() throws Exception {
         String encoder = elm.json("elm:embed --json x").path("model").asText();
         FixtureBaseModel.write(elm.models, "fixture", encoder);
-        Path pos = trainAndPackage("brown-pos/word-pos", POS);
-        Path genre = trainAndPackage("brown-genre/which-genre", GENRE);
+        Path pos = elm.trainFixtureExpert("brown-pos/word-pos", POS, "1.0.0", "[\"cross\"]", 0, 1, 3);
+        Path genre = elm.trainFixtureExpert("brown-genre/which-genre", GENRE, "1.0.0", "[\"cross\"]", 0, 1, 3);
         Path posTask = taskFile("brown-pos/word-pos", "pos.jsonl");
         Path genreTask = taskFile("brown-genre/which-genre", "genre.jsonl");
         failsWith("elm:retrieve " + posTask, "the expert library is empty");
@@ -130,7 +130,7 @@ public class RetrievalIT {
         int both = ask("elm:retrieve --json " + posTask).path("libraryInstances").asInt();
         elm.stopDaemon();
         Files.delete(elm.deploy.resolve(genre.getFileName()));
-        start();
+        elm.startDaemon();
         JsonNode alone = ask("elm:retrieve --json -k 200 " + genreTask);
         assertEquals(List.of(POS), experts(alone));
         int posOnly = alone.path("libraryInstances").asInt();
@@ -142,28 +142,11 @@ public class RetrievalIT {
         Thread.sleep(150); // FileInstall's poll is 50 ms: the jar is being installed and indexed now
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
-        start();
+        elm.startDaemon();
         ask("elm:list --json --wait 10");
         JsonNode after = ask("elm:retrieve --json -k 200 " + genreTask);
         assertEquals(List.of(GENRE, POS), experts(after).stream().sorted().toList());
         assertEquals("no stale or doubled library instances", both, after.path("libraryInstances").asInt());
-    }
-
-    private void start() throws Exception {
-        ElmScript.Result started = elm.run("start", "--daemon", "--poll", "50");
-        assertEquals(started.err() + started.out(), 0, started.status());
-    }
-
-    private Path trainAndPackage(String template, String id) throws Exception {
-        Path config = scratch.resolve(id + ".json");
-        Files.writeString(config, """
-                {"fullDecoder": false, "houlsby": ["cross"], "reduction": 32, "lora": [], "loraRank": 4, "loraAlpha": 8,
-                 "encoderLayers": 0, "epochs": 1, "batchSize": 4, "learningRate": 0.01, "warmupSteps": 2, "weightDecay": 0.0,
-                 "clipNorm": 1.0, "seed": 3, "patience": 2, "maxTrainExamples": 32, "checkpointEvery": 1000}
-                """);
-        elm.json("elm:train expert " + template + " --base fixture --version 1.0.0 --config " + config + " --json");
-        JsonNode packed = elm.json("elm:package --json --out " + elm.root.resolve("bundles") + " " + id + "@1.0.0");
-        return Path.of(packed.path("jar").asText());
     }
 
     private Path taskFile(String template, String name) throws Exception {
