@@ -87,6 +87,23 @@ public class CompositionIT {
         elm.consoleFails("elm:merge " + POS + " no-such-expert", "no version of expert no-such-expert is installed");
         assertEquals(2, elm.console("elm:composites --json").path("composites").size());
 
+        // Packaged, a composite is an expert bundle like any other: byte-identical when packaged again, and installed
+        // from the deploy folder with its recipe as provenance.
+        JsonNode packed = elm.console("elm:merge --json --as packed-merge --package packed " + POS + " " + GENRE).path("bundle");
+        Path jar = Path.of(packed.path("jar").asText());
+        assertEquals("packed-merge-1.0.0.jar", jar.getFileName().toString());
+        assertEquals(packed.path("sha256").asText(), elm.console("elm:merge --json --as packed-merge --package packed " + POS + " "
+                + GENRE).path("bundle").path("sha256").asText());
+        JsonNode live = ask("packed-merge", choices);
+        Files.copy(jar, elm.deploy.resolve(jar.getFileName()));
+        JsonNode installed = elm.console("elm:list --json --wait 10 --kind composite").path("experts");
+        assertEquals(installed.toString(), "installed", installed.path(0).path("state").asText());
+        assertEquals("packed-merge", installed.path(0).path("id").asText());
+        assertTrue(installed.path(0).path("expert").path("provenance").asText().contains("\"method\":\"average\""));
+        assertEquals("the bundle answers as the composite it was packaged from", live.path("choices"),
+                ask("packed-merge", choices).path("choices"));
+        Files.delete(elm.deploy.resolve(jar.getFileName()));
+
         // elm:solve: the weight merge of the top two retrieved experts beside their output mixture, on the same instances
         // (the expert with adapters elsewhere taken out first: it would be retrieved second, and refused).
         Files.delete(elm.deploy.resolve(other.getFileName()));

@@ -26,4 +26,13 @@ public interface ExpertPackager {
      * @throws ModelFormatException when its stored tensors are not the ones its description names
      */
     PackagedExpert pack(String expert, Path folder) throws IOException;
+
+    /**
+     * Writes the bundle of an expert as it is, description, tensors and library (a composite of the {@link Composer},
+     * say, whose provenance is its recipe), into {@code folder} as {@code <id>-<version>.jar}, atomically; then it
+     * deploys like any expert. The same expert gives a byte-identical jar.
+     *
+     * @throws IllegalArgumentException when its library is empty (a bundle carries the instances it was made from)
+     */
+    PackagedExpert pack(Expert expert, Path folder) throws IOException;
 }

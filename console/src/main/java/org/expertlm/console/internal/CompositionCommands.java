@@ -2,6 +2,7 @@ package org.expertlm.console.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -14,7 +15,12 @@ import org.apache.felix.service.command.Parameter;
 import org.expertlm.api.Composer;
 import org.expertlm.api.Composer.Composite;
 import org.expertlm.api.Composer.Recipe;
+import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertPackager;
+import org.expertlm.api.PackagedExpert;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -36,6 +42,17 @@ public final class CompositionCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Composer composer;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ExpertPackager packager;
+
+    private final BundleContext context;
+
+    @Activate
+    public CompositionCommands(BundleContext context) {
+        this.context = context;
+    }
+
     @Descriptor("merge installed experts' weights into a composite expert, registered live (LoRA merged as its updates "
             + "ΔW = scale·A·B, bottleneck adapters tensor by tensor); the same recipe gives the same composite, kept until a "
             + "member is upgraded, rolled back or removed")
@@ -51,19 +68,31 @@ public final class CompositionCommands {
             @Descriptor("seed of dare's drops (default 0)") @Parameter(names = "--seed", absentValue = "") String seed,
             @Descriptor("the composite's id (default: merge- and 12 hex digits of its recipe)") @Parameter(names = "--as", absentValue = "")
             String as,
+            @Descriptor("also write the composite as an expert bundle jar into this folder (relative to the ELM home), its recipe "
+                    + "as provenance; dropped into a deploy folder it installs like any expert")
+            @Parameter(names = "--package", absentValue = "") String pack,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("the experts to merge: id (its active version) or id@version each") String... experts) {
+            @Descriptor("the experts to merge: id (its active version) or id@version each") String... experts) throws IOException {
         if (experts.length == 0) {
             throw new IllegalArgumentException("elm:merge needs the experts to merge, e.g. elm:merge spam.spam-yes-no spam.lettered "
                     + "(see elm:list)");
         }
+        ExpertPackager p = pack.isEmpty() ? null : packager();
         Composite c = composer().compose(recipe(List.of(experts), method, weights, density, lambda, seed), as.isEmpty() ? null : as);
-        if (json) {
-            return Json.write(report(c));
+        PackagedExpert packed = null;
+        if (p != null) {
+            String home = context.getProperty(ContainerProperties.HOME);
+            packed = p.pack(c.expert(), Path.of(home == null ? "." : home).resolve(pack));
         }
-        return String.format("composite %s %s: %s%n%d tensor bytes; ask it with elm:ask %s <input> [choice…]", c.name(),
+        if (json) {
+            Map<String, Object> report = report(c);
+            report.put("bundle", packed);
+            return Json.write(report);
+        }
+        return String.format("composite %s %s: %s%n%d tensor bytes; ask it with elm:ask %s <input> [choice…]%s", c.name(),
                 c.cached() ? "(made before, still valid)" : String.format("made in %.1f ms", c.mergeMillis()), c.recipe().text(),
-                bytes(c), c.expert().descriptor().id());
+                bytes(c), c.expert().descriptor().id(), packed == null ? "" : "\nbundle written: " + packed.jar() + " (" + packed.bytes()
+                        + " bytes, sha256 " + packed.sha256() + ")");
     }
 
     @Descriptor("the composites registered now (the least recently used first) and the merge methods there are")
@@ -162,6 +191,14 @@ public final class CompositionCommands {
         }
         throw new IllegalArgumentException(option + " " + value + ": expected a number" + (option.equals("--weights")
                 ? " per expert, comma-separated, e.g. 0.7,0.3" : "") + "; got " + Arrays.toString(value.split(",")));
+    }
+
+    private ExpertPackager packager() {
+        ExpertPackager p = packager;
+        if (p == null) {
+            throw new IllegalStateException("the packager is not running; the bundle org.expertlm.registry must be active (see elm:status)");
+        }
+        return p;
     }
 
     private Composer composer() {

@@ -89,7 +89,7 @@ public final class ExpertCommands {
     public Object list(
             @Descriptor("only experts of this task (a template, a dataset or multitask)") @Parameter(names = "--task", absentValue = "") String task,
             @Descriptor("only experts of this cluster") @Parameter(names = "--cluster", absentValue = "") String cluster,
-            @Descriptor("only experts of this kind: prompt, dataset or multitask") @Parameter(names = "--kind", absentValue = "") String kind,
+            @Descriptor("only experts of this kind: prompt, dataset, multitask or composite (a packaged merge)") @Parameter(names = "--kind", absentValue = "") String kind,
             @Descriptor("only bundles in this state: installed or refused") @Parameter(names = "--state", absentValue = "") String state,
             @Descriptor("wait up to this many seconds until the registry has taken up every expert jar of the deploy folder "
                     + "(default 0: list what is there now)") @Parameter(names = "--wait", absentValue = "0") int wait,
@@ -101,8 +101,8 @@ public final class ExpertCommands {
         if (!state.isEmpty() && !state.equals(ExpertBundle.INSTALLED) && !state.equals(ExpertBundle.REFUSED)) {
             throw new IllegalArgumentException("--state " + state + ": expected installed or refused");
         }
-        if (!kind.isEmpty() && !List.of("prompt", "dataset", "multitask").contains(kind)) {
-            throw new IllegalArgumentException("--kind " + kind + ": expected prompt, dataset or multitask");
+        if (!kind.isEmpty() && !List.of("prompt", "dataset", "multitask", "composite").contains(kind)) {
+            throw new IllegalArgumentException("--kind " + kind + ": expected prompt, dataset, multitask or composite");
         }
         long deadline = System.nanoTime() + wait * 1_000_000_000L;
         // A container just started may still be activating its registry: waiting includes waiting for it.

@@ -127,6 +127,11 @@ public final class RetrievalCommands {
         if (!method.isEmpty() && top == 0) {
             throw new IllegalArgumentException("--method " + method + " is the merge method of --merge-top-k; give --merge-top-k too");
         }
+        Composer c = top == 0 ? null : required(composer, "composer");
+        String mergeMethod = method.isEmpty() ? "average" : method;
+        if (c != null && !c.methods().contains(mergeMethod)) {
+            throw new IllegalArgumentException("--method " + method + ": no such merge method; there are " + String.join(", ", c.methods()));
+        }
         TaskFile task = read(resolve(file));
         Consumer<String> progress = progress();
         progress.accept(task.instances().size() + " instances read from " + file + (task.gold().isEmpty() ? ""
@@ -141,8 +146,7 @@ public final class RetrievalCommands {
         Merge merge = null;
         if (top > 0) {
             List<String> members = solution.retrieval().experts().stream().limit(top).map(Retriever.Choice::name).toList();
-            Composer.Composite composite = required(composer, "composer").compose(Composer.Recipe.of(members,
-                    method.isEmpty() ? "average" : method), null);
+            Composer.Composite composite = c.compose(Composer.Recipe.of(members, mergeMethod), null);
             progress.accept("merge: " + composite.name() + " = " + composite.recipe().text() + "; answering the same instances");
             merge = new Merge(composite, s.answer(composite.name(), task.instances(), task.gold(), progress));
         }
@@ -360,9 +364,9 @@ public final class RetrievalCommands {
                     base.labelled() > 0 ? new Object[] {base.accuracy(), name} : new Object[] {name});
         }
         if (merge != null) {
-            Composer.Composite c = merge.composite();
+            Composer.Composite m = merge.composite();
             f.format(merge.solution().labelled() > 0 ? "accuracy %.4f with the weight merge %s on the same instances%n    %s%n"
-                    : "the weight merge %2$s answered%n    %3$s%n", merge.solution().accuracy(), c.name(), c.recipe().text());
+                    : "the weight merge %2$s answered%n    %3$s%n", merge.solution().accuracy(), m.name(), m.recipe().text());
         }
         if (written != null) {
             f.format("predictions: %s%n", written);

@@ -6,8 +6,8 @@ import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertLibrary;
 
 /**
- * A composite expert: its merged tensors held in memory (they are nowhere else), and an empty library, so that
- * retrieval never picks a composite for a task: it picks the members.
+ * A composite expert: its merged tensors held in memory (they are nowhere else, unless it is packaged), and its
+ * members' library instances, for its bundle (retrieval leaves composites out: it finds their members).
  */
 record CompositeExpert(ExpertDescriptor descriptor, AdapterTensors merged, ExpertLibrary library) implements Expert {
 

@@ -17,7 +17,9 @@ import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.ExpertPackager;
 import org.expertlm.api.MergeMethod;
+import org.expertlm.api.TaskExample;
 
 /**
  * One merge: the members checked for compatibility (one base model, adapters in the same places and of the same
@@ -85,9 +87,28 @@ final class Composition {
                 a.seed());
         ExpertDescriptor descriptor = new ExpertDescriptor(id, VERSION, ExpertKind.COMPOSITE.id(), templates(members),
                 ExpertKind.COMPOSITE, first.base(), plan, answers(members), composite.sha256(), provenance(recipe, tensors));
-        ExpertLibrary library = members.get(0).library();
-        return new CompositeExpert(descriptor, composite,
-                new ExpertLibrary(List.of(), List.of(), library.encoder(), library.encoder()));
+        return new CompositeExpert(descriptor, composite, library(members));
+    }
+
+    /**
+     * The members' library instances taken in turn, one of each member's after the other, up to a library's size: what a
+     * composite's bundle carries when it is packaged (retrieval itself never picks a composite, only its members).
+     */
+    private static ExpertLibrary library(List<Expert> members) {
+        List<TaskExample> instances = new ArrayList<>();
+        List<float[]> vectors = new ArrayList<>();
+        int most = members.stream().mapToInt(m -> m.library().instances().size()).max().orElse(0);
+        for (int i = 0; i < most && instances.size() < ExpertPackager.LIBRARY_SIZE; i++) {
+            for (Expert m : members) {
+                ExpertLibrary l = m.library();
+                if (i < l.instances().size() && instances.size() < ExpertPackager.LIBRARY_SIZE) {
+                    instances.add(l.instances().get(i));
+                    vectors.add(l.vectors().get(i));
+                }
+            }
+        }
+        String encoder = members.get(0).library().encoder();
+        return new ExpertLibrary(instances, vectors, encoder, encoder);
     }
 
     private static void compatible(ExpertDescriptor first, ExpertDescriptor other) {

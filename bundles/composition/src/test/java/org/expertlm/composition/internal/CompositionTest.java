@@ -17,6 +17,8 @@ import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.Split;
+import org.expertlm.api.TaskExample;
 import org.expertlm.api.BaseModelRef;
 import org.junit.Test;
 
@@ -56,7 +58,9 @@ public class CompositionTest {
         assertTrue(d.provenance(), d.provenance().contains("\"members\":[{\"expert\":\"a@1.0.0\",\"tensorsSha256\":\""
                 + a.tensors().sha256() + "\"}"));
         assertTrue(d.provenance(), d.provenance().contains("\"method\":\"average\""));
-        assertEquals("nothing for retrieval to find", 0, merged.library().instances().size());
+        assertEquals("the members' library instances in turn", List.of("a#0", "b#0", "a#1", "b#1"),
+                merged.library().instances().stream().map(TaskExample::id).toList());
+        assertArrayEquals(b.library().vectors().get(1), merged.library().vectors().get(3), 0);
     }
 
     @Test
@@ -107,11 +111,22 @@ public class CompositionTest {
                 .put(UP, new long[] {2, 4}, MergeMethodConformance.random(seed + 200, 8)).build();
         ExpertDescriptor d = new ExpertDescriptor(id, "1.0.0", id, List.of(id), ExpertKind.PROMPT, base, plan,
                 AnswerFormat.choices(List.of("yes", "no")), tensors.sha256(), "{}");
-        return new CompositeExpert(d, tensors, library());
+        return new CompositeExpert(d, tensors, library(id, seed));
     }
 
     private static ExpertLibrary library() {
         return new ExpertLibrary(List.of(), List.of(), "encoder", "encoder");
+    }
+
+    private static TaskExample instance(String id, int i) {
+        return new TaskExample(id + "/t", id + "#" + i, Split.TRAIN, "input " + i, "yes", List.of("yes", "no"));
+    }
+
+    /** Two library instances of {@code id}'s, ids {@code id#0} and {@code id#1}, with seeded vectors. */
+    private static ExpertLibrary library(String id, long seed) {
+        List<TaskExample> instances = List.of(instance(id, 0), instance(id, 1));
+        return new ExpertLibrary(instances, List.of(MergeMethodConformance.random(seed, 4), MergeMethodConformance.random(seed + 1, 4)),
+                "encoder", "encoder");
     }
 
     private static float[] update(Expert e) throws Exception {

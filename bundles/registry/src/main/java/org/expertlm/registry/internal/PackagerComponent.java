@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ExpertKind;
+import org.expertlm.api.ExpertLibrary;
 import org.expertlm.api.ExpertPackager;
 import org.expertlm.api.ModelStore;
 import org.expertlm.api.PackagedExpert;
@@ -53,8 +55,28 @@ public final class PackagerComponent implements ExpertPackager {
     @Override
     public PackagedExpert pack(String id, Path folder) throws IOException {
         ExpertDescriptor expert = store.expert(id);
-        AdapterTensors tensors = store.tensors(expert);
         List<TaskExample> library = library(expert);
+        return write(expert, store.tensors(expert), library, vectors(encoder.embed(library.stream().map(ExpertBundleLayout::vectorText)
+                .toList())), folder);
+    }
+
+    @Override
+    public PackagedExpert pack(Expert expert, Path folder) throws IOException {
+        ExpertDescriptor d = expert.descriptor();
+        ExpertLibrary library = expert.library();
+        if (library.instances().isEmpty()) {
+            throw new IllegalArgumentException("expert " + d.name() + " has an empty library; a bundle carries the instances its "
+                    + "expert was made from");
+        }
+        if (!library.encoder().equals(encoder.modelId())) {
+            throw new IllegalArgumentException("expert " + d.name() + "'s library vectors are of encoder " + library.encoder()
+                    + ", not the installed " + encoder.modelId());
+        }
+        return write(d, expert.tensors(), library.instances(), vectors(library.vectors()), folder);
+    }
+
+    private PackagedExpert write(ExpertDescriptor expert, AdapterTensors tensors, List<TaskExample> library, AdapterTensors vectors,
+            Path folder) throws IOException {
         Files.createDirectories(folder);
         Path jar = folder.resolve(ExpertBundleLayout.jarName(expert));
         new DeterministicJar()
@@ -62,7 +84,7 @@ public final class PackagerComponent implements ExpertPackager {
                 .add(ExpertFormat.DESCRIPTION, format.write(expert))
                 .add(ExpertFormat.TENSORS, bytes(tensors))
                 .add(ExpertBundleLayout.LIBRARY, instances(library))
-                .add(ExpertBundleLayout.LIBRARY_VECTORS, bytes(vectors(library)))
+                .add(ExpertBundleLayout.LIBRARY_VECTORS, bytes(vectors))
                 .write(jar);
         return new PackagedExpert(expert, jar.toString(), Sha256.of(jar), Files.size(jar), library.size(), encoder.modelId());
     }
@@ -77,15 +99,20 @@ public final class PackagerComponent implements ExpertPackager {
         return train.subList(0, Math.min(LIBRARY_SIZE, train.size()));
     }
 
-    /** The cluster of the expert's dataset ({@code mixed} for the multitask baseline, whose data spans them). */
+    /**
+     * The cluster of the expert's datasets: the one they share, or {@code mixed} (the multitask baseline, whose data
+     * spans them; a composite of experts of several clusters).
+     */
     private String cluster(ExpertDescriptor expert) {
         if (expert.kind() == ExpertKind.MULTITASK) {
             return "mixed";
         }
-        String dataset = expert.templates().get(0).split("/", 2)[0];
-        return catalog.tasks().stream().filter(t -> t.dataset().equals(dataset)).map(TaskInfo::cluster).findFirst()
-                .orElseThrow(() -> new IllegalStateException("expert " + expert.name() + " was trained on dataset " + dataset
-                        + ", which the task catalog does not hold"));
+        List<String> clusters = expert.templates().stream().map(t -> t.split("/", 2)[0]).distinct()
+                .map(dataset -> catalog.tasks().stream().filter(t -> t.dataset().equals(dataset)).map(TaskInfo::cluster).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("expert " + expert.name() + " was made from dataset " + dataset
+                                + ", which the task catalog does not hold")))
+                .distinct().toList();
+        return clusters.size() == 1 ? clusters.get(0) : "mixed";
     }
 
     private static byte[] instances(List<TaskExample> library) {
@@ -103,8 +130,7 @@ public final class PackagerComponent implements ExpertPackager {
     }
 
     /** The instances' vectors [instances, dimension] of their label_instance text (their choices and input). */
-    private AdapterTensors vectors(List<TaskExample> library) {
-        List<float[]> vectors = encoder.embed(library.stream().map(ExpertBundleLayout::vectorText).toList());
+    private AdapterTensors vectors(List<float[]> vectors) {
         int dimension = encoder.dimension();
         float[] values = new float[vectors.size() * dimension];
         for (int i = 0; i < vectors.size(); i++) {
