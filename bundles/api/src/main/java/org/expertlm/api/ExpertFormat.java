@@ -37,4 +37,12 @@ public interface ExpertFormat {
      * @throws ModelFormatException naming the first tensor that is missing, unexpected or of another shape
      */
     void checkTensors(ExpertDescriptor expert, AdapterTensors tensors, String source) throws ModelFormatException;
+
+    /**
+     * The tensors an expert of this adapter plan starts from before training (seeded by the plan's seed), over its base
+     * model: what training moved away from, so that the difference is what the expert learned (a merge's task vector).
+     *
+     * @throws IllegalArgumentException for a full-decoder fine-tune, or when its base model is not installed
+     */
+    AdapterTensors initialTensors(ExpertDescriptor expert);
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -138,7 +137,12 @@ public final class CompositionCommands {
         if (!weights.isEmpty()) {
             List<Double> w = new ArrayList<>();
             for (String part : weights.split(",")) {
-                w.add(number("--weights", part));
+                try {
+                    w.add(number("--weights", part));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--weights " + weights + ": expected a number per expert, comma-separated, "
+                            + "e.g. 0.7,0.3; '" + part + "' is not one");
+                }
             }
             r = r.withWeights(w);
         }
@@ -189,8 +193,7 @@ public final class CompositionCommands {
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new IllegalArgumentException(option + " " + value + ": expected a number" + (option.equals("--weights")
-                ? " per expert, comma-separated, e.g. 0.7,0.3" : "") + "; got " + Arrays.toString(value.split(",")));
+        throw new IllegalArgumentException(option + " " + value + ": expected a number");
     }
 
     private ExpertPackager packager() {

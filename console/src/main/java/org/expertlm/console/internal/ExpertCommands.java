@@ -156,8 +156,9 @@ public final class ExpertCommands {
         String[] parts = name.split("@", 2);
         List<ExpertBundle> versions = registry().bundles().stream().filter(b -> b.id().equals(parts[0])).toList();
         Composer c = composer;
-        if (versions.isEmpty() && c != null && c.composites().stream().anyMatch(k -> k.expert().descriptor().id().equals(parts[0]))) {
-            return CompositionCommands.info(c.composite(parts[0]), json);
+        if (versions.isEmpty() && c != null && (c.gone(parts[0]) != null
+                || c.composites().stream().anyMatch(k -> k.expert().descriptor().id().equals(parts[0])))) {
+            return CompositionCommands.info(c.composite(parts[0]), json); // a composite gone: composite() says why
         }
         ExpertBundle chosen = versions.stream().filter(b -> parts.length == 2 ? b.version().equals(parts[1]) : b.active()).findFirst()
                 .or(() -> parts.length == 2 ? Optional.empty() : versions.stream().findFirst())

@@ -130,7 +130,7 @@ public final class RetrievalCommands {
         Composer c = top == 0 ? null : required(composer, "composer");
         String mergeMethod = method.isEmpty() ? "average" : method;
         if (c != null && !c.methods().contains(mergeMethod)) {
-            throw new IllegalArgumentException("--method " + method + ": no such merge method; there are " + String.join(", ", c.methods()));
+            throw new IllegalArgumentException("--method " + mergeMethod + ": no such merge method; there are " + String.join(", ", c.methods()));
         }
         TaskFile task = read(resolve(file));
         Consumer<String> progress = progress();

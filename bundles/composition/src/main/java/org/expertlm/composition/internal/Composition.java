@@ -35,11 +35,13 @@ final class Composition {
     }
 
     /**
-     * The composite {@code recipe} makes of {@code members} (the recipe's, resolved, in its order), called {@code id}.
+     * The composite {@code recipe} makes of {@code members} (the recipe's, resolved, in its order), called {@code id};
+     * {@code initial} is what the members' adapter plan starts from before training.
      *
      * @throws IllegalArgumentException when the members cannot be merged, naming the mismatch
      */
-    static Expert merge(String id, Recipe recipe, List<Expert> members, MergeMethod method) throws IOException {
+    static Expert merge(String id, Recipe recipe, List<Expert> members, MergeMethod method, AdapterTensors initial)
+            throws IOException {
         ExpertDescriptor first = members.get(0).descriptor();
         for (Expert member : members) {
             compatible(first, member.descriptor());
@@ -49,7 +51,7 @@ final class Composition {
         for (Expert member : members) {
             AdapterTensors t = member.tensors();
             tensors.add(t);
-            vectors.add(DeltaSpace.of(member.descriptor().adapter(), t));
+            vectors.add(DeltaSpace.of(member.descriptor().adapter(), t, initial));
         }
         Map<String, long[]> shapes = vectors.get(0).shapes();
         for (int m = 1; m < members.size(); m++) {
@@ -81,7 +83,8 @@ final class Composition {
                         + "): they were written by other versions of ELM; package them again with this one");
             }
         }
-        AdapterTensors composite = DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), rank, tensors.get(0).metadata());
+        AdapterTensors composite = DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), rank, tensors.get(0).metadata(),
+                initial);
         AdapterConfig a = first.adapter();
         AdapterConfig plan = rank == 0 ? a : new AdapterConfig(a.houlsby(), a.reduction(), a.lora(), rank, rank, a.encoderLayers(),
                 a.seed());
@@ -129,6 +132,11 @@ final class Composition {
                 || !a.houlsby().isEmpty() && a.reduction() != b.reduction()) {
             throw new IllegalArgumentException("adapters in other places: " + first.name() + " has " + places(a) + " but "
                     + other.name() + " has " + places(b) + "; only experts with adapters in the same places merge");
+        }
+        if (!a.houlsby().isEmpty() && a.seed() != b.seed()) {
+            throw new IllegalArgumentException(first.name() + " and " + other.name() + " started training from other adapters "
+                    + "(seeds " + a.seed() + " and " + b.seed() + "); what an expert learned is measured from its start, so only "
+                    + "experts trained from one seed merge");
         }
     }
 

@@ -9,14 +9,15 @@ import org.expertlm.api.AdapterTensors;
 
 /**
  * An expert's tensors as task vectors, and merged vectors back as tensors the engine opens. A LoRA pair becomes its
- * update ΔW = (alpha / rank)·A·B, named {@code <projection>.delta}: merging factor by factor would average A and B
- * apart, and the product of averages is not the average of the updates. A bottleneck adapter's tensors are vectors as
- * they are (an adapter whose up-projection is zero is the identity).
+ * update ΔW = (alpha / rank)·A·B, named {@code <projection>.delta} (B starts at zero, so ΔW is what training added):
+ * merging factor by factor would average A and B apart, and the product of averages is not the average of the updates.
+ * Every other tensor (a bottleneck adapter's) becomes its distance from where training started, θ − θ₀, the plan's
+ * seeded initial value; merged, θ₀ is added back.
  *
  * <p>Back as tensors, each merged ΔW [in, out] is a full-rank LoRA pair of the composite's plan, rank r = min(in, out)
  * and alpha = r (scale 1): A = ΔW and B = the identity (or A = the identity and B = ΔW when in &lt; out). The engine
  * opens it as any expert and folds A·B = ΔW into the projection's weight when it loads the model, so that scoring
- * costs what the members' scoring costs; the pair takes 2·in·out floats where a member's took r·(in + out).
+ * costs what the members' scoring costs; the pair takes in·out + r² floats where a member's took r·(in + out).
  */
 final class DeltaSpace {
 
@@ -31,8 +32,8 @@ final class DeltaSpace {
     private DeltaSpace() {
     }
 
-    /** The expert's task vectors: LoRA pairs as their updates, every other tensor as it is. */
-    static Vectors of(AdapterConfig plan, AdapterTensors tensors) {
+    /** The expert's task vectors: LoRA pairs as their updates, every other tensor less its initial value. */
+    static Vectors of(AdapterConfig plan, AdapterTensors tensors, AdapterTensors initial) {
         Map<String, float[]> values = new TreeMap<>();
         Map<String, long[]> shapes = new TreeMap<>();
         double scale = plan.loraAlpha() / plan.loraRank();
@@ -48,7 +49,12 @@ final class DeltaSpace {
                         (int) a[1], (int) b[1], scale));
                 shapes.put(projection + DELTA, new long[] {a[0], b[1]});
             } else {
-                values.put(name, tensors.values(name));
+                float[] v = tensors.values(name);
+                float[] start = initial.values(name);
+                for (int j = 0; j < v.length; j++) {
+                    v[j] -= start[j];
+                }
+                values.put(name, v);
                 shapes.put(name, tensors.shape(name));
             }
         }
@@ -74,16 +80,21 @@ final class DeltaSpace {
     }
 
     /**
-     * Merged vectors as the tensors of a composite whose LoRA pairs have rank = alpha = {@code rank}, with the members'
-     * file metadata (their tensor format).
+     * Merged vectors as the tensors of a composite whose LoRA pairs have rank = alpha = {@code rank}, every other tensor
+     * its initial value plus its merged vector, with the members' file metadata (their tensor format).
      */
-    static AdapterTensors tensors(Vectors merged, int rank, Map<String, String> metadata) {
+    static AdapterTensors tensors(Vectors merged, int rank, Map<String, String> metadata, AdapterTensors initial) {
         AdapterTensors.Builder out = AdapterTensors.builder();
         metadata.forEach(out::metadata);
         for (Map.Entry<String, float[]> e : merged.values().entrySet()) {
             long[] shape = merged.shapes().get(e.getKey());
             if (!e.getKey().endsWith(DELTA)) {
-                out.put(e.getKey(), shape, e.getValue());
+                float[] v = e.getValue().clone();
+                float[] start = initial.values(e.getKey());
+                for (int j = 0; j < v.length; j++) {
+                    v[j] += start[j];
+                }
+                out.put(e.getKey(), shape, v);
                 continue;
             }
             String projection = e.getKey().substring(0, e.getKey().length() - DELTA.length());

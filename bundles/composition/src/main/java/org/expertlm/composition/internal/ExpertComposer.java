@@ -16,6 +16,7 @@ import org.expertlm.api.Composer;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertBundle;
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ExpertRegistry;
 import org.expertlm.api.MergeMethod;
@@ -47,11 +48,12 @@ public final class ExpertComposer implements Composer {
     private static final Logger LOG = LoggerFactory.getLogger(ExpertComposer.class);
     private static final String RECIPE = "composite.recipe";
 
-    /** A registered composite and what it depends on. */
+    /** A registered composite and what it depends on: its members, and of those named by id alone, the active versions. */
     private record Entry(Composite composite, ServiceRegistration<Expert> registration, List<String> activeMembers) {
     }
 
     private final ExpertRegistry registry;
+    private final ExpertFormat format;
     private final BundleContext context;
     private final Map<String, MergeMethod> methods = new ConcurrentHashMap<>();
     /** By composite id, least recently used first. */
@@ -60,8 +62,9 @@ public final class ExpertComposer implements Composer {
     private final Map<String, String> dropped = new LinkedHashMap<>();
 
     @Activate
-    public ExpertComposer(@Reference ExpertRegistry registry, BundleContext context) {
+    public ExpertComposer(@Reference ExpertRegistry registry, @Reference ExpertFormat format, BundleContext context) {
         this.registry = registry;
+        this.format = format;
         this.context = context;
     }
 
@@ -126,11 +129,22 @@ public final class ExpertComposer implements Composer {
         List<String> active = new ArrayList<>();
         for (String member : recipe.members()) {
             String[] parts = member.split("@", 2);
-            Expert expert = parts.length == 2 ? registry.expert(parts[0], parts[1]) : registry.active(member);
+            Expert expert;
+            try {
+                expert = parts.length == 2 ? registry.expert(parts[0], parts[1]) : registry.active(member);
+            } catch (IllegalArgumentException notInstalled) {
+                synchronized (composites) {
+                    if (composites.containsKey(parts[0])) {
+                        throw new IllegalArgumentException(parts[0] + " is itself a composite; merge its members instead ("
+                                + String.join(", ", composites.get(parts[0]).composite().recipe().members()) + ")");
+                    }
+                }
+                throw notInstalled;
+            }
             members.add(expert);
             names.add(expert.descriptor().name());
-            if (registry.active(expert.descriptor().id()).descriptor().version().equals(expert.descriptor().version())) {
-                active.add(expert.descriptor().name());
+            if (parts.length == 1) {
+                active.add(expert.descriptor().name()); // named by id: the composite follows that id's active version
             }
         }
         Recipe resolved = recipe.withMembers(names);
@@ -147,7 +161,8 @@ public final class ExpertComposer implements Composer {
         long start = System.nanoTime();
         Expert composite;
         try {
-            composite = Composition.merge(id, resolved, members, method);
+            ExpertDescriptor first = members.get(0).descriptor();
+            composite = Composition.merge(id, resolved, members, method, first.isFullDecoder() ? null : format.initialTensors(first));
         } catch (IOException e) {
             throw new UncheckedIOException("the tensors of a member of " + resolved.text() + " could not be read: " + e.getMessage(), e);
         }
@@ -169,11 +184,11 @@ public final class ExpertComposer implements Composer {
         }
         replaced.forEach(ExpertComposer::unregister);
         // A member that changed while it was merged: its event may have come before the composite was registered.
-        for (String member : active) {
+        for (String member : resolved.members()) {
             String[] parts = member.split("@", 2);
-            if (!stillActive(parts[0], parts[1])) {
+            if (active.contains(member) ? !stillActive(parts[0], parts[1]) : !installed(parts[0], parts[1])) {
                 invalidate(e -> e == entry, member + " no longer answers for " + parts[0] + " (it changed while it was merged)");
-                throw new IllegalStateException(member + " was upgraded or rolled back while " + resolved.text()
+                throw new IllegalStateException(member + " was upgraded, rolled back or removed while " + resolved.text()
                         + " was merged; merge again");
             }
         }
@@ -229,6 +244,15 @@ public final class ExpertComposer implements Composer {
         dropped.put(id, why);
         if (dropped.size() > MAX_REASONS) {
             dropped.remove(dropped.keySet().iterator().next());
+        }
+    }
+
+    private boolean installed(String id, String version) {
+        try {
+            registry.expert(id, version);
+            return true;
+        } catch (IllegalArgumentException gone) {
+            return false;
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.List;
 import org.expertlm.api.MergeMethod;
 import org.osgi.service.component.annotations.Component;
 
-/** The paper's merge: the plain mean of the members' vectors (times λ). Weights other than equal ones are refused. */
+/** The paper's merge: the plain mean of the members' vectors (times λ). Weights other than the default 1 are refused. */
 @Component(property = MergeMethod.NAME + "=" + UniformAverage.NAME)
 public final class UniformAverage implements MergeMethod {
 
@@ -15,7 +15,7 @@ public final class UniformAverage implements MergeMethod {
     @Override
     public float[] merge(List<float[]> vectors, double[] weights, Parameters p) {
         for (double w : weights) {
-            if (w != weights[0]) {
+            if (w != 1) {
                 throw new IllegalArgumentException("the uniform average takes no weights (got " + Arrays.toString(weights)
                         + "); use --method " + WeightedAverage.NAME + " to weigh the experts");
             }

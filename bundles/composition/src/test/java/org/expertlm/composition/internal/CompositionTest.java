@@ -32,13 +32,16 @@ public class CompositionTest {
     private static final BaseModelRef BASE = new BaseModelRef("fixture@sha256:0123456789abcdef", "a".repeat(64));
     private static final String Q = "encoder.layer.5.attention.self.query";
     private static final String UP = "decoder.layer.0.cross.adapter.up.weight";
+    /** Where the members' plan starts: only its bottleneck tensor's start matters (LoRA's B starts at zero). */
+    private static final AdapterTensors INITIAL = AdapterTensors.builder()
+            .put(UP, new long[] {2, 4}, MergeMethodConformance.random(999, 8)).build();
 
     @Test
     public void loraMergesAsTheMeanOfTheUpdatesNotOfTheFactors() throws Exception {
         Expert a = expert("a", BASE, plan(2, 4, Set.of("cross")), 2, 1);
         Expert b = expert("b", BASE, plan(2, 4, Set.of("cross")), 2, 2);
         Expert merged = Composition.merge("m", Recipe.of(List.of("a@1.0.0", "b@1.0.0"), "average"), List.of(a, b),
-                new UniformAverage());
+                new UniformAverage(), INITIAL);
         AdapterConfig plan = merged.descriptor().adapter();
         assertEquals("a full-rank pair", 4, plan.loraRank());
         assertEquals("of scale 1", 4, plan.loraAlpha(), 0);
@@ -68,7 +71,7 @@ public class CompositionTest {
         Expert a = expert("a", BASE, plan(2, 4, Set.of("cross")), 2, 1);
         Expert c = expert("c", BASE, plan(3, 3, Set.of("cross")), 3, 3);
         Expert merged = Composition.merge("m", Recipe.of(List.of("a@1.0.0", "c@1.0.0"), "task-arithmetic"), List.of(a, c),
-                new TaskArithmetic());
+                new TaskArithmetic(), INITIAL);
         AdapterTensors t = merged.tensors();
         float[] sum = update(a);
         float[] other = update(c);
@@ -76,6 +79,15 @@ public class CompositionTest {
             sum[j] += other[j];
         }
         assertArrayEquals(sum, DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, 4, 4, 1), 1e-5f);
+        // A bottleneck tensor adds what each member learned, θ − θ₀, to the start θ₀: not the members' raw values.
+        float[] start = INITIAL.values(UP);
+        float[] ua = a.tensors().values(UP);
+        float[] uc = c.tensors().values(UP);
+        float[] expected = new float[start.length];
+        for (int j = 0; j < expected.length; j++) {
+            expected[j] = start[j] + (ua[j] - start[j]) + (uc[j] - start[j]);
+        }
+        assertArrayEquals(expected, t.values(UP), 1e-5f);
     }
 
     @Test
@@ -90,12 +102,14 @@ public class CompositionTest {
         assertRefused(List.of(a, otherBase), "adapts other@sha256:fedcba9876543210; only experts of one base model");
         assertRefused(List.of(a, otherPlaces), "adapters in other places");
         assertRefused(List.of(a, fullDecoder), "full@1.0.0 is a full-decoder fine-tune");
+        AdapterConfig otherSeed = new AdapterConfig(Set.of("cross"), 192, Set.of(), 2, 4, 1, 8);
+        assertRefused(List.of(a, expert("d", BASE, otherSeed, 2, 4)), "started training from other adapters (seeds 7 and 8)");
     }
 
     private static void assertRefused(List<Expert> members, String message) {
         Recipe recipe = Recipe.of(members.stream().map(m -> m.descriptor().name()).toList(), "average");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Composition.merge("m", recipe, members, new UniformAverage()));
+                () -> Composition.merge("m", recipe, members, new UniformAverage(), INITIAL));
         assertTrue(e.getMessage(), e.getMessage().contains(message));
     }
 

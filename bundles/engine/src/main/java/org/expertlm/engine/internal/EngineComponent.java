@@ -96,6 +96,7 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
     private ModelFolders folders;
     /** The tensors an adapter plan makes over a base model, by base digest and plan: built once, a graph each. */
     private final Map<String, Map<String, long[]>> trainableShapes = new ConcurrentHashMap<>();
+    private final Map<String, AdapterTensors> initialTensors = new ConcurrentHashMap<>();
     private ModelCache<LoadedModel> cache;
     private SideBySide workers;
     private TrainingJobs jobs;
@@ -271,6 +272,16 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
                 key -> LoadedModel.trainableShapes(base, expert, encoder()));
         tensors.checkShapes(expected, source + " (the tensors " + (expert.isFullDecoder() ? "of a full-decoder fine-tune"
                 : "of adapter plan " + expert.adapter()) + " over " + base.id() + ")");
+    }
+
+    @Override
+    public AdapterTensors initialTensors(ExpertDescriptor expert) {
+        if (expert.isFullDecoder()) {
+            throw new IllegalArgumentException(expert.name() + " is a full-decoder fine-tune: it has no adapter to start from");
+        }
+        BaseModel base = folders.base(expert.base());
+        return initialTensors.computeIfAbsent(base.sha256() + "\n" + expert.adapter(),
+                key -> LoadedModel.initialTensors(base, expert, encoder()));
     }
 
     // Trainer

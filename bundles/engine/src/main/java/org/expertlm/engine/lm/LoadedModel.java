@@ -99,6 +99,19 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** The adapter tensors an expert of this plan starts from before training (its graph's seeded initial values). */
+    public static AdapterTensors initialTensors(BaseModel base, ExpertDescriptor expert, MiniLmModel encoder) {
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, AdapterPlan.of(expert.adapter()), DataType.FLOAT);
+        try {
+            AdapterTensors.Builder initial = AdapterTensors.builder();
+            lm.trainableShapes().forEach((name, shape) -> initial.put(name, shape, lm.weight(name).dup('c').data().asFloat()));
+            return initial.build();
+        } finally {
+            lm.close();
+        }
+    }
+
     private static void checkEncoder(BaseModel base, MiniLmModel encoder) {
         if (!base.encoderId().equals(encoder.id())) {
             throw new IllegalArgumentException("base model " + base.id() + " was trained over encoder " + base.encoderId()
