@@ -34,12 +34,8 @@ public class CompositionIT {
 
     @Before
     public void daemon() throws Exception {
-        elm = new ElmScript(Files.createTempDirectory("elm-composition-"), Duration.ofSeconds(300));
+        elm = ElmScript.daemonOverBrown("elm-composition-");
         scratch = Files.createDirectories(elm.root.resolve("scratch"));
-        elm.ownConfigs();
-        ElmScript.Result fetch = elm.run("data", "fetch", "brown");
-        assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
-        elm.startDaemon();
     }
 
     @After

@@ -146,6 +146,19 @@ final class ElmScript {
         assertTrue(commands + ": " + err, err.toString(StandardCharsets.UTF_8).contains(message));
     }
 
+    /**
+     * A home in a new temporary folder ({@code prefix} and digits) with its own copy of the repository's configs, the
+     * Brown corpus fetched and a daemon started: what the tests over fixture experts of Brown's templates begin with.
+     */
+    static ElmScript daemonOverBrown(String prefix) throws Exception {
+        ElmScript elm = new ElmScript(Files.createTempDirectory(prefix), Duration.ofSeconds(300));
+        elm.ownConfigs();
+        Result fetch = elm.run("data", "fetch", "brown");
+        assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
+        elm.startDaemon();
+        return elm;
+    }
+
     /** Starts a daemon of this home, its deploy folder polled every 50 ms; fails the test when it does not start. */
     void startDaemon() throws Exception {
         Result started = run("start", "--daemon", "--poll", "50");

@@ -34,12 +34,9 @@ public class RetrievalIT {
 
     @Before
     public void daemonWithTwoExperts() throws Exception {
-        elm = new ElmScript(Files.createTempDirectory("elm-retrieval-"), Duration.ofSeconds(300));
+        elm = ElmScript.daemonOverBrown("elm-retrieval-");
         scratch = Files.createDirectories(elm.root.resolve("scratch"));
-        configs = elm.ownConfigs();
-        ElmScript.Result fetch = elm.run("data", "fetch", "brown");
-        assertEquals(fetch.err() + fetch.out(), 0, fetch.status());
-        elm.startDaemon();
+        configs = elm.root.resolve("configs");
     }
 
     @After
