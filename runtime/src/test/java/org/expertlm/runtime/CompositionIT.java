@@ -85,11 +85,13 @@ public class CompositionIT {
 
         // Packaged, a composite is an expert bundle like any other: byte-identical when packaged again, and installed
         // from the deploy folder with its recipe as provenance.
-        JsonNode packed = elm.console("elm:merge --json --as packed-merge --package packed " + POS + " " + GENRE).path("bundle");
+        Path folder = scratch.resolve("packed");
+        JsonNode packed = elm.console("elm:merge --json --as packed-merge --package " + folder + " " + POS + " " + GENRE)
+                .path("bundle");
         Path jar = Path.of(packed.path("jar").asText());
         assertEquals("packed-merge-1.0.0.jar", jar.getFileName().toString());
         assertEquals("the same composite packaged again", packed.path("sha256").asText(), elm.console("elm:merge --json --as "
-                + "packed-merge --package packed " + POS + " " + GENRE).path("bundle").path("sha256").asText());
+                + "packed-merge --package " + folder + " " + POS + " " + GENRE).path("bundle").path("sha256").asText());
         JsonNode live = ask("packed-merge", choices);
         Files.copy(jar, elm.deploy.resolve(jar.getFileName()));
         JsonNode installed = elm.console("elm:list --json --wait 10 --kind composite").path("experts");

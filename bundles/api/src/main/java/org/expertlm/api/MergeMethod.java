@@ -1,13 +1,14 @@
 package org.expertlm.api;
 
 import java.util.List;
+import java.util.Optional;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * A way of merging experts, one tensor at a time: a whiteboard service found by its {@value #NAME} property, so that a
  * new method is a new component. It sees task vectors, never adapter factors: for a LoRA pair the composer hands it
- * the update ΔW = scale·A·B, for a bottleneck adapter the adapter's own tensor (whose zero is the identity).
+ * the update ΔW = scale·A·B, for a bottleneck adapter its tensor's distance from where training started, θ − θ₀.
  *
  * <pre>{@code
  * @Component(property = MergeMethod.NAME + "=sum")
@@ -50,4 +51,16 @@ public interface MergeMethod {
      * @param weights one per member, as the recipe gives them (1 each unless the user said otherwise)
      */
     float[] merge(List<float[]> vectors, double[] weights, Parameters parameters);
+
+    /**
+     * The coefficients cᵢ when this method's merge of every tensor is Σ cᵢ·vᵢ, the same for every tensor (the averages,
+     * task arithmetic); empty (the default) for a method that looks at the values (TIES, DARE). With them the composer
+     * carries a merge of LoRA pairs exactly as one pair of stacked factors, A' = [c₁·s₁·A₁ | … ] and B' = [B₁; …], whose
+     * product is Σ cᵢ·ΔWᵢ, rather than materialising every update; {@link #merge} must agree with them.
+     *
+     * @param parameters as {@link #merge} takes them, with an empty tensor name
+     */
+    default Optional<double[]> linearCoefficients(double[] weights, Parameters parameters) {
+        return Optional.empty();
+    }
 }

@@ -46,45 +46,54 @@ final class Composition {
         for (Expert member : members) {
             compatible(first, member.descriptor());
         }
-        List<DeltaSpace.Vectors> vectors = new ArrayList<>();
         List<AdapterTensors> tensors = new ArrayList<>();
         for (Expert member : members) {
-            AdapterTensors t = member.tensors();
-            tensors.add(t);
-            vectors.add(DeltaSpace.of(member.descriptor().adapter(), t, initial));
+            tensors.add(member.tensors());
         }
-        Map<String, long[]> shapes = vectors.get(0).shapes();
         for (int m = 1; m < members.size(); m++) {
-            sameTensors(members.get(0), shapes, members.get(m), vectors.get(m).shapes());
-        }
-        double[] weights = recipe.weights().stream().mapToDouble(Double::doubleValue).toArray();
-        Map<String, float[]> merged = new TreeMap<>();
-        for (String name : shapes.keySet()) {
-            List<float[]> column = vectors.stream().map(v -> v.values().get(name)).toList();
-            float[] out = method.merge(column, weights, new MergeMethod.Parameters(recipe.density(), recipe.lambda(), recipe.seed(),
-                    name));
-            if (out.length != column.get(0).length) {
-                throw new IllegalStateException("merge method " + recipe.method() + " gave " + out.length + " values for tensor "
-                        + name + " of " + column.get(0).length);
-            }
-            for (float x : out) {
-                if (!Float.isFinite(x)) {
-                    throw new IllegalArgumentException("merge method " + recipe.method() + " gave " + x + " in tensor " + name
-                            + "; check the weights and lambda of " + recipe.text());
-                }
-            }
-            merged.put(name, out);
-        }
-        int rank = DeltaSpace.compositeRank(shapes);
-        for (int m = 1; m < members.size(); m++) {
+            sameTensors(members.get(0), DeltaSpace.shapes(tensors.get(0)), members.get(m), DeltaSpace.shapes(tensors.get(m)));
             if (!tensors.get(m).metadata().equals(tensors.get(0).metadata())) {
                 throw new IllegalArgumentException("the tensor files of " + first.name() + " and " + members.get(m).descriptor().name()
                         + " have other metadata (" + tensors.get(0).metadata() + ", " + tensors.get(m).metadata()
                         + "): they were written by other versions of ELM; package them again with this one");
             }
         }
-        AdapterTensors composite = DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), rank, tensors.get(0).metadata(),
-                initial);
+        double[] weights = recipe.weights().stream().mapToDouble(Double::doubleValue).toArray();
+        // A linear method's LoRA merge is carried as stacked factors (exact, and nothing materialised) while it stays
+        // narrower than the updates; otherwise every update ΔW is materialised and merged entry by entry.
+        double[] linear = method.linearCoefficients(weights, parameters(recipe, "")).orElse(null);
+        boolean stack = linear != null && DeltaSpace.stackable(tensors);
+        List<DeltaSpace.Vectors> vectors = new ArrayList<>();
+        for (int m = 0; m < members.size(); m++) {
+            vectors.add(DeltaSpace.of(members.get(m).descriptor().adapter(), tensors.get(m), initial, !stack));
+        }
+        Map<String, long[]> shapes = vectors.get(0).shapes();
+        Map<String, float[]> merged = new TreeMap<>();
+        for (String name : shapes.keySet()) {
+            List<float[]> column = vectors.stream().map(v -> v.values().get(name)).toList();
+            float[] out = method.merge(column, weights, parameters(recipe, name));
+            if (out.length != column.get(0).length) {
+                throw new IllegalStateException("merge method " + recipe.method() + " gave " + out.length + " values for tensor "
+                        + name + " of " + column.get(0).length);
+            }
+            finite(recipe, name, out);
+            merged.put(name, out);
+        }
+        AdapterTensors.Builder built = AdapterTensors.builder();
+        tensors.get(0).metadata().forEach(built::metadata);
+        int rank;
+        if (stack) {
+            rank = DeltaSpace.stacked(tensors, members.stream().map(m -> m.descriptor().adapter()).toList(), linear, built);
+        } else {
+            rank = DeltaSpace.compositeRank(shapes);
+        }
+        DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), rank, initial, built);
+        AdapterTensors composite = built.build();
+        if (stack) {
+            for (String name : composite.names()) {
+                finite(recipe, name, composite.values(name));
+            }
+        }
         AdapterConfig a = first.adapter();
         AdapterConfig plan = rank == 0 ? a : new AdapterConfig(a.houlsby(), a.reduction(), a.lora(), rank, rank, a.encoderLayers(),
                 a.seed());
@@ -158,6 +167,19 @@ final class Composition {
             if (!a.containsKey(name)) {
                 throw new IllegalArgumentException("tensor " + name + " of " + other.descriptor().name() + " is missing in "
                         + first.descriptor().name() + "; only adapters of the same sizes merge");
+            }
+        }
+    }
+
+    private static MergeMethod.Parameters parameters(Recipe recipe, String tensor) {
+        return new MergeMethod.Parameters(recipe.density(), recipe.lambda(), recipe.seed(), tensor);
+    }
+
+    private static void finite(Recipe recipe, String tensor, float[] values) {
+        for (float x : values) {
+            if (!Float.isFinite(x)) {
+                throw new IllegalArgumentException("merge method " + recipe.method() + " gave " + x + " in tensor " + tensor
+                        + "; check the weights and lambda of " + recipe.text());
             }
         }
     }

@@ -1,6 +1,7 @@
 package org.expertlm.composition.internal;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -18,6 +19,10 @@ import org.expertlm.api.AdapterTensors;
  * and alpha = r (scale 1): A = ΔW and B = the identity (or A = the identity and B = ΔW when in &lt; out). The engine
  * opens it as any expert and folds A·B = ΔW into the projection's weight when it loads the model, so that scoring
  * costs what the members' scoring costs; the pair takes in·out + r² floats where a member's took r·(in + out).
+ *
+ * <p>A linear method (the averages, task arithmetic: Σ cᵢ·vᵢ) needs no update materialised: its merge of k pairs of
+ * rank r is the pair of stacked factors, rank k·r ({@link #stacked}), exact in delta space and as small as the members
+ * together; it is taken while k·r &lt; min(in, out), and the engine folds it into W the same way.
  */
 final class DeltaSpace {
 
@@ -34,11 +39,19 @@ final class DeltaSpace {
 
     /** The expert's task vectors: LoRA pairs as their updates, every other tensor less its initial value. */
     static Vectors of(AdapterConfig plan, AdapterTensors tensors, AdapterTensors initial) {
+        return of(plan, tensors, initial, true);
+    }
+
+    /**
+     * The expert's task vectors, its LoRA pairs as their updates when {@code updates} is true and left out when not (a
+     * linear merge stacks their factors instead: {@link #stacked}).
+     */
+    static Vectors of(AdapterConfig plan, AdapterTensors tensors, AdapterTensors initial, boolean updates) {
         Map<String, float[]> values = new TreeMap<>();
         Map<String, long[]> shapes = new TreeMap<>();
         double scale = plan.loraAlpha() / plan.loraRank();
         for (String name : tensors.names()) {
-            if (name.endsWith(LORA_B)) {
+            if (name.endsWith(LORA_B) || name.endsWith(LORA_A) && !updates) {
                 continue;
             }
             if (name.endsWith(LORA_A)) {
@@ -61,6 +74,81 @@ final class DeltaSpace {
         return new Vectors(values, shapes);
     }
 
+    /** The shapes of the expert's task vectors (a LoRA pair's: its update's, [in, out]), none computed. */
+    static Map<String, long[]> shapes(AdapterTensors tensors) {
+        Map<String, long[]> shapes = new TreeMap<>();
+        for (String name : tensors.names()) {
+            if (name.endsWith(LORA_A)) {
+                String projection = name.substring(0, name.length() - LORA_A.length());
+                shapes.put(projection + DELTA, new long[] {tensors.shape(name)[0], tensors.shape(projection + LORA_B)[1]});
+            } else if (!name.endsWith(LORA_B)) {
+                shapes.put(name, tensors.shape(name));
+            }
+        }
+        return shapes;
+    }
+
+    /**
+     * True when the members' LoRA pairs stacked side by side, Σ rᵢ wide, stay narrower than every update they stand for
+     * (min(in, out)): then a linear merge carries them exactly and smaller than as full-rank updates.
+     */
+    static boolean stackable(List<AdapterTensors> members) {
+        for (String name : members.get(0).names()) {
+            if (name.endsWith(LORA_A)) {
+                long rank = members.stream().mapToLong(m -> m.shape(name)[1]).sum();
+                long[] update = shapes(members.get(0)).get(name.substring(0, name.length() - LORA_A.length()) + DELTA);
+                if (rank >= Math.min(update[0], update[1])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The linear merge Σ cᵢ·ΔWᵢ of the members' LoRA pairs as one pair of rank Σ rᵢ and scale 1, put into {@code out}:
+     * A' = [c₁·s₁·A₁ | c₂·s₂·A₂ | …] [in, Σ rᵢ] and B' = [B₁; B₂; …] [Σ rᵢ, out], so that A'·B' = Σ cᵢ·sᵢ·Aᵢ·Bᵢ with
+     * sᵢ = alpha / rank of each member's plan. Exact in delta space (the updates are summed, not their factors), and
+     * no update is materialised.
+     *
+     * @return the pair's rank, 0 without LoRA pairs
+     */
+    static int stacked(List<AdapterTensors> members, List<AdapterConfig> plans, double[] coefficients,
+            AdapterTensors.Builder out) {
+        int total = 0;
+        AdapterTensors first = members.get(0);
+        for (String name : first.names()) {
+            if (!name.endsWith(LORA_A)) {
+                continue;
+            }
+            String projection = name.substring(0, name.length() - LORA_A.length());
+            int in = (int) first.shape(name)[0];
+            int width = (int) first.shape(projection + LORA_B)[1];
+            int rank = 0;
+            for (AdapterTensors m : members) {
+                rank += (int) m.shape(name)[1];
+            }
+            float[] a = new float[in * rank];
+            float[] b = new float[rank * width];
+            int column = 0;
+            for (int i = 0; i < members.size(); i++) {
+                float[] ai = members.get(i).values(name);
+                int r = (int) members.get(i).shape(name)[1];
+                float c = (float) (coefficients[i] * plans.get(i).loraAlpha() / plans.get(i).loraRank());
+                for (int row = 0; row < in; row++) {
+                    for (int q = 0; q < r; q++) {
+                        a[row * rank + column + q] = c * ai[row * r + q];
+                    }
+                }
+                System.arraycopy(members.get(i).values(projection + LORA_B), 0, b, column * width, r * width);
+                column += r;
+            }
+            out.put(name, new long[] {in, rank}, a).put(projection + LORA_B, new long[] {rank, width}, b);
+            total = rank;
+        }
+        return total;
+    }
+
     /** The rank a composite's LoRA pairs take: min(in, out) of every update, which must agree; 0 without updates. */
     static int compositeRank(Map<String, long[]> shapes) {
         int rank = 0;
@@ -80,12 +168,10 @@ final class DeltaSpace {
     }
 
     /**
-     * Merged vectors as the tensors of a composite whose LoRA pairs have rank = alpha = {@code rank}, every other tensor
-     * its initial value plus its merged vector, with the members' file metadata (their tensor format).
+     * Merged vectors as the tensors of a composite, put into {@code out}: each update a LoRA pair of rank = alpha =
+     * {@code rank} (see the class), every other tensor its initial value plus its merged vector.
      */
-    static AdapterTensors tensors(Vectors merged, int rank, Map<String, String> metadata, AdapterTensors initial) {
-        AdapterTensors.Builder out = AdapterTensors.builder();
-        metadata.forEach(out::metadata);
+    static void tensors(Vectors merged, int rank, AdapterTensors initial, AdapterTensors.Builder out) {
         for (Map.Entry<String, float[]> e : merged.values().entrySet()) {
             long[] shape = merged.shapes().get(e.getKey());
             if (!e.getKey().endsWith(DELTA)) {
@@ -106,7 +192,6 @@ final class DeltaSpace {
                 out.put(projection + LORA_A, square, identity).put(projection + LORA_B, shape, e.getValue());
             }
         }
-        return out.build();
     }
 
     /**

@@ -1,6 +1,8 @@
 package org.expertlm.composition.internal;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.expertlm.api.MergeMethod;
 import org.osgi.service.component.annotations.Component;
@@ -13,6 +15,11 @@ public final class TaskArithmetic implements MergeMethod {
 
     @Override
     public float[] merge(List<float[]> vectors, double[] weights, Parameters p) {
-        return TaskVectors.weightedSum(vectors, weights, p.lambda());
+        return TaskVectors.weightedSum(vectors, linearCoefficients(weights, p).orElseThrow(), 1);
+    }
+
+    @Override
+    public Optional<double[]> linearCoefficients(double[] weights, Parameters p) {
+        return Optional.of(Arrays.stream(weights).map(w -> w * p.lambda()).toArray());
     }
 }

@@ -2,6 +2,7 @@ package org.expertlm.composition.internal;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.expertlm.api.MergeMethod;
 import org.osgi.service.component.annotations.Component;
@@ -14,14 +15,19 @@ public final class UniformAverage implements MergeMethod {
 
     @Override
     public float[] merge(List<float[]> vectors, double[] weights, Parameters p) {
+        return TaskVectors.weightedSum(vectors, linearCoefficients(weights, p).orElseThrow(), 1);
+    }
+
+    @Override
+    public Optional<double[]> linearCoefficients(double[] weights, Parameters p) {
         for (double w : weights) {
             if (w != 1) {
                 throw new IllegalArgumentException("the uniform average takes no weights (got " + Arrays.toString(weights)
                         + "); use --method " + WeightedAverage.NAME + " to weigh the experts");
             }
         }
-        double[] equal = new double[vectors.size()];
-        Arrays.fill(equal, 1.0 / vectors.size());
-        return TaskVectors.weightedSum(vectors, equal, p.lambda());
+        double[] equal = new double[weights.length];
+        Arrays.fill(equal, p.lambda() / weights.length);
+        return Optional.of(equal);
     }
 }

@@ -2,6 +2,7 @@ package org.expertlm.composition.internal;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.expertlm.api.MergeMethod;
 import org.osgi.service.component.annotations.Component;
@@ -14,11 +15,16 @@ public final class WeightedAverage implements MergeMethod {
 
     @Override
     public float[] merge(List<float[]> vectors, double[] weights, Parameters p) {
+        return TaskVectors.weightedSum(vectors, linearCoefficients(weights, p).orElseThrow(), 1);
+    }
+
+    @Override
+    public Optional<double[]> linearCoefficients(double[] weights, Parameters p) {
         double total = Arrays.stream(weights).sum();
         if (total == 0) {
             throw new IllegalArgumentException("weights " + Arrays.toString(weights) + " sum to 0; a weighted average needs a "
                     + "non-zero sum (use --method task-arithmetic to add updates as they are)");
         }
-        return TaskVectors.weightedSum(vectors, weights, p.lambda() / total);
+        return Optional.of(Arrays.stream(weights).map(w -> w * p.lambda() / total).toArray());
     }
 }

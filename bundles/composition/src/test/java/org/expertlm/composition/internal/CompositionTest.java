@@ -6,6 +6,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -17,6 +18,7 @@ import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.MergeMethod;
 import org.expertlm.api.Split;
 import org.expertlm.api.TaskExample;
 import org.expertlm.api.BaseModelRef;
@@ -24,7 +26,8 @@ import org.junit.Test;
 
 /**
  * Merges of small hand-made experts: LoRA merged as updates (the composite's A·B is the mean of the members' A·B, which
- * the product of the mean factors is not), bottleneck tensors merged as they are, members of other LoRA ranks merged,
+ * the product of the mean factors is not), bottleneck tensors merged as what training added, members of other LoRA
+ * ranks merged, a linear merge of narrow pairs carried as stacked factors with the updates a materialised merge gives,
  * and members that cannot be merged refused with the mismatch named.
  */
 public class CompositionTest {
@@ -91,6 +94,29 @@ public class CompositionTest {
     }
 
     @Test
+    public void aLinearMergeOfNarrowPairsIsCarriedAsStackedFactorsWithTheSameUpdates() throws Exception {
+        Expert a = expert("a", BASE, plan(1, 2, Set.of("cross")), 1, 1);
+        Expert b = expert("b", BASE, plan(1, 3, Set.of("cross")), 1, 2);
+        Recipe recipe = Recipe.of(List.of("a@1.0.0", "b@1.0.0"), "weighted").withWeights(List.of(1.0, 3.0));
+        Expert stacked = Composition.merge("m", recipe, List.of(a, b), new WeightedAverage(), INITIAL);
+        assertEquals("two rank-1 pairs side by side", 2, stacked.descriptor().adapter().loraRank());
+        assertEquals(List.of(4L, 2L), Arrays.stream(stacked.tensors().shape(Q + ".lora_a")).boxed().toList());
+        float[] expected = update(a);
+        float[] ub = update(b);
+        for (int j = 0; j < expected.length; j++) {
+            expected[j] = (expected[j] + 3 * ub[j]) / 4;
+        }
+        assertArrayEquals(expected, update(stacked), 1e-6f);
+
+        // The same method made opaque (no coefficients) materialises the updates: the same model, another form.
+        MergeMethod opaque = (vectors, weights, p) -> new WeightedAverage().merge(vectors, weights, p);
+        Expert materialised = Composition.merge("m", recipe, List.of(a, b), opaque, INITIAL);
+        assertEquals("a full-rank pair", 4, materialised.descriptor().adapter().loraRank());
+        assertArrayEquals(update(materialised), update(stacked), 1e-6f);
+        assertArrayEquals(materialised.tensors().values(UP), stacked.tensors().values(UP), 1e-6f);
+    }
+
+    @Test
     public void membersThatCannotBeMergedAreRefusedWithTheMismatchNamed() {
         Expert a = expert("a", BASE, plan(2, 4, Set.of("cross")), 2, 1);
         Expert otherBase = expert("b", new BaseModelRef("other@sha256:fedcba9876543210", "b".repeat(64)), plan(2, 4,
@@ -146,7 +172,7 @@ public class CompositionTest {
     private static float[] update(Expert e) throws Exception {
         AdapterConfig plan = e.descriptor().adapter();
         AdapterTensors t = e.tensors();
-        return DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, plan.loraRank(), 4,
+        return DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, (int) t.shape(Q + ".lora_a")[1], 4,
                 plan.loraAlpha() / plan.loraRank());
     }
 

@@ -9,6 +9,7 @@ import static org.junit.Assume.assumeTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 
 import org.expertlm.api.MergeMethod;
@@ -17,7 +18,8 @@ import org.junit.Test;
 /**
  * What every merge method must do, whatever it is: pass its hand-computed reference, merge one member into that member
  * (at density 1), not care about the members' order, give the same result for the same seed, apply a weight once,
- * leave its inputs alone, refuse vectors of other lengths, and give no NaN at density 0 or 1. A subclass names the
+ * leave its inputs alone, refuse vectors of other lengths, give no NaN at density 0 or 1, and, if it says it is
+ * linear, merge as its coefficients say. A subclass names the
  * method and its reference.
  */
 public abstract class MergeMethodConformance {
@@ -104,6 +106,20 @@ public abstract class MergeMethodConformance {
                 assertTrue("density " + density + ": " + Arrays.toString(merged), Float.isFinite(x));
             }
         }
+    }
+
+    @Test
+    public void aLinearMethodsCoefficientsAgreeWithItsMerge() {
+        double[] weights = takesWeights() ? new double[] {1, 2, 0.5} : ONES;
+        Optional<double[]> c = method().linearCoefficients(weights, new MergeMethod.Parameters(1, 0.7, 0, ""));
+        assumeTrue("a method that looks at the values has no coefficients", c.isPresent());
+        float[] expected = new float[TINY.get(0).length];
+        for (int i = 0; i < TINY.size(); i++) {
+            for (int j = 0; j < expected.length; j++) {
+                expected[j] += (float) (c.get()[i] * TINY.get(i)[j]);
+            }
+        }
+        assertArrayEquals(expected, merge(TINY, weights, 1, 0.7, 0), 1e-6f);
     }
 
     @Test
