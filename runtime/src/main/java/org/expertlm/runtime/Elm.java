@@ -83,8 +83,10 @@ public final class Elm {
                 return tool("data").run(elm.arguments(), elm.settings.home(), elm.settings.data(), System.out, System.err);
             case "library":
                 return elm.library(rest.contains("--timeout") || System.getenv("ELM_TIMEOUT") != null);
+            case "eval":
+                return elm.eval(rest.contains("--timeout") || System.getenv("ELM_TIMEOUT") != null);
             default:
-                throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop, data or library",
+                throw new ElmException("unknown command '" + args.get(0) + "'; expected start, exec, stop, data, library or eval",
                         2, null);
         }
     }
@@ -200,6 +202,25 @@ public final class Elm {
         }
         script.append(' ').append(operands.get(0)).append(' ')
                 .append(consoleWord(Paths.get(operands.get(1)).toAbsolutePath().normalize().toString()));
+        Elm unlimited = timeoutGiven ? this : new Elm(rawArguments, settings.withTimeout(LIBRARY_TIME_LIMIT));
+        return unlimited.exec(script.toString());
+    }
+
+    /** {@code ./elm eval <config> [--quick] [--json]}: {@code elm:eval} with the configuration's absolute path. */
+    private int eval(boolean timeoutGiven) throws ElmException {
+        List<String> operands = new ArrayList<>();
+        StringBuilder script = new StringBuilder("elm:eval");
+        for (String word : arguments()) {
+            switch (word) {
+                case "--json", "--quick" -> script.append(' ').append(word);
+                default -> operands.add(word);
+            }
+        }
+        if (operands.size() != 1) {
+            throw new ElmException("eval needs one configuration, e.g. ./elm eval configs/eval/full.json [--quick] [--json]", 2,
+                    null);
+        }
+        script.append(' ').append(consoleWord(Paths.get(operands.get(0)).toAbsolutePath().normalize().toString()));
         Elm unlimited = timeoutGiven ? this : new Elm(rawArguments, settings.withTimeout(LIBRARY_TIME_LIMIT));
         return unlimited.exec(script.toString());
     }

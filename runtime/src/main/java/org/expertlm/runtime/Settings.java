@@ -37,6 +37,7 @@ record Settings(Path home, Path bundles, Path work, Path deploy, Path configs, P
             "       elm data cards [folder]               write the data cards (default docs/data-cards)",
             "       elm library train|plan <config> [--out folder]",
             "                                             train an expert library's jars (configs/library/default.json), or show its jobs",
+            "       elm eval <config> [--quick]          run an evaluation (configs/eval/full.json) and write its report",
             "options (environment variable in brackets):",
             "  --home DIR      ELM home; deploy/, configs/ and work/ default to folders in it [ELM_HOME]",
             "  --work DIR      framework storage, logs and the console socket [ELM_WORK]",

@@ -1,12 +1,13 @@
-package org.expertlm.retrieval.internal;
+package org.expertlm.api;
 
 /**
  * The output mixture (LoraRetriever's): each expert's choice scores (summed token log-probabilities) become
- * probabilities over the choices by a softmax, and those are averaged, weighted by the experts' votes.
+ * probabilities over the choices by a softmax, and those are averaged, weighted by the experts' votes. The solver
+ * answers with it, and the evaluation recomputes it from stored scores.
  */
-final class Mixture {
+public final class OutputMixture {
 
-    private Mixture() {
+    private OutputMixture() {
     }
 
     /**
@@ -15,7 +16,7 @@ final class Mixture {
      * @param scores per expert, its log-probability score of each choice (all the same length)
      * @param weights per expert, its weight (its votes); at least one positive
      */
-    static double[] combine(double[][] scores, double[] weights) {
+    public static double[] combine(double[][] scores, double[] weights) {
         if (scores.length == 0 || scores.length != weights.length) {
             throw new IllegalArgumentException(scores.length + " experts' scores but " + weights.length + " weights");
         }
@@ -45,7 +46,7 @@ final class Mixture {
      * exp(s - max) normalised: the largest score never overflows. A score that is not a number counts as impossible
      * (-∞), and when every choice is impossible they are equally likely: one bad score never spoils a mixture.
      */
-    static double[] softmax(double[] scores) {
+    public static double[] softmax(double[] scores) {
         double max = Double.NEGATIVE_INFINITY;
         for (double s : scores) {
             if (!Double.isNaN(s)) {
@@ -72,7 +73,7 @@ final class Mixture {
     }
 
     /** The index of the highest value; a tie to the first. */
-    static int best(double[] values) {
+    public static int best(double[] values) {
         int best = 0;
         for (int i = 1; i < values.length; i++) {
             if (values[i] > values[best]) {

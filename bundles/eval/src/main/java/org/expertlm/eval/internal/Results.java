@@ -1,0 +1,73 @@
+package org.expertlm.eval.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** What a run measured, experiment by experiment, as the report prints it. */
+final class Results {
+
+    static final String ROE_TASK = "RoE per task";
+    static final String ROE_INSTANCE = "RoE per instance";
+    static final String MIXTURE = "mixture of the top 3";
+    static final String MERGE = "average of the top 3";
+    static final String ORACLE = "oracle";
+
+    List<String> experts = List.of();
+    List<String> baselines = List.of();
+    final List<Unseen> unseen = new ArrayList<>();
+    final List<Seen> seen = new ArrayList<>();
+    final List<Composed> composed = new ArrayList<>();
+    final Map<String, Double> modes = new LinkedHashMap<>();
+    final Map<String, Double> formats = new LinkedHashMap<>();
+    final Map<Integer, Double> q = new TreeMap<>();
+    final Map<String, Double> mixtures = new LinkedHashMap<>();
+    final Map<String, Double> granularity = new LinkedHashMap<>();
+
+    /** One unseen task: the baselines, every single expert, and each retrieval arm. */
+    static final class Unseen {
+        final String template;
+        final int instances;
+        final Map<String, Double> baselines = new LinkedHashMap<>();
+        final Map<String, Double> singles = new TreeMap<>();
+        final Map<String, Double> arms = new LinkedHashMap<>();
+        String chosen = "";
+        String oracle = "";
+
+        Unseen(String template, int instances) {
+            this.template = template;
+            this.instances = instances;
+        }
+    }
+
+    /** One training template on its validation split. */
+    static final class Seen {
+        final String template;
+        final String cluster;
+        final int instances;
+        double multitask;
+        double routed;
+        double own;
+        String chosen = "";
+
+        Seen(String template, String cluster, int instances) {
+            this.template = template;
+            this.cluster = cluster;
+            this.instances = instances;
+        }
+    }
+
+    /** One composed task: the baselines, each member alone, each merge. */
+    static final class Composed {
+        final String template;
+        final int instances;
+        final Map<String, Double> scores = new LinkedHashMap<>();
+
+        Composed(String template, int instances) {
+            this.template = template;
+            this.instances = instances;
+        }
+    }
+}
