@@ -195,7 +195,11 @@ final class EvalRun {
             Settings s = settings.withQ(Math.min(settings.q(), e.getValue().size()));
             accuracies.add(perTask(e.getKey(), e.getValue(), retriever.retrieve(instances(e.getValue()), s), mixture));
         }
-        return Figures.mean(accuracies);
+        double mean = Figures.mean(accuracies);
+        progress.accept(String.format(java.util.Locale.ROOT, "ablation %s, %s, Q = %d, k = %d, m = %d: %.3f",
+                settings.mode().name().toLowerCase(java.util.Locale.ROOT), settings.format().key(), settings.q(), settings.k(), mixture,
+                mean));
+        return mean;
     }
 
     /** The accuracy when the task's top {@code mixture} experts answer every instance (their votes the weights). */
