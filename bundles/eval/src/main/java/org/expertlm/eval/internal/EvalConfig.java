@@ -1,12 +1,12 @@
 package org.expertlm.eval.internal;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 import org.expertlm.api.Evaluator;
 
@@ -58,7 +58,7 @@ record EvalConfig(String name, String report, int instances, int seenInstances, 
         for (Iterator<String> names = root.fieldNames(); names.hasNext();) {
             String field = names.next();
             if (!FIELDS.contains(field)) {
-                throw new IllegalArgumentException(file + ": unknown field '" + field + "'; expected " + new java.util.TreeSet<>(FIELDS));
+                throw new IllegalArgumentException(file + ": unknown field '" + field + "'; expected " + new TreeSet<>(FIELDS));
             }
         }
         String name = root.path("name").asText("");
