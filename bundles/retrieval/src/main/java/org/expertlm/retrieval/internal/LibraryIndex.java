@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
@@ -22,13 +23,16 @@ import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
@@ -36,13 +40,16 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.IOUtils;
+import org.apache.lucene.util.VectorUtil;
 import org.expertlm.api.Retriever.Format;
 
 /**
  * The Expert Library in Lucene: one document per library instance and text format, with its expert's id and
  * version, cluster and kind, its template, its text in that format (stored, and indexed for BM25) and, once
- * computed, that text's sentence vector (HNSW, cosine). The label_instance vectors come with the expert; those of
+ * computed, that text's sentence vector (cosine; searched exactly in a library of up to {@link #EXACT_UP_TO}
+ * vectors a format, by the HNSW graph in a larger one). The label_instance vectors come with the expert; those of
  * the other formats are added when a retrieval first asks for them ({@link #lacking}, {@link #vectorise}). An
  * expert's documents are replaced as a whole and every change is committed, so that a reader never sees half an
  * expert.
@@ -66,6 +73,12 @@ final class LibraryIndex implements Closeable {
     static final String VECTORED = "vectored";
     /** Candidates a dense search keeps while it walks the HNSW graph, however few it returns. */
     static final int CANDIDATES = 100;
+    /**
+     * Up to this many vectors of a format, a dense search scores every one: the result is then exact and the same
+     * whatever segments the index has (a graph's approximate result changes when segments merge), and at this size
+     * it costs about what the graph search does (bench/retrieval).
+     */
+    static final int EXACT_UP_TO = 10_000;
     /** BM25 queries longer than this many terms are cut (a prompted input can be a whole document). */
     private static final int MAX_QUERY_TERMS = 512;
 
@@ -90,12 +103,21 @@ final class LibraryIndex implements Closeable {
     private final Analyzer analyzer = new StandardAnalyzer();
     private final IndexWriter writer;
     private final SearcherManager searchers;
+    private final int exactUpTo;
+    /** Each format's vectors as the last commit a dense search saw holds them, when exact search applies. */
+    private final Map<Format, Vectors> exact = new ConcurrentHashMap<>();
 
     /**
      * Opens (or creates) the index in {@code directory}, recording this class's format and the encoder whose vectors
      * it holds in every commit.
      */
     LibraryIndex(Directory directory, String encoder) throws IOException {
+        this(directory, encoder, EXACT_UP_TO);
+    }
+
+    /** As {@link #LibraryIndex(Directory, String)}, dense search exact up to {@code exactUpTo} vectors a format. */
+    LibraryIndex(Directory directory, String encoder, int exactUpTo) throws IOException {
+        this.exactUpTo = exactUpTo;
         IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
         this.writer = new IndexWriter(directory, config);
         try {
@@ -229,17 +251,136 @@ final class LibraryIndex implements Closeable {
     }
 
     /**
-     * The {@code k} library instances nearest to {@code vector} in {@code format}, best first. The graph is searched
-     * for at least {@link #CANDIDATES} of them: Lucene's HNSW search keeps only k candidates while it walks the
-     * graph, and with k = 1 (the paper's) it missed the nearest instance for 38% of the queries of bench/retrieval.
+     * The {@code k} library instances nearest to {@code vector} in {@code format}, best first: exactly, every
+     * vector scored, while the format holds at most {@link #exactUpTo} vectors; by the HNSW graph above that.
      */
     List<Hit> dense(float[] vector, int k, Format format) throws IOException {
-        return search(new KnnFloatVectorQuery(vectorField(format), vector, Math.max(k, CANDIDATES)), k, true, format);
+        return dense(List.of(vector), k, format).get(0);
     }
 
     /** {@link #dense(float[], int, Format)} for each vector, searched side by side (on the common pool), in order. */
     List<List<Hit>> dense(List<float[]> vectors, int k, Format format) throws IOException {
-        return each(vectors, v -> dense(v, k, format));
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            Vectors all = vectors(searcher, format);
+            if (all != null) {
+                return each(vectors, v -> all.nearest(searcher, v, k, format));
+            }
+            // The graph is searched for at least CANDIDATES instances: Lucene's HNSW search keeps only k candidates
+            // while it walks the graph, and with k = 1 (the paper's) it missed the nearest instance for 38% of the
+            // queries of bench/retrieval.
+            return each(vectors, v -> hits(searcher,
+                    searcher.search(new KnnFloatVectorQuery(vectorField(format), v, Math.max(k, CANDIDATES)), k).scoreDocs,
+                    true, format));
+        } finally {
+            searchers.release(searcher);
+        }
+    }
+
+    /**
+     * The vectors of {@code format} that {@code searcher} sees, normalised, when there are at most
+     * {@link #exactUpTo} of them (else null); read once per commit.
+     */
+    private Vectors vectors(IndexSearcher searcher, Format format) throws IOException {
+        DirectoryReader reader = (DirectoryReader) searcher.getIndexReader();
+        String field = vectorField(format);
+        long count = 0;
+        for (LeafReaderContext leaf : reader.leaves()) {
+            FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
+            count += values == null ? 0 : values.size();
+        }
+        if (count > exactUpTo) {
+            return null;
+        }
+        Vectors cached = exact.get(format);
+        if (cached != null && cached.version() == reader.getVersion()) {
+            return cached;
+        }
+        Vectors read = Vectors.read(reader, field);
+        exact.put(format, read);
+        return read;
+    }
+
+    /**
+     * One commit's vectors of one format for exact search: each live document's vector normalised, with its
+     * expert and position, which break ties of score. Ties are common (experts share library texts: a dataset
+     * expert holds its templates' instances), and ordering them by document number would make a result depend on
+     * how the index's segments happened to merge.
+     */
+    private record Vectors(long version, int[] docs, String[] experts, int[] positions, float[][] vectors) {
+
+        static Vectors read(DirectoryReader reader, String field) throws IOException {
+            List<Integer> docs = new ArrayList<>();
+            List<float[]> vectors = new ArrayList<>();
+            for (LeafReaderContext leaf : reader.leaves()) {
+                FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
+                Bits live = leaf.reader().getLiveDocs();
+                if (values == null) {
+                    continue;
+                }
+                for (int doc = values.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = values.nextDoc()) {
+                    if (live == null || live.get(doc)) {
+                        docs.add(leaf.docBase + doc);
+                        vectors.add(normalised(values.vectorValue()));
+                    }
+                }
+            }
+            StoredFields stored = reader.storedFields();
+            String[] experts = new String[docs.size()];
+            int[] positions = new int[docs.size()];
+            for (int i = 0; i < docs.size(); i++) {
+                Document d = stored.document(docs.get(i), Set.of(EXPERT, POSITION));
+                experts[i] = d.get(EXPERT);
+                positions[i] = d.getField(POSITION).numericValue().intValue();
+            }
+            return new Vectors(reader.getVersion(), docs.stream().mapToInt(Integer::intValue).toArray(), experts,
+                    positions, vectors.toArray(float[][]::new));
+        }
+
+        /** The k nearest by cosine, best first; equal scores in the order of expert id, then position. */
+        List<Hit> nearest(IndexSearcher searcher, float[] query, int k, Format format) throws IOException {
+            float[] q = normalised(query);
+            int[] best = new int[Math.min(k, docs.length)];
+            float[] scores = new float[best.length];
+            int kept = 0;
+            for (int i = 0; i < docs.length; i++) {
+                float score = VectorUtil.dotProduct(q, vectors[i]);
+                if (kept == best.length && !before(score, i, scores[kept - 1], best[kept - 1])) {
+                    continue;
+                }
+                int at = kept == best.length ? kept - 1 : kept++;
+                while (at > 0 && before(score, i, scores[at - 1], best[at - 1])) {
+                    best[at] = best[at - 1];
+                    scores[at] = scores[at - 1];
+                    at--;
+                }
+                best[at] = i;
+                scores[at] = score;
+            }
+            ScoreDoc[] found = new ScoreDoc[kept];
+            for (int j = 0; j < kept; j++) {
+                // In Lucene's own scale for a cosine match, (1 + cos) / 2, as the graph search gives it.
+                found[j] = new ScoreDoc(docs[best[j]], (1 + scores[j]) / 2);
+            }
+            return hits(searcher, found, true, format);
+        }
+
+        private boolean before(float score, int i, float otherScore, int other) {
+            if (score != otherScore) {
+                return score > otherScore;
+            }
+            int byExpert = experts[i].compareTo(experts[other]);
+            return byExpert != 0 ? byExpert < 0 : positions[i] < positions[other];
+        }
+
+        private static float[] normalised(float[] vector) {
+            float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
+            float[] unit = new float[vector.length];
+            for (int i = 0; i < vector.length; i++) {
+                unit[i] = norm == 0 ? 0 : vector[i] / norm;
+            }
+            return unit;
+        }
     }
 
     /** {@link #bm25(String, int, Format)} for each text, searched side by side, in order. */
@@ -336,17 +477,22 @@ final class LibraryIndex implements Closeable {
     private List<Hit> search(Query query, int k, boolean cosine, Format format) throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
-            List<Hit> hits = new ArrayList<>();
-            for (ScoreDoc sd : searcher.search(query, k).scoreDocs) {
-                Document d = searcher.storedFields().document(sd.doc, Set.of(EXPERT, VERSION, TEMPLATE, textField(format)));
-                // Lucene scores a cosine match as (1 + cos) / 2; the vote reports the cosine itself.
-                float score = cosine ? 2 * sd.score - 1 : sd.score;
-                hits.add(new Hit(d.get(EXPERT), d.get(VERSION), d.get(TEMPLATE), d.get(textField(format)), score));
-            }
-            return hits;
+            return hits(searcher, searcher.search(query, k).scoreDocs, cosine, format);
         } finally {
             searchers.release(searcher);
         }
+    }
+
+    private static List<Hit> hits(IndexSearcher searcher, ScoreDoc[] found, boolean cosine, Format format) throws IOException {
+        List<Hit> hits = new ArrayList<>();
+        StoredFields stored = searcher.storedFields();
+        for (ScoreDoc sd : found) {
+            Document d = stored.document(sd.doc, Set.of(EXPERT, VERSION, TEMPLATE, textField(format)));
+            // Lucene scores a cosine match as (1 + cos) / 2; the vote reports the cosine itself.
+            float score = cosine ? 2 * sd.score - 1 : sd.score;
+            hits.add(new Hit(d.get(EXPERT), d.get(VERSION), d.get(TEMPLATE), d.get(textField(format)), score));
+        }
+        return hits;
     }
 
     /** The format a committed index in {@code directory} carries, or null when it has none (or no commit). */

@@ -105,6 +105,58 @@ public class LibraryIndexTest {
     }
 
     @Test
+    public void theGraphSearchOfALargeLibraryFindsTheNearestInstancesToo() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER, 0)) {
+            index.put("a", "1.0.0", "sentiment", "prompt", List.of(entry("a/t", "north", axis(0))));
+            index.put("b", "1.0.0", "topic", "prompt", List.of(entry("b/t", "east", axis(1)),
+                    entry("b/t", "north-east", normalised(new float[] {1, 1}))));
+            List<LibraryIndex.Hit> hits = index.dense(axis(0), 3, Format.LABEL_INSTANCE);
+            assertEquals(List.of("a", "b", "b"), hits.stream().map(LibraryIndex.Hit::expertId).toList());
+            assertEquals(Math.sqrt(0.5), hits.get(1).score(), 1e-6);
+        }
+    }
+
+    @Test
+    public void exactSearchAgreesWithBruteForceAndBreaksTiesByExpertThenPositionWhateverTheSegments() throws IOException {
+        try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
+            // "b" lands first (lower document numbers) and holds the same texts and vectors as "a".
+            List<LibraryIndex.Entry> shared = entries(60, 7);
+            index.put("b", "1.0.0", "topic", "dataset", shared);
+            index.put("c", "1.0.0", "topic", "prompt", entries(300, 8));
+            index.put("a", "1.0.0", "topic", "prompt", shared);
+            index.put("d", "1.0.0", "topic", "prompt", entries(50, 9));
+            index.remove("d");
+            List<float[]> queries = entries(40, 10).stream().map(LibraryIndex.Entry::labelInstanceVector).toList();
+            List<List<LibraryIndex.Hit>> before = index.dense(queries, 5, Format.LABEL_INSTANCE);
+            assertTrue("the index has several segments", index.segments() > 1);
+            for (int q = 0; q < queries.size(); q++) {
+                List<LibraryIndex.Hit> hits = before.get(q);
+                assertTrue("no removed expert", hits.stream().noneMatch(h -> h.expertId().equals("d")));
+                float best = Float.NEGATIVE_INFINITY;
+                for (LibraryIndex.Entry e : shared) {
+                    best = Math.max(best, dot(queries.get(q), e.labelInstanceVector()));
+                }
+                for (LibraryIndex.Entry e : entries(300, 8)) {
+                    best = Math.max(best, dot(queries.get(q), e.labelInstanceVector()));
+                }
+                assertEquals("the nearest instance, by brute force", best, hits.get(0).score(), 1e-5);
+                for (int i = 1; i < hits.size(); i++) {
+                    assertTrue("best first", hits.get(i - 1).score() >= hits.get(i).score());
+                    if (hits.get(i - 1).score() == hits.get(i).score() && hits.get(i).text().equals(hits.get(i - 1).text())) {
+                        assertTrue("a tie goes to the first expert by id", hits.get(i - 1).expertId().compareTo(hits.get(i).expertId()) < 0);
+                    }
+                }
+                if (!hits.get(0).expertId().equals("c")) {
+                    assertEquals("a shared nearest instance is a's, not b's", "a", hits.get(0).expertId());
+                }
+            }
+            index.compact();
+            assertEquals(1, index.segments());
+            assertEquals("the same hits after the segments merged", before, index.dense(queries, 5, Format.LABEL_INSTANCE));
+        }
+    }
+
+    @Test
     public void anEmptyDirectoryHasNoFormat() throws IOException {
         try (Directory directory = new ByteBuffersDirectory()) {
             assertNull(LibraryIndex.formatOf(directory));
@@ -122,6 +174,14 @@ public class LibraryIndexTest {
             out.add(entry("t", "instance " + i, normalised(v)));
         }
         return out;
+    }
+
+    private static float dot(float[] a, float[] b) {
+        float sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += a[i] * b[i];
+        }
+        return sum;
     }
 
     private static LibraryIndex.Entry entry(String template, String input, float[] vector) {
