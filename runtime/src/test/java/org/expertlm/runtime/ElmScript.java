@@ -128,9 +128,14 @@ final class ElmScript {
      * returns their one JSON document; fails the test when they fail.
      */
     JsonNode console(String commands) throws Exception {
+        return console(commands, Duration.ofSeconds(120));
+    }
+
+    /** {@link #console(String)} with a time limit of its own (commands that train). */
+    JsonNode console(String commands, Duration limit) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsoleClient.run(work.resolve("run").resolve("console.sock"), commands, Duration.ofSeconds(120),
+        int status = ConsoleClient.run(work.resolve("run").resolve("console.sock"), commands, limit,
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(commands + ": " + err.toString(StandardCharsets.UTF_8), 0, status);
         return singleJsonDocument(out.toString(StandardCharsets.UTF_8));

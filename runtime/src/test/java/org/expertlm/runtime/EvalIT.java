@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -27,6 +28,9 @@ public class EvalIT {
     private static final String POS = "brown-pos.word-pos";
     private static final String GENRE = "brown-genre.which-genre";
     private static final String UNSEEN = "genre-lettered/lettered";
+    private static final String NEW_TASK = "brown-genre/genre-label";
+    private static final String NEW_EXPERT = "brown-genre.genre-label";
+    private static final String CHAIN = "brown-pos.word-pos-then-genre";
 
     private ElmScript elm;
 
@@ -52,17 +56,42 @@ public class EvalIT {
         Path report = elm.root.resolve("FIXTURE.md");
         Path config = elm.root.resolve("fixture.json");
         Path repository = Paths.get(System.getProperty("elm.repo", "..")).toAbsolutePath().normalize();
+        // Experiment 3 over the fixtures: a new task's expert, and the baseline fine-tuned on that task.
+        Path continual = elm.root.resolve("continual.json");
+        Files.writeString(continual, """
+                {"format": "elm-library/1", "base": "fixture", "version": "1.0.0", "out": "continual-out",
+                 "settings": "expert-configs/brown-pos.word-pos-1.0.0.json",
+                 "experts": ["%s", {"task": "%s", "id": "%s", "from": "bundles/brown-pos.word-pos-1.0.0.jar"}]}
+                """.formatted(NEW_TASK, NEW_TASK, CHAIN));
         Files.writeString(config, Files.readString(repository.resolve("configs/eval/fixture.json"))
-                .replace("reports/FIXTURE.md", report.toString()));
+                .replace("reports/FIXTURE.md", report.toString())
+                .replace("\"methods\"", "\"continual\": \"" + continual + "\",\n  \"methods\""));
+        int installed = elm.console("elm:list --json").path("experts").size();
 
-        JsonNode first = elm.console("elm:eval --quick --json " + config);
+        JsonNode first = elm.console("elm:eval --quick --json " + config, Duration.ofSeconds(300));
         assertEquals(report.toString(), first.path("report").asText());
         assertTrue("score tables computed", first.path("scored").asInt() > 0);
         String text = Files.readString(report);
-        for (String section : new String[] {"## 1. Unseen tasks", "## 2. Seen tasks", "## 4. Composition", "## 5. Retrieval ablations",
-                "## Provenance"}) {
+        for (String section : new String[] {"## 1. Unseen tasks", "## 2. Seen tasks", "## 3. Continual learning", "## 4. Composition",
+                "## 5. Retrieval ablations", "## Provenance"}) {
             assertTrue(section + " in\n" + text, text.contains(section));
         }
+        // Experiment 3: the new expert and the fine-tuned baseline were trained, measured, and taken out again.
+        assertTrue(text, text.contains("| " + CHAIN + "@1.0.0 (after " + NEW_TASK + ") |"));
+        assertTrue(text, text.contains("the same answers on 2 of 2 seen templates"));
+        assertEquals("the library is as it was", installed, elm.console("elm:list --json").path("experts").size());
+        assertTrue(Files.isRegularFile(elm.work.resolve("eval/fixture-quick/continual/" + CHAIN + "-1.0.0.jar")));
+        // The new task's own expert on it is what elm:solve --expert gives (it is deployed again for the check).
+        String newTaskRow = text.lines().filter(l -> l.startsWith("| each task's own prompt expert |")).findFirst().orElseThrow();
+        Path newTask = elm.root.resolve("new-task.jsonl");
+        elm.console("elm:examples --json -n 16 --split test --jsonl " + newTask + " " + NEW_TASK);
+        Files.copy(elm.work.resolve("eval/fixture-quick/continual/" + NEW_EXPERT + "-1.0.0.jar"),
+                elm.deploy.resolve(NEW_EXPERT + "-1.0.0.jar"));
+        elm.console("elm:list --json --wait 10");
+        double own = elm.console("elm:solve --json --expert " + NEW_EXPERT + " " + newTask).path("accuracy").asDouble();
+        assertTrue(newTaskRow, newTaskRow.endsWith(" | " + String.format(Locale.ROOT, "%.3f", own) + " |"));
+        Files.delete(elm.deploy.resolve(NEW_EXPERT + "-1.0.0.jar"));
+        elm.console("elm:list --json --wait 10");
         assertEquals(3, first.path("plots").size());
         for (JsonNode plot : first.path("plots")) {
             byte[] head = Arrays.copyOf(Files.readAllBytes(Path.of(plot.asText())), 4);

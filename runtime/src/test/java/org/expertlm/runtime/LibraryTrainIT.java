@@ -120,6 +120,49 @@ public class LibraryTrainIT {
     }
 
     @Test
+    public void anExpertTrainedFurtherStartsFromTheAdaptersItNamesAndIsMadeAgainWhenTheyChange() throws Exception {
+        Files.writeString(library.resolve("expert.json"), SETTINGS.formatted(1, 3));
+        Path config = library.resolve("chain.json");
+        Files.writeString(config, """
+                {"format": "elm-library/1", "base": "fixture", "settings": "expert.json", "out": "../../jars",
+                 "experts": ["brown-pos/word-pos",
+                             {"task": "brown-pos/word-pos-label", "id": "pos-then-label", "from": "brown-pos.word-pos"},
+                             {"task": "brown-pos/word-pos-label", "id": "jar-then-label", "from": "../../jars/brown-pos.word-pos-1.0.0.jar"}]}
+                """);
+        ElmScript.Result refused = elm.run("library", "plan", config.toString());
+        assertNotEquals("a jar that is not there yet cannot be started from", 0, refused.status());
+        assertTrue(refused.err(), refused.err().contains("is neither an earlier expert of this library ([brown-pos.word-pos, "
+                + "pos-then-label]) nor an expert jar at"));
+
+        Files.writeString(config, """
+                {"format": "elm-library/1", "base": "fixture", "settings": "expert.json", "out": "../../jars",
+                 "experts": ["brown-pos/word-pos",
+                             {"task": "brown-pos/word-pos-label", "id": "pos-then-label", "from": "brown-pos.word-pos"}]}
+                """);
+        assertEquals(List.of("TRAINED", "TRAINED"), states(train(config)));
+        JsonNode start = ExpertJar.read(out.resolve("brown-pos.word-pos-1.0.0.jar")).description();
+        JsonNode further = ExpertJar.read(out.resolve("pos-then-label-1.0.0.jar")).description();
+        assertEquals("its adapters started from the first expert's", start.path("sha256").asText(),
+                further.path("provenance").path("fromSha256").asText());
+        assertTrue(further.path("provenance").path("history").get(0).asText().startsWith("epoch 0 (as started from)"));
+        assertEquals(List.of("SKIPPED", "SKIPPED"), states(train(config)));
+
+        // The expert it starts from made from other settings: both are other jobs.
+        Files.writeString(library.resolve("expert.json"), SETTINGS.formatted(1, 4));
+        assertEquals(List.of("PENDING", "PENDING"), states(elm.json("elm:library --json plan " + config)));
+
+        // A jar named by its path is taken by its tensors: the same jar, the same job.
+        Path byPath = library.resolve("by-path.json");
+        Files.writeString(byPath, """
+                {"format": "elm-library/1", "base": "fixture", "settings": "expert.json", "out": "../../jars-2",
+                 "experts": [{"task": "brown-pos/word-pos-label", "id": "jar-then-label", "from": "../../jars/pos-then-label-1.0.0.jar"}]}
+                """);
+        JsonNode planned = elm.json("elm:library --json plan " + byPath);
+        assertEquals("tensors:" + further.path("sha256").asText(),
+                planned.path("jobs").get(0).path("job").path("fromIdentity").asText());
+    }
+
+    @Test
     public void aBadConfigurationIsRefusedWithTheReason() throws Exception {
         Files.writeString(library.resolve("expert.json"), SETTINGS.formatted(1, 3));
         refused("{\"format\": \"elm-library/9\", \"out\": \"x\", \"experts\": [\"brown-pos\"]}", "expected \"format\": \"elm-library/1\"");

@@ -33,10 +33,20 @@ public interface LibraryTrainer {
      * @param base the base model it adapts
      * @param dataSha256 the digest of its training and validation examples (task, id, input, choices, target)
      * @param identity the digest of the settings (as canonical JSON), the base model's id and SHA-256, the data's
-     *     digest, the id, version and task: hex
+     *     digest, the id, version and task, and where its adapters start from: hex
+     * @param from the jar of the expert whose adapters this one's training starts from (the entry's {@code from}:
+     *     an earlier job of the same plan, or a jar); null when they start fresh
+     * @param fromIdentity what {@code from} must be: {@code job:<identity>} of the earlier job that makes it, or
+     *     {@code tensors:<sha256>} of the jar's adapter tensors; null when {@code from} is
      */
     record Job(String expertId, String version, String task, String settingsJson, String settingsSource,
-            BaseModelRef base, String dataSha256, String identity) {
+            BaseModelRef base, String dataSha256, String identity, Path from, String fromIdentity) {
+
+        /** A job whose adapters start fresh. */
+        public Job(String expertId, String version, String task, String settingsJson, String settingsSource,
+                BaseModelRef base, String dataSha256, String identity) {
+            this(expertId, version, task, settingsJson, settingsSource, base, dataSha256, identity, null, null);
+        }
 
         public Job {
             Objects.requireNonNull(expertId, "expertId");
@@ -46,6 +56,9 @@ public interface LibraryTrainer {
             Objects.requireNonNull(base, "base");
             Objects.requireNonNull(dataSha256, "dataSha256");
             Objects.requireNonNull(identity, "identity");
+            if ((from == null) != (fromIdentity == null)) {
+                throw new IllegalArgumentException("from and fromIdentity go together");
+            }
         }
 
         /** {@code id@version}. */

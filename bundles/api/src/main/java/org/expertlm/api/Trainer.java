@@ -21,13 +21,22 @@ public interface Trainer {
      * @param version the version the expert gets; null for the trainer's default, 1.0.0
      * @param job the identity of the job asking (see {@link LibraryTrainer.Job#identity()}), recorded as {@code job}
      *     in the expert's provenance; null when none asks
+     * @param from the adapter tensors training starts from (an existing expert trained further, as when a multitask
+     *     model is fine-tuned on one new task after another): the same names and shapes as the settings' adapters
+     *     make, else the request is refused; null to start from fresh adapters
      */
     record ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version,
-            String job) {
+            String job, AdapterTensors from) {
 
-        /** A request that no library job makes. */
+        /** A request that starts from fresh adapters. */
+        public ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version,
+                String job) {
+            this(settingsJson, settingsSource, base, data, version, job, null);
+        }
+
+        /** A request that no library job makes, from fresh adapters. */
         public ExpertRequest(String settingsJson, String settingsSource, BaseModelRef base, TrainingSet data, String version) {
-            this(settingsJson, settingsSource, base, data, version, null);
+            this(settingsJson, settingsSource, base, data, version, null, null);
         }
     }
 

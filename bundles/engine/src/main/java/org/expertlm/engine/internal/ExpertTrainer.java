@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -21,7 +22,9 @@ import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.ExpertFiles;
+import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.ModelFiles;
+import org.expertlm.engine.tensor.SafeTensors;
 import org.expertlm.engine.train.ExpertSettings;
 import org.expertlm.engine.train.ExpertTraining;
 
@@ -79,13 +82,14 @@ final class ExpertTrainer {
         }
         List<ExpertTraining.Example> train = examples(data.train());
         List<ExpertTraining.Example> validation = examples(data.validation());
+        Map<String, FloatTensor> from = request.from() == null ? null : SafeTensors.fromApi(request.from()).tensors();
         return jobs.submit("expert " + data.expertId(), job -> {
             job.progress(String.format("%s: %d training (of %d) and %d validation examples from %s", data.expertId(),
                     Math.min(settings.maxTrainExamples(), train.size()), train.size(), validation.size(),
                     String.join(", ", data.templates())));
             Path folder = folders.expertFolder(data.expertId());
             Path checkpoints = folder.resolve("checkpoints");
-            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder, workers, train, validation, checkpoints,
+            ExpertTraining.Result r = ExpertTraining.train(settings, base, encoder, workers, train, validation, from, checkpoints,
                     job::progress, job::cancelled);
             int trainExamples = Math.min(settings.maxTrainExamples(), train.size());
             AdapterTensors tensors = ExpertFiles.tensors(r.tensors());
@@ -93,7 +97,7 @@ final class ExpertTrainer {
             ExpertDescriptor expert = new ExpertDescriptor(data.expertId(), version, data.task(), data.templates(), data.kind(),
                     base.ref(), plan == null ? null : plan.config(),
                     generation ? AnswerFormat.generated() : answers(data.train()), tensors.sha256(),
-                    provenance(settings, encoder, data, trainExamples, r, workers.threads(), request.job()).toString());
+                    provenance(settings, encoder, data, trainExamples, r, workers.threads(), request).toString());
             ExpertFiles.write(folder, expert, tensors);
             ExpertTraining.removeCheckpoints(checkpoints);
             job.progress("expert " + expert.name() + " written to " + folder);
@@ -103,10 +107,14 @@ final class ExpertTrainer {
     }
 
     private static ObjectNode provenance(ExpertSettings settings, MiniLmModel encoder, TrainingSet data,
-            int trainExamples, ExpertTraining.Result r, int stepParts, String job) {
+            int trainExamples, ExpertTraining.Result r, int stepParts, Trainer.ExpertRequest request) {
         ObjectNode provenance = JSON.createObjectNode();
-        if (job != null) {
-            provenance.put("job", job);
+        if (request.job() != null) {
+            provenance.put("job", request.job());
+        }
+        if (request.from() != null) {
+            // The adapters it was trained further from, by their tensors' digest.
+            provenance.put("fromSha256", request.from().sha256());
         }
         provenance.set("settings", JSON.valueToTree(settings));
         // Each step's batch was computed in this many parts side by side: the same run in another number of parts

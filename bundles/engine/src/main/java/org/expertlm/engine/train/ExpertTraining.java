@@ -1,6 +1,7 @@
 package org.expertlm.engine.train;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -12,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
@@ -36,6 +40,7 @@ import org.expertlm.engine.tensor.ModelFiles;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -133,12 +138,25 @@ public final class ExpertTraining {
      */
     public static Result train(ExpertSettings s, BaseModel base, MiniLmModel encoder, SideBySide workers, List<Example> train,
             List<Example> validation, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled) throws IOException {
+        return train(s, base, encoder, workers, train, validation, null, checkpoints, progress, cancelled);
+    }
+
+    /**
+     * {@link #train(ExpertSettings, BaseModel, MiniLmModel, SideBySide, List, List, Path, Consumer, BooleanSupplier)}
+     * starting from the trainable tensors {@code from} (an expert trained further) instead of fresh ones; null for
+     * fresh ones. They must be exactly the tensors the settings train, by name and shape.
+     *
+     * @throws IllegalArgumentException when {@code from} lacks one of them, has another, or has another shape
+     */
+    public static Result train(ExpertSettings s, BaseModel base, MiniLmModel encoder, SideBySide workers, List<Example> train,
+            List<Example> validation, Map<String, FloatTensor> from, Path checkpoints, Consumer<String> progress,
+            BooleanSupplier cancelled) throws IOException {
         if (train.isEmpty() || validation.isEmpty()) {
             throw new IllegalArgumentException(train.size() + " training and " + validation.size()
                     + " validation examples; an expert needs both");
         }
         return run(s, base, encoder, workers, train.subList(0, Math.min(s.maxTrainExamples(), train.size())), validation,
-                checkpoints, progress, cancelled);
+                from, checkpoints, progress, cancelled);
     }
 
     /** Deletes the checkpoints of a training run. */
@@ -147,8 +165,8 @@ public final class ExpertTraining {
     }
 
     private static Result run(ExpertSettings s, BaseModel base, MiniLmModel encoder, SideBySide workers, List<Example> trainExamples,
-            List<Example> validationExamples, Path checkpoints, Consumer<String> progress, BooleanSupplier cancelled)
-            throws IOException {
+            List<Example> validationExamples, Map<String, FloatTensor> from, Path checkpoints, Consumer<String> progress,
+            BooleanSupplier cancelled) throws IOException {
         long started = System.nanoTime();
         boolean generation = trainExamples.get(0).isGeneration();
         if (Stream.concat(trainExamples.stream(), validationExamples.stream()).anyMatch(e -> e.isGeneration() != generation)) {
@@ -175,6 +193,9 @@ public final class ExpertTraining {
                     train.size(), validation.size(), (System.nanoTime() - started) / 1e9, cached >> 20, NativeMemory.physicalMb()));
 
             List<String> variables = AdamW.trainableVariables(sd);
+            if (from != null) {
+                startFrom(sd, variables, from);
+            }
             // An expert's adapters train on the direct trainer (the graph stays its reference); a fine-tuned decoder, every
             // weight of it trainable, on the graph and its replicas.
             DirectTrainer direct = s.fullDecoder() ? null : DirectTrainer.of(lm);
@@ -188,13 +209,17 @@ public final class ExpertTraining {
             try (direct; AdamW optimiser = direct == null ? new AdamW(graphs.sameDiffs(), workers, variables, loss, adamW)
                     : new AdamW(sd, direct, workers, variables, loss, adamW)) {
                 ObjectNode run = runDescription(s, base, encoder, trainExamples, validationExamples);
+                if (from != null) {
+                    run.put("fromSha256", digest(from));
+                }
                 Checkpoints saved = new Checkpoints(checkpoints, ExpertCheckpoint.FORMAT, run);
                 ExpertCheckpoint state = ExpertCheckpoint.latest(saved, optimiser);
                 if (state == null) {
                     state = new ExpertCheckpoint();
                     state.best = Parameters.snapshot(sd, variables);
                     state.bestAccuracy = validate(graphs, encoder, validation, validationExamples, generation, cancelled);
-                    state.history.add(String.format("epoch 0 (untrained)  validation %s %.4f", metric, state.bestAccuracy));
+                    state.history.add(String.format("epoch 0 (%s)  validation %s %.4f", from == null ? "untrained"
+                            : "as started from", metric, state.bestAccuracy));
                     progress.accept(state.history.get(0) + "  memory " + NativeMemory.physicalMb() + " MB");
                 } else {
                     progress.accept(state.finished ? "resuming a run whose training had ended (best epoch " + state.bestEpoch + ")"
@@ -267,6 +292,39 @@ public final class ExpertTraining {
         } finally {
             lm.close();
         }
+    }
+
+    /** Puts {@code from}'s values into the trainable variables, which it must match one for one. */
+    private static void startFrom(SameDiff sd, List<String> variables, Map<String, FloatTensor> from) {
+        Set<String> extra = new TreeSet<>(from.keySet());
+        extra.removeAll(variables);
+        if (!extra.isEmpty()) {
+            throw new IllegalArgumentException("the tensors to start from have " + extra.size() + " the settings do not train ("
+                    + String.join(", ", List.copyOf(extra).subList(0, Math.min(3, extra.size()))) + "); start from an expert "
+                    + "with the same adapter places and sizes (the same houlsby, lora and encoderLayers settings)");
+        }
+        for (String name : variables) {
+            FloatTensor t = from.get(name);
+            INDArray variable = sd.getVariable(name).getArr();
+            if (t == null || !Arrays.equals(t.shape(), variable.shape())) {
+                throw new IllegalArgumentException("the tensors to start from " + (t == null ? "lack '" + name + "'"
+                        : "have '" + name + "' of shape " + Arrays.toString(t.shape()) + ", not " + Arrays.toString(variable.shape()))
+                        + "; start from an expert with the same adapter places and sizes (the same houlsby, lora and "
+                        + "encoderLayers settings)");
+            }
+            variable.assign(Nd4j.create(t.values(), t.shape(), 'c').castTo(variable.dataType()));
+        }
+    }
+
+    private static String digest(Map<String, FloatTensor> tensors) {
+        MessageDigest digest = ModelFiles.sha256();
+        for (Map.Entry<String, FloatTensor> e : new TreeMap<>(tensors).entrySet()) {
+            digest.update((e.getKey() + Arrays.toString(e.getValue().shape())).getBytes(StandardCharsets.UTF_8));
+            ByteBuffer bytes = ByteBuffer.allocate(4 * e.getValue().values().length);
+            bytes.asFloatBuffer().put(e.getValue().values());
+            digest.update(bytes);
+        }
+        return ModelFiles.hex(digest);
     }
 
     /** What a checkpoint must match to be resumed: the settings, the base model, the encoder and the examples. */

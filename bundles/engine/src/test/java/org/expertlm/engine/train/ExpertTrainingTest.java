@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +40,7 @@ import org.expertlm.api.ScoringInput;
 import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.lm.LoadedModel;
 import org.expertlm.engine.lm.RankClassifier;
+import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.HalfMatrix;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -184,6 +187,43 @@ public class ExpertTrainingTest {
         assertTrue(refused.getMessage(), refused.getMessage().contains("checkpoint of another training run"));
         ExpertTraining.removeCheckpoints(interrupted);
         assertFalse(Files.exists(interrupted));
+    }
+
+    @Test
+    public void aRunStartedFromAnExpertsTensorsStartsWhereThatExpertEnded() throws IOException {
+        List<ExpertTraining.Example> train = sentiment(false);
+        List<ExpertTraining.Example> validation = sentiment(true);
+        ExpertSettings settings = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 3, 4,
+                1e-2, 2, 0.0, 1.0, 5, 3, 1000, 1000);
+        Path root = folder.getRoot().toPath();
+        ExpertTraining.Result first = ExpertTraining.train(settings, base, encoder, WORKERS, train, validation, root.resolve("first"),
+                line -> { }, () -> false);
+        // So small a learning rate that a step moves no weight visibly: what comes out is what went in.
+        ExpertSettings still = new ExpertSettings(false, Set.of("cross"), 32, Set.of(), 8, 16, 1, 1, 4,
+                1e-12, 2, 0.0, 1.0, 5, 3, 1000, 1000);
+        ExpertTraining.Result further = ExpertTraining.train(still, base, encoder, WORKERS, train, validation, first.tensors(),
+                root.resolve("further"), line -> { }, () -> false);
+        assertEquals(String.format("epoch 0 (as started from)  validation accuracy %.4f", first.validationScore()),
+                further.history().get(0));
+        for (String name : first.tensors().keySet()) {
+            assertArrayEquals(name, first.tensors().get(name).values(), further.tensors().get(name).values(), 1e-6f);
+        }
+        ExpertTraining.Result freshStill = ExpertTraining.train(still, base, encoder, WORKERS, train, validation,
+                root.resolve("fresh-still"), line -> { }, () -> false);
+        String someName = first.tensors().keySet().stream().filter(n -> n.endsWith("weight")).findFirst().orElseThrow();
+        assertFalse("without them it starts fresh", Arrays.equals(first.tensors().get(someName).values(),
+                freshStill.tensors().get(someName).values()));
+
+        Map<String, FloatTensor> extra = new TreeMap<>(first.tensors());
+        extra.put("decoder.layer.9.nothing.weight", new FloatTensor(new long[] {1}, new float[] {0}));
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> ExpertTraining.train(still, base,
+                encoder, WORKERS, train, validation, extra, root.resolve("refused"), line -> { }, () -> false));
+        assertTrue(refused.getMessage(), refused.getMessage().contains("the same adapter places and sizes"));
+        Map<String, FloatTensor> lacking = new TreeMap<>(first.tensors());
+        lacking.remove(someName);
+        refused = assertThrows(IllegalArgumentException.class, () -> ExpertTraining.train(still, base,
+                encoder, WORKERS, train, validation, lacking, root.resolve("refused-2"), line -> { }, () -> false));
+        assertTrue(refused.getMessage(), refused.getMessage().contains("lack '" + someName + "'"));
     }
 
     @Test

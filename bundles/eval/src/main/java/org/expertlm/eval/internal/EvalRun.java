@@ -37,12 +37,17 @@ final class EvalRun {
     private final ScoreStore store;
     private final Consumer<String> progress;
     private final int tasks;
+    private final ContinualRun continual;
     private final Results results = new Results();
 
-    /** @param tasks at most this many tasks an experiment (a quick run's 2) */
+    /**
+     * @param tasks at most this many tasks an experiment (a quick run's 2)
+     * @param continual experiment 3, or null for none
+     */
     EvalRun(EvalConfig config, int tasks, TaskCatalog catalog, ExpertRegistry registry, Retriever retriever, Composer composer,
-            ScoreStore store, Consumer<String> progress) {
+            ScoreStore store, ContinualRun continual, Consumer<String> progress) {
         this.config = config;
+        this.continual = continual;
         this.tasks = tasks;
         this.catalog = catalog;
         this.registry = registry;
@@ -58,6 +63,9 @@ final class EvalRun {
             throw new IllegalStateException("no prompt or dataset experts are installed; the evaluation compares them "
                     + "(install the default library: see expert-bundles/README.md)");
         }
+        if (continual != null) {
+            continual.removeLeftovers();
+        }
         results.experts = singles.stream().map(e -> e.descriptor().name()).toList();
         results.baselines = config.baselines().stream().map(b -> registry.active(b).descriptor().name()).toList();
         List<String> unseen = first(config.unseen().isEmpty() ? heldOutTemplates() : config.unseen());
@@ -66,11 +74,39 @@ final class EvalRun {
             results.unseen.add(unseen(template, singles));
         }
         progress.accept("experiment 2: seen tasks");
+        Map<String, List<TaskExample>> seenExamples = new LinkedHashMap<>();
+        Map<String, Results.Seen> seen = new LinkedHashMap<>();
         for (String template : first(seenTemplates())) {
-            Results.Seen s = seen(template);
-            if (s != null) {
+            List<TaskExample> examples = catalog.examples(template, Split.VALIDATION, config.seenInstances());
+            if (!examples.isEmpty()) {
+                Results.Seen s = seen(template, examples);
                 results.seen.add(s);
+                seenExamples.put(template, examples);
+                seen.put(template, s);
             }
+        }
+        if (continual != null && !seen.isEmpty()) {
+            progress.accept("experiment 3: continual learning (" + continual.tasks().size() + " new tasks)");
+            Map<String, List<TaskExample>> newTasks = new LinkedHashMap<>();
+            for (String t : continual.tasks()) {
+                newTasks.put(t, catalog.examples(t, Split.TEST, config.instances()));
+            }
+            results.continual = continual.run(seenExamples, seen, newTasks, config.baselines().get(0), new ContinualRun.Scores() {
+                @Override
+                public ScoreTable table(Expert expert, String template, List<TaskExample> examples) {
+                    return EvalRun.this.table(expert, template, split(examples), examples);
+                }
+
+                @Override
+                public ScoreTable fresh(Expert expert, String template, List<TaskExample> examples) {
+                    return store.fresh(expert, template, examples);
+                }
+
+                @Override
+                public double routed(String template, List<TaskExample> examples, Retriever.Retrieval retrieval) {
+                    return perTask(template, examples, retrieval, 1);
+                }
+            });
         }
         progress.accept("experiment 4: composition (" + config.composed().size() + " composed tasks)");
         for (EvalConfig.Composed c : config.composed()) {
@@ -122,12 +158,8 @@ final class EvalRun {
         }
     }
 
-    private Results.Seen seen(String template) {
+    private Results.Seen seen(String template, List<TaskExample> examples) {
         String own = template.replace('/', '.');
-        List<TaskExample> examples = catalog.examples(template, Split.VALIDATION, config.seenInstances());
-        if (examples.isEmpty()) {
-            return null;
-        }
         Results.Seen s = new Results.Seen(template, cluster(template), examples.size());
         s.multitask = table(results.baselines.get(0), template, "validation", examples).accuracy();
         s.own = table(own, template, "validation", examples).accuracy();

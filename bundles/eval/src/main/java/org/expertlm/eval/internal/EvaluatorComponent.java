@@ -14,7 +14,9 @@ import java.util.function.Consumer;
 import org.expertlm.api.Composer;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.Evaluator;
+import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ExpertRegistry;
+import org.expertlm.api.LibraryTrainer;
 import org.expertlm.api.NeuralEngine;
 import org.expertlm.api.Retriever;
 import org.expertlm.api.TaskCatalog;
@@ -38,22 +40,31 @@ public final class EvaluatorComponent implements Evaluator {
     private final ExpertRegistry registry;
     private final Retriever retriever;
     private final NeuralEngine engine;
+    private final ExpertFormat format;
     private final Path home;
     private final Path work;
+
+    private final Path deploy;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Composer composer;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile LibraryTrainer libraryTrainer;
+
     @Activate
     public EvaluatorComponent(@Reference TaskCatalog catalog, @Reference ExpertRegistry registry, @Reference Retriever retriever,
-            @Reference NeuralEngine engine, BundleContext context) {
+            @Reference NeuralEngine engine, @Reference ExpertFormat format, BundleContext context) {
+        this.format = format;
         this.catalog = catalog;
         this.registry = registry;
         this.retriever = retriever;
         this.engine = engine;
         this.home = Path.of(Objects.requireNonNullElse(context.getProperty(ContainerProperties.HOME), "."));
         this.work = Path.of(Objects.requireNonNullElse(context.getProperty(ContainerProperties.WORK_DIR), "work"));
+        this.deploy = Path.of(Objects.requireNonNullElse(context.getProperty(ContainerProperties.DEPLOY_DIR), "deploy"));
     }
 
     @Override
@@ -64,8 +75,19 @@ public final class EvaluatorComponent implements Evaluator {
         System.setProperty("java.awt.headless", "true");
         ScoreStore store = new ScoreStore(work.resolve("eval").resolve(config.name()).resolve("scores"), engine);
         progress.accept("evaluation " + config.name() + ": scores kept in " + work.resolve("eval").resolve(config.name()));
-        Results results = new EvalRun(config, quick ? 2 : Integer.MAX_VALUE, catalog, registry, retriever, composer, store, progress)
-                .run();
+        ContinualRun continual = null;
+        if (config.continual() != null) {
+            LibraryTrainer trainer = libraryTrainer;
+            if (trainer == null) {
+                throw new IllegalStateException("experiment 3 trains new experts, and the library trainer is not running "
+                        + "(bundle org.expertlm.registry); see elm:status");
+            }
+            continual = new ContinualRun(EvalConfig.resolve(home, config.continual()),
+                    work.resolve("eval").resolve(config.name()).resolve("continual"), trainer, registry, retriever, deploy, format,
+                    progress);
+        }
+        Results results = new EvalRun(config, quick ? 2 : Integer.MAX_VALUE, catalog, registry, retriever, composer, store,
+                continual, progress).run();
         Path report = EvalConfig.resolve(home, config.report());
         String stem = report.getFileName().toString().replaceFirst("\\.md$", "").toLowerCase(java.util.Locale.ROOT);
         Path plots = report.resolveSibling(stem);
@@ -95,8 +117,9 @@ public final class EvaluatorComponent implements Evaluator {
         write(report, Report.markdown(results, provenance, links));
         progress.accept(String.format("report written: %s (%d plots); %d score tables computed, %d reused, %.0f s", report,
                 written.size(), store.scored(), store.reused(), seconds));
-        return new Outcome(report, written, List.of("unseen", "seen", "composition", "ablations"), store.scored(), store.reused(),
-                seconds);
+        List<String> experiments = results.continual == null ? List.of("unseen", "seen", "composition", "ablations")
+                : List.of("unseen", "seen", "continual", "composition", "ablations");
+        return new Outcome(report, written, experiments, store.scored(), store.reused(), seconds);
     }
 
     private static void write(Path file, String text) {

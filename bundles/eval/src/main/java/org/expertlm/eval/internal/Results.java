@@ -25,6 +25,7 @@ final class Results {
     final Map<Integer, Double> q = new TreeMap<>();
     final Map<String, Double> mixtures = new LinkedHashMap<>();
     final Map<String, Double> granularity = new LinkedHashMap<>();
+    Continual continual;
 
     /** One unseen task: the baselines, every single expert, and each retrieval arm. */
     static final class Unseen {
@@ -68,6 +69,34 @@ final class Results {
         Composed(String template, int instances) {
             this.template = template;
             this.instances = instances;
+        }
+    }
+
+    /**
+     * Experiment 3: per model (the multitask baseline before and after each sequential fine-tune, the library routed
+     * before and after the new experts came, the experts' own), its mean on the seen tasks and its score on each new
+     * task.
+     */
+    static final class Continual {
+        static final String SEEN = "seen";
+        static final String LIBRARY_BEFORE = "library, RoE-routed, before";
+        static final String LIBRARY_AFTER = "library, RoE-routed, after the new experts";
+        static final String OWN = "each task's own prompt expert";
+
+        final List<String> tasks;
+        final int seenTemplates;
+        final Map<String, Map<String, Double>> rows = new LinkedHashMap<>();
+        /** The seen templates whose own expert, scored again after the new experts came, answered the same. */
+        int identical;
+        double largestDifference;
+        /** The seen templates whose routed expert changed: template to "before → after". */
+        final Map<String, String> rerouted = new TreeMap<>();
+        /** The expert RoE chose for each new task once the new experts were in. */
+        final Map<String, String> chosen = new LinkedHashMap<>();
+
+        Continual(List<String> tasks, int seenTemplates) {
+            this.tasks = List.copyOf(tasks);
+            this.seenTemplates = seenTemplates;
         }
     }
 }

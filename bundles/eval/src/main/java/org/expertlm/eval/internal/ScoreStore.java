@@ -54,6 +54,26 @@ final class ScoreStore {
         String model = expert.descriptor().name();
         Path file = folder.resolve(model).resolve(template.replace('/', '.') + "." + split + ".json");
         List<String> ids = examples.stream().map(TaskExample::id).toList();
+        int[] gold = gold(template, examples);
+        ScoreTable stored = read(file, model, expert.descriptor().tensorsSha256(), template, ids, gold);
+        if (stored != null) {
+            reused++;
+            return stored;
+        }
+        ScoreTable table = compute(expert, template, ids, gold, examples);
+        write(file, table, expert.descriptor().tensorsSha256());
+        scored++;
+        progress.accept(String.format("scored %s on %s: %d instances, accuracy %.3f", model, template, ids.size(),
+                table.accuracy()));
+        return table;
+    }
+
+    /** {@code expert}'s table on {@code examples} of {@code template}, computed now: nothing read from disk or kept. */
+    ScoreTable fresh(Expert expert, String template, List<TaskExample> examples) {
+        return compute(expert, template, examples.stream().map(TaskExample::id).toList(), gold(template, examples), examples);
+    }
+
+    private static int[] gold(String template, List<TaskExample> examples) {
         int[] gold = new int[examples.size()];
         for (int i = 0; i < gold.length; i++) {
             TaskExample e = examples.get(i);
@@ -63,11 +83,11 @@ final class ScoreStore {
                         + "' is none of its choices " + e.choices() + "; the evaluation scores classification tasks");
             }
         }
-        ScoreTable stored = read(file, model, template, ids, gold);
-        if (stored != null) {
-            reused++;
-            return stored;
-        }
+        return gold;
+    }
+
+    private ScoreTable compute(Expert expert, String template, List<String> ids, int[] gold, List<TaskExample> examples) {
+        String model = expert.descriptor().name();
         List<double[]> scores = new ArrayList<>(examples.size());
         try (ModelHandle handle = engine.open(expert.descriptor(), expert.tensors())) {
             for (int from = 0; from < examples.size(); from += BATCH) {
@@ -82,21 +102,21 @@ final class ScoreStore {
         } catch (IOException e) {
             throw new UncheckedIOException("reading the tensors of " + model + " failed", e);
         }
-        ScoreTable table = new ScoreTable(model, template, ids, gold, scores);
-        write(file, table);
-        scored++;
-        progress.accept(String.format("scored %s on %s: %d instances, accuracy %.3f", model, template, ids.size(),
-                table.accuracy()));
-        return table;
+        return new ScoreTable(model, template, ids, gold, scores);
     }
 
-    private static ScoreTable read(Path file, String model, String template, List<String> ids, int[] gold) {
+    private static ScoreTable read(Path file, String model, String tensors, String template, List<String> ids, int[] gold) {
         if (!Files.isRegularFile(file)) {
             return null;
         }
         try {
             JsonNode root = JSON.readTree(file.toFile());
             if (!FORMAT.equals(root.path("format").asText()) || !model.equals(root.path("model").asText())) {
+                return null;
+            }
+            // A table names the tensors it was scored with (tables written before it did name none): an id@version
+            // made again from other inputs (a continual-learning job whose settings changed) is scored again.
+            if (root.has("tensors") && !root.path("tensors").asText().equals(tensors)) {
                 return null;
             }
             List<String> storedIds = new ArrayList<>();
@@ -118,9 +138,9 @@ final class ScoreStore {
         }
     }
 
-    private static void write(Path file, ScoreTable table) {
-        ObjectNode root = JSON.createObjectNode().put("format", FORMAT).put("model", table.model()).put("template",
-                table.template());
+    private static void write(Path file, ScoreTable table, String tensors) {
+        ObjectNode root = JSON.createObjectNode().put("format", FORMAT).put("model", table.model()).put("tensors", tensors)
+                .put("template", table.template());
         ArrayNode ids = root.putArray("ids");
         table.ids().forEach(ids::add);
         ArrayNode scores = root.putArray("scores");

@@ -42,4 +42,26 @@ record ScoreTable(String model, String template, List<String> ids, int[] gold, L
         }
         return size() == 0 ? Double.NaN : right / (double) size();
     }
+
+    /**
+     * The largest difference between this table's scores and {@code other}'s, instance by instance and choice by
+     * choice; infinite when they hold other instances or another number of choices.
+     */
+    double largestDifference(ScoreTable other) {
+        if (!ids.equals(other.ids)) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double largest = 0;
+        for (int i = 0; i < size(); i++) {
+            double[] a = scores.get(i);
+            double[] b = other.scores.get(i);
+            if (a.length != b.length) {
+                return Double.POSITIVE_INFINITY;
+            }
+            for (int c = 0; c < a.length; c++) {
+                largest = Math.max(largest, Math.abs(a[c] - b[c]));
+            }
+        }
+        return largest;
+    }
 }

@@ -29,6 +29,8 @@ public class EvalConfigTest {
         assertEquals(List.of("multitask", "multitask-full"), full.baselines());
         assertEquals(2, full.composed().size());
         assertEquals(List.of(1, 4, 8, 32), full.q());
+        assertEquals("configs/library/continual.json", full.continual());
+        assertEquals("a quick run keeps experiment 3", full.continual(), full.quick().continual());
         EvalConfig quick = EvalConfig.read(Path.of("../../configs/eval/fixture.json")).quick();
         assertEquals("fixture-quick", quick.name());
         assertEquals(List.of(1, 4, 16), quick.q());
@@ -57,6 +59,8 @@ public class EvalConfigTest {
         refused("{\"format\": \"elm-eval/1\", \"name\": \"x\", \"baselines\": [\"m\"], \"q\": [0]}", "expected positive integers");
         refused("{\"format\": \"elm-eval/1\", \"name\": \"x\", \"baselines\": [\"m\"], \"composed\": [{\"template\": \"a/b\", "
                 + "\"members\": [\"one\"]}]}", "at least two members");
+        refused("{\"format\": \"elm-eval/1\", \"name\": \"x\", \"baselines\": [\"m\"], \"continual\": 3}",
+                "expected the path of a library configuration");
         refused("[1, 2]", "expected one JSON object");
         refused("{not json", "is not readable JSON");
     }

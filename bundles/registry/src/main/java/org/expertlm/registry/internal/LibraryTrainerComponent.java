@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 
+import org.expertlm.api.AdapterTensors;
 import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.ExpertDescriptor;
 import org.expertlm.api.ExpertFormat;
@@ -50,7 +51,7 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
 
     private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     private static final Set<String> CONFIG_FIELDS = Set.of("format", "base", "version", "settings", "out", "experts");
-    private static final Set<String> ENTRY_FIELDS = Set.of("task", "id", "version", "settings");
+    private static final Set<String> ENTRY_FIELDS = Set.of("task", "id", "version", "settings", "from");
     private static final String JOB_FORMAT = "elm-library-job/1";
 
     private final Trainer trainer;
@@ -150,8 +151,30 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                 throw new IllegalArgumentException(where + ": version '" + entryVersion + "': expected major.minor.micro, e.g. 1.0.0");
             }
             String dataSha256 = digest(data);
-            jobs.add(new Job(id, entryVersion, task, settingsJson, settingsFile.toString(), base, dataSha256,
-                    identity(id, entryVersion, task, settingsJson, settingsFile, base, dataSha256)));
+            String fromName = entry.isObject() ? text(entry, "from", null, where) : null;
+            Path from = null;
+            String fromIdentity = null;
+            if (fromName != null) {
+                Job earlier = jobs.stream().filter(j -> j.expertId().equals(fromName)).findFirst().orElse(null);
+                if (earlier != null) {
+                    from = outFolder.resolve(earlier.jarName());
+                    fromIdentity = "job:" + earlier.identity();
+                } else {
+                    from = folder.resolve(fromName).normalize();
+                    if (!Files.isRegularFile(from)) {
+                        throw new IllegalArgumentException(where + ": \"from\": \"" + fromName + "\" is neither an earlier expert "
+                                + "of this library (" + jobs.stream().map(Job::expertId).toList() + ") nor an expert jar at " + from
+                                + " (paths are relative to the library configuration's folder)");
+                    }
+                    fromIdentity = "tensors:" + describedIn(from).tensorsSha256();
+                }
+            }
+            String identity = identity(id, entryVersion, task, settingsJson, settingsFile, base, dataSha256);
+            if (fromIdentity != null) {
+                identity = Sha256.of(identity + "\nfrom " + fromIdentity);
+            }
+            jobs.add(new Job(id, entryVersion, task, settingsJson, settingsFile.toString(), base, dataSha256, identity, from,
+                    fromIdentity));
         }
         return new Plan(file.toString(), outFolder, jobs);
     }
@@ -194,8 +217,18 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                 progress.accept(job.name() + ": " + done.message() + "; training");
                 TrainingSet named = new TrainingSet(job.expertId(), data.kind(), data.task(), data.templates(), data.train(),
                         data.validation());
+                AdapterTensors from = null;
+                if (job.from() != null) {
+                    from = startingTensors(job);
+                    if (from == null) {
+                        return failed(job, "its adapters start from " + job.from() + ", which is not there or not the expert "
+                                + "planned (" + job.fromIdentity() + "); make that expert first (its entry comes earlier in "
+                                + "the library) or plan the library again");
+                    }
+                    progress.accept(job.name() + ": starting from the adapters of " + job.from().getFileName());
+                }
                 TrainingJob<?> training = trainer.trainExpert(new Trainer.ExpertRequest(job.settingsJson(),
-                        job.settingsSource(), job.base(), named, job.version(), job.identity()));
+                        job.settingsSource(), job.base(), named, job.version(), job.identity(), from));
                 training.onProgress(progress);
                 try {
                     training.await();
@@ -216,6 +249,32 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
             return failed(job, "training failed: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
         } catch (IOException | RuntimeException e) {
             return failed(job, e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    /** The adapter tensors of the jar a job starts from, when it is the expert planned; else null. */
+    private AdapterTensors startingTensors(Job job) throws IOException {
+        if (!Files.isRegularFile(job.from())) {
+            return null;
+        }
+        ExpertDescriptor expert = describedIn(job.from());
+        boolean planned = job.fromIdentity().equals("job:" + provenance(expert).path("job").asText())
+                || job.fromIdentity().equals("tensors:" + expert.tensorsSha256());
+        if (!planned) {
+            return null;
+        }
+        try (JarFile file = new JarFile(job.from().toFile())) {
+            ZipEntry entry = file.getEntry(ExpertFormat.TENSORS);
+            if (entry == null) {
+                throw new IOException(job.from() + " has no " + ExpertFormat.TENSORS);
+            }
+            try (InputStream in = file.getInputStream(entry)) {
+                AdapterTensors tensors = AdapterTensors.read(in, job.from() + "!/" + ExpertFormat.TENSORS);
+                if (!tensors.sha256().equals(expert.tensorsSha256())) {
+                    throw new IOException(job.from() + "!/" + ExpertFormat.TENSORS + " is not the tensors its description names");
+                }
+                return tensors;
+            }
         }
     }
 
