@@ -76,6 +76,7 @@ public class EvalIT {
                 "## 5. Retrieval ablations", "## Provenance"}) {
             assertTrue(section + " in\n" + text, text.contains(section));
         }
+        assertTrue("the library-size ablation", text.contains("| S = 8 | ") && text.contains("| S = 100 | "));
         // Experiment 3: the new expert and the fine-tuned baseline were trained, measured, and taken out again.
         assertTrue(text, text.contains("| " + CHAIN + "@1.0.0 (after " + NEW_TASK + ") |"));
         assertTrue(text, text.contains("the same answers on 2 of 2 seen templates"));

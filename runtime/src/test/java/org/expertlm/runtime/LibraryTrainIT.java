@@ -174,6 +174,8 @@ public class LibraryTrainIT {
                 + "\"experts\": [\"brown-pos\"]}", "no training configuration at");
         refused("{\"format\": \"elm-library/1\", \"out\": \"x\", \"experts\": [\"brown-pos\"], \"epochs\": 3}",
                 "unknown field \"epochs\"");
+        refused("{\"format\": \"elm-library/1\", \"base\": \"fixture\", \"settings\": \"expert.json\", \"out\": \"x\", "
+                + "\"experts\": [{\"task\": \"brown-pos/word-pos\", \"newTask\": \"yes\"}]}", "\"newTask\" is \"yes\"; expected true or false");
         refused("{\"format\": \"elm-library/1\", ", "is not valid JSON");
         refused("{\"format\": \"elm-library/1\", \"base\": \"fixture\", \"settings\": \"expert.json\", \"out\": \"x\", "
                 + "\"version\": \"1.0\", \"experts\": [\"brown-pos\"]}", "version '1.0': expected major.minor.micro");

@@ -38,14 +38,17 @@ public interface LibraryTrainer {
      *     an earlier job of the same plan, or a jar); null when they start fresh
      * @param fromIdentity what {@code from} must be: {@code job:<identity>} of the earlier job that makes it, or
      *     {@code tensors:<sha256>} of the jar's adapter tensors; null when {@code from} is
+     * @param newTask whether the task is learned as a new task, a held-out template too (the entry's {@code newTask}:
+     *     {@link TaskCatalog#newTaskTrainingSet}); else the catalog's {@link TaskCatalog#trainingSet}, which refuses
+     *     held-out ones
      */
     record Job(String expertId, String version, String task, String settingsJson, String settingsSource,
-            BaseModelRef base, String dataSha256, String identity, Path from, String fromIdentity) {
+            BaseModelRef base, String dataSha256, String identity, Path from, String fromIdentity, boolean newTask) {
 
-        /** A job whose adapters start fresh. */
+        /** A job of a training task whose adapters start fresh. */
         public Job(String expertId, String version, String task, String settingsJson, String settingsSource,
                 BaseModelRef base, String dataSha256, String identity) {
-            this(expertId, version, task, settingsJson, settingsSource, base, dataSha256, identity, null, null);
+            this(expertId, version, task, settingsJson, settingsSource, base, dataSha256, identity, null, null, false);
         }
 
         public Job {

@@ -76,13 +76,24 @@ public interface Retriever {
      * @param granularity per task or per instance
      * @param mixture how many of the top experts answer together (1: the chosen expert alone): each choice's
      *     probability averaged over them, weighted by their votes
+     * @param librarySize how many of each expert's library instances are searched, its first ones (the paper's S;
+     *     an expert bundle carries {@link ExpertPackager#LIBRARY_SIZE}, and more than it carries means all)
      */
-    record Settings(int q, int k, Mode mode, Format format, Granularity granularity, int mixture) {
+    record Settings(int q, int k, Mode mode, Format format, Granularity granularity, int mixture, int librarySize) {
 
-        /** Q = 32, k = 1, dense, label_instance, per task, one expert: the paper's RoE. */
+        /** Q = 32, k = 1, dense, label_instance, per task, one expert, S = 100: the paper's RoE. */
         public static final Settings DEFAULT = new Settings(32, 1, Mode.DENSE, Format.LABEL_INSTANCE, Granularity.TASK, 1);
 
+        /** Settings that search every library instance an expert carries. */
+        public Settings(int q, int k, Mode mode, Format format, Granularity granularity, int mixture) {
+            this(q, k, mode, format, granularity, mixture, ExpertPackager.LIBRARY_SIZE);
+        }
+
         public Settings {
+            if (librarySize < 1) {
+                throw new IllegalArgumentException("librarySize = " + librarySize + ": at least one library instance of each "
+                        + "expert must be searched");
+            }
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(format, "format");
             Objects.requireNonNull(granularity, "granularity");
@@ -98,27 +109,31 @@ public interface Retriever {
         }
 
         public Settings withQ(int value) {
-            return new Settings(value, k, mode, format, granularity, mixture);
+            return new Settings(value, k, mode, format, granularity, mixture, librarySize);
         }
 
         public Settings withK(int value) {
-            return new Settings(q, value, mode, format, granularity, mixture);
+            return new Settings(q, value, mode, format, granularity, mixture, librarySize);
         }
 
         public Settings withMode(Mode value) {
-            return new Settings(q, k, value, format, granularity, mixture);
+            return new Settings(q, k, value, format, granularity, mixture, librarySize);
         }
 
         public Settings withFormat(Format value) {
-            return new Settings(q, k, mode, value, granularity, mixture);
+            return new Settings(q, k, mode, value, granularity, mixture, librarySize);
         }
 
         public Settings withGranularity(Granularity value) {
-            return new Settings(q, k, mode, format, value, mixture);
+            return new Settings(q, k, mode, format, value, mixture, librarySize);
         }
 
         public Settings withMixture(int value) {
-            return new Settings(q, k, mode, format, granularity, value);
+            return new Settings(q, k, mode, format, granularity, value, librarySize);
+        }
+
+        public Settings withLibrarySize(int value) {
+            return new Settings(q, k, mode, format, granularity, mixture, value);
         }
 
         /** The mode a setting or command names ({@code dense}, {@code bm25}, {@code hybrid}). */

@@ -42,6 +42,17 @@ public interface TaskCatalog {
      */
     TrainingSet trainingSet(String what);
 
+    /**
+     * The examples a new task's Prompt Expert learns from, where the template may belong to a held-out cluster:
+     * a task learned after the library was made (continual learning, the evaluation's experiment 3).
+     * {@link #trainingSet} refuses held-out templates, so that nothing of a library or of the MT baseline learns
+     * them by accident; this is the one way to ask for them on purpose.
+     *
+     * @throws IllegalArgumentException when it names no template, or one no expert can learn
+     * @throws IllegalStateException when the data has not been fetched (the message says how)
+     */
+    TrainingSet newTaskTrainingSet(String templateId);
+
     /** Every fixed answer choice of every template: the words a base model's output vocabulary must hold. */
     SortedSet<String> answerWords();
 

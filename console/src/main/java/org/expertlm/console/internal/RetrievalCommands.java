@@ -84,10 +84,12 @@ public final class RetrievalCommands {
             @Parameter(names = "--format", absentValue = "") String format,
             @Descriptor("task (one vote of the first q instances, the paper's) or instance (each instance routed alone)")
             @Parameter(names = "--per", absentValue = "") String per,
+            @Descriptor("library instances searched per expert, its first ones (default: configured, else 100, the paper's S)")
+            @Parameter(names = "--library-size", absentValue = "") String librarySize,
             @Descriptor(JSON_HELP) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor(FILE_HELP) String file) throws IOException {
         Retriever r = required(retriever, "retriever");
-        Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, "");
+        Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, "", librarySize);
         TaskFile task = read(resolve(file));
         Retriever.Retrieval found = r.retrieve(task.instances(), settings, progress());
         return json ? Json.write(found) : text(found);
@@ -103,6 +105,8 @@ public final class RetrievalCommands {
             @Descriptor("instance, label_instance or choice_instance (default: configured, else label_instance)")
             @Parameter(names = "--format", absentValue = "") String format,
             @Descriptor("task or instance (default: configured, else task)") @Parameter(names = "--per", absentValue = "") String per,
+            @Descriptor("library instances searched per expert, its first ones (default: configured, else 100, the paper's S)")
+            @Parameter(names = "--library-size", absentValue = "") String librarySize,
             @Descriptor("how many top experts answer together, their choice probabilities averaged by votes (default: configured, "
                     + "else 1)") @Parameter(names = "--mixture", absentValue = "") String mixture,
             @Descriptor("also answer with this expert (id or id@version), e.g. multitask, on the same instances")
@@ -118,7 +122,7 @@ public final class RetrievalCommands {
             @Descriptor(FILE_HELP) String file) throws IOException {
         Retriever r = required(retriever, "retriever");
         Solver s = required(solver, "solver");
-        Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, mixture);
+        Retriever.Settings settings = settings(r.settings(), q, k, mode, format, per, mixture, librarySize);
         int top = mergeTopK.isEmpty() ? 0 : number("--merge-top-k", mergeTopK);
         if (!mergeTopK.isEmpty() && (top < 1 || !expert.isEmpty())) {
             throw new IllegalArgumentException("--merge-top-k " + mergeTopK + ": " + (top < 1 ? "expected at least 1 expert to merge"
@@ -206,8 +210,11 @@ public final class RetrievalCommands {
 
     /** The configured settings, with what a command gave in their place; each value checked with a clear error. */
     static Retriever.Settings settings(Retriever.Settings configured, String q, String k, String mode, String format,
-            String per, String mixture) {
+            String per, String mixture, String librarySize) {
         Retriever.Settings s = configured;
+        if (!librarySize.isEmpty()) {
+            s = s.withLibrarySize(number("--library-size", librarySize));
+        }
         if (!q.isEmpty()) {
             s = s.withQ(number("-q", q));
         }

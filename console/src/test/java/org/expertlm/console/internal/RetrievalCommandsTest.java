@@ -57,11 +57,15 @@ public class RetrievalCommandsTest {
     @Test
     public void optionsReplaceTheConfiguredSettingsAndBadOnesAreRefused() {
         Retriever.Settings configured = Retriever.Settings.DEFAULT.withQ(8);
-        assertEquals(configured, RetrievalCommands.settings(configured, "", "", "", "", "", ""));
+        assertEquals(configured, RetrievalCommands.settings(configured, "", "", "", "", "", "", ""));
         assertEquals(new Retriever.Settings(4, 2, Retriever.Mode.HYBRID, Retriever.Format.CHOICE_INSTANCE,
-                Retriever.Granularity.INSTANCE, 3), RetrievalCommands.settings(configured, "4", "2", "hybrid", "choice_instance",
-                "instance", "3"));
-        assertEquals(Retriever.Mode.BM25, RetrievalCommands.settings(configured, "", "", "BM25", "", "", "").mode());
+                Retriever.Granularity.INSTANCE, 3, 50), RetrievalCommands.settings(configured, "4", "2", "hybrid", "choice_instance",
+                "instance", "3", "50"));
+        assertEquals(100, configured.librarySize());
+        assertEquals("librarySize = 0: at least one library instance of each expert must be searched",
+                assertThrows(IllegalArgumentException.class, () -> RetrievalCommands.settings(configured, "", "", "", "", "", "",
+                        "0")).getMessage());
+        assertEquals(Retriever.Mode.BM25, RetrievalCommands.settings(configured, "", "", "BM25", "", "", "", "").mode());
         refusedOption("0", "", "", "q = 0: at least one instance must vote");
         refusedOption("many", "", "", "-q many: expected a whole number");
         refusedOption("", "sparse", "", "unknown mode 'sparse'; expected dense, bm25 or hybrid");
@@ -70,7 +74,7 @@ public class RetrievalCommandsTest {
 
     private static void refusedOption(String q, String mode, String format, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RetrievalCommands.settings(Retriever.Settings.DEFAULT, q, "", mode, format, "", ""));
+                () -> RetrievalCommands.settings(Retriever.Settings.DEFAULT, q, "", mode, format, "", "", ""));
         assertEquals(message, e.getMessage());
     }
 

@@ -131,6 +131,10 @@ final class ContinualRun {
         for (Map.Entry<String, List<TaskExample>> t : newTasks.entrySet()) {
             libraryBefore.put(t.getKey(), scores.routed(t.getKey(), t.getValue(), retrieve(t.getValue())));
         }
+        for (LibraryTrainer.Job job : chain()) {
+            Expert step = JarModel.read(out.resolve(job.jarName()), format);
+            c.rows.put(step.descriptor().name() + " (after " + job.task() + ")", row(step, seen, newTasks, scores));
+        }
         c.rows.put(Results.Continual.LIBRARY_BEFORE, libraryBefore);
         List<LibraryTrainer.Job> deployed = new ArrayList<>();
         try {
@@ -142,10 +146,6 @@ final class ContinualRun {
                 added += registry.expert(job.expertId(), job.version()).library().instances().size();
             }
             awaitIndexed(seen.values().iterator().next(), instancesBefore + added);
-            for (LibraryTrainer.Job job : chain()) {
-                Expert step = JarModel.read(out.resolve(job.jarName()), format);
-                c.rows.put(step.descriptor().name() + " (after " + job.task() + ")", row(step, seen, newTasks, scores));
-            }
             Map<String, Double> own = new LinkedHashMap<>();
             List<Double> ownSeen = new ArrayList<>();
             Map<String, Double> libraryAfter = new LinkedHashMap<>();

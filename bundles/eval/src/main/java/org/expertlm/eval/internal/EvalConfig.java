@@ -28,19 +28,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param q the ablation's numbers of voting instances
  * @param k the ablation's library instances each query retrieves
  * @param mixtures the ablation's numbers of experts in an output mixture
+ * @param librarySizes the ablation's numbers of library instances searched per expert (the paper's S)
  * @param continual experiment 3's library configuration (new tasks' experts, the baseline fine-tuned on them one after
  *     another), relative to the ELM home; null: no experiment 3
  */
 record EvalConfig(String name, String report, int instances, int seenInstances, List<String> baselines, List<String> unseen,
         List<Composed> composed, List<String> methods, List<Integer> q, List<Integer> k, List<Integer> mixtures,
-        String continual) {
+        List<Integer> librarySizes, String continual) {
 
     /** A composed task and the experts whose skills it composes. */
     record Composed(String template, List<String> members) {
     }
 
     private static final Set<String> FIELDS = Set.of("format", "name", "report", "instances", "seenInstances", "baselines",
-            "unseen", "composed", "methods", "q", "k", "mixtures", "continual");
+            "unseen", "composed", "methods", "q", "k", "mixtures", "librarySizes", "continual");
     private static final int QUICK = 16;
 
     static EvalConfig read(Path file) {
@@ -84,7 +85,8 @@ record EvalConfig(String name, String report, int instances, int seenInstances, 
                 positive(file, root, "seenInstances", 32), baselines, strings(file, root, "unseen"), composed,
                 root.has("methods") ? strings(file, root, "methods") : List.of("average", "ties"),
                 numbers(file, root, "q", List.of(1, 4, 8, 32)), numbers(file, root, "k", List.of(1, 4, 8)),
-                numbers(file, root, "mixtures", List.of(1, 2, 3)), continual(file, root));
+                numbers(file, root, "mixtures", List.of(1, 2, 3)), numbers(file, root, "librarySizes", List.of(10, 50, 100)),
+                continual(file, root));
     }
 
     private static String continual(Path file, JsonNode root) {
@@ -102,7 +104,7 @@ record EvalConfig(String name, String report, int instances, int seenInstances, 
     EvalConfig quick() {
         return new EvalConfig(name + "-quick", report, Math.min(instances, QUICK), Math.min(seenInstances, QUICK / 2), baselines,
                 unseen.subList(0, Math.min(2, unseen.size())), composed.subList(0, Math.min(2, composed.size())), methods,
-                q.stream().filter(v -> v <= QUICK).toList(), k, mixtures, continual);
+                q.stream().filter(v -> v <= QUICK).toList(), k, mixtures, librarySizes, continual);
     }
 
     private static int positive(Path file, JsonNode root, String field, int otherwise) {

@@ -207,6 +207,9 @@ final class EvalRun {
         for (int q : config.q()) {
             results.q.put(q, meanPerTask(examples, paper.withQ(q), 1));
         }
+        for (int size : config.librarySizes()) {
+            results.librarySizes.put(size, meanPerTask(examples, paper.withLibrarySize(size), 1));
+        }
         for (int k : config.k()) {
             for (int m : config.mixtures()) {
                 results.mixtures.put("k = " + k + ", m = " + m, meanPerTask(examples, paper.withK(k), m));
@@ -228,9 +231,9 @@ final class EvalRun {
             accuracies.add(perTask(e.getKey(), e.getValue(), retriever.retrieve(instances(e.getValue()), s), mixture));
         }
         double mean = Figures.mean(accuracies);
-        progress.accept(String.format(java.util.Locale.ROOT, "ablation %s, %s, Q = %d, k = %d, m = %d: %.3f",
+        progress.accept(String.format(java.util.Locale.ROOT, "ablation %s, %s, Q = %d, k = %d, m = %d, S = %d: %.3f",
                 settings.mode().name().toLowerCase(java.util.Locale.ROOT), settings.format().key(), settings.q(), settings.k(), mixture,
-                mean));
+                settings.librarySize(), mean));
         return mean;
     }
 

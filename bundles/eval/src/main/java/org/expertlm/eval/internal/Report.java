@@ -223,9 +223,12 @@ final class Report {
         r.q.forEach((k, v) -> q.put("Q = " + k, v));
         table(md, "voting instances", q);
         table(md, "granularity", r.granularity);
+        Map<String, Double> sizes = new LinkedHashMap<>();
+        r.librarySizes.forEach((k, v) -> sizes.put("S = " + k, v));
+        table(md, "library instances searched per expert", sizes);
         table(md, "mixture (k library instances a query, m experts)", r.mixtures);
         md.append("The paper: dense retrieval beats BM25; its default label_instance format is best; accuracy grows with Q up "
-                + "to 32.\n\n");
+                + "to 32; its library holds S = 100 instances an expert.\n\n");
         plots.stream().filter(p -> p.contains("-q")).forEach(p -> md.append("![accuracy against Q](").append(p).append(")\n\n"));
     }
 

@@ -25,6 +25,7 @@ final class Results {
     final Map<Integer, Double> q = new TreeMap<>();
     final Map<String, Double> mixtures = new LinkedHashMap<>();
     final Map<String, Double> granularity = new LinkedHashMap<>();
+    final Map<Integer, Double> librarySizes = new TreeMap<>();
     Continual continual;
 
     /** One unseen task: the baselines, every single expert, and each retrieval arm. */

@@ -43,6 +43,7 @@ public class EvalConfigTest {
         assertEquals(32, c.seenInstances());
         assertEquals("docs/REPORT.md", c.report());
         assertEquals(List.of("average", "ties"), c.methods());
+        assertEquals(List.of(10, 50, 100), c.librarySizes());
         EvalConfig q = c.quick();
         assertEquals(16, q.instances());
         assertEquals(8, q.seenInstances());

@@ -51,7 +51,7 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
 
     private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     private static final Set<String> CONFIG_FIELDS = Set.of("format", "base", "version", "settings", "out", "experts");
-    private static final Set<String> ENTRY_FIELDS = Set.of("task", "id", "version", "settings", "from");
+    private static final Set<String> ENTRY_FIELDS = Set.of("task", "id", "version", "settings", "from", "newTask");
     private static final String JOB_FORMAT = "elm-library-job/1";
 
     private final Trainer trainer;
@@ -113,9 +113,14 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                 throw new IllegalArgumentException(where + ": expected a task id or an object with \"task\"");
             }
             String task = entry.isTextual() ? entry.asText() : required(entry, "task", where);
+            JsonNode newTaskField = entry.path("newTask");
+            if (!newTaskField.isMissingNode() && !newTaskField.isBoolean()) {
+                throw new IllegalArgumentException(where + ": \"newTask\" is " + newTaskField + "; expected true or false");
+            }
+            boolean newTask = newTaskField.asBoolean(false);
             TrainingSet data;
             try {
-                data = catalog.trainingSet(task);
+                data = trainingSet(task, newTask);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
             }
@@ -174,7 +179,7 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
                 identity = Sha256.of(identity + "\nfrom " + fromIdentity);
             }
             jobs.add(new Job(id, entryVersion, task, settingsJson, settingsFile.toString(), base, dataSha256, identity, from,
-                    fromIdentity));
+                    fromIdentity, newTask));
         }
         return new Plan(file.toString(), outFolder, jobs);
     }
@@ -207,7 +212,7 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
             return done;
         }
         try {
-            TrainingSet data = catalog.trainingSet(job.task());
+            TrainingSet data = trainingSet(job.task(), job.newTask());
             String dataSha256 = digest(data);
             if (!dataSha256.equals(job.dataSha256())) {
                 return failed(job, "the examples of " + job.task() + " are not those the job was planned with (data "
@@ -250,6 +255,10 @@ public final class LibraryTrainerComponent implements LibraryTrainer {
         } catch (IOException | RuntimeException e) {
             return failed(job, e.getMessage() == null ? e.toString() : e.getMessage());
         }
+    }
+
+    private TrainingSet trainingSet(String task, boolean newTask) {
+        return newTask ? catalog.newTaskTrainingSet(task) : catalog.trainingSet(task);
     }
 
     /** The adapter tensors of the jar a job starts from, when it is the expert planned; else null. */

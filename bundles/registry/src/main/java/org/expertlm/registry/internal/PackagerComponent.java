@@ -89,9 +89,13 @@ public final class PackagerComponent implements ExpertPackager {
         return new PackagedExpert(expert, jar.toString(), Sha256.of(jar), Files.size(jar), library.size(), encoder.modelId());
     }
 
-    /** The expert's first training instances, as many as a library holds. */
+    /**
+     * The expert's first training instances, as many as a library holds. A template's are asked for as a new task's:
+     * the same examples, and a held-out template's too (an expert trained on one on purpose, as continual learning).
+     */
     private List<TaskExample> library(ExpertDescriptor expert) {
-        List<TaskExample> train = catalog.trainingSet(expert.task()).train();
+        List<TaskExample> train = (expert.task().contains("/") ? catalog.newTaskTrainingSet(expert.task())
+                : catalog.trainingSet(expert.task())).train();
         if (train.isEmpty()) {
             throw new IllegalStateException("expert " + expert.name() + " has no training instances in the catalog for "
                     + expert.task() + "; its library would be empty");

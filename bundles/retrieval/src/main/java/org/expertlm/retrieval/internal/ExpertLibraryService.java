@@ -32,6 +32,7 @@ import org.apache.lucene.store.FSDirectory;
 import org.expertlm.api.ContainerProperties;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertLibrary;
+import org.expertlm.api.ExpertPackager;
 import org.expertlm.api.ExpertRegistry;
 import org.expertlm.api.Retriever;
 import org.expertlm.api.SentenceEncoder;
@@ -81,6 +82,9 @@ public final class ExpertLibraryService implements Retriever {
 
         /** Experts whose answers are mixed (1: the chosen expert alone). */
         int mixture() default 1;
+
+        /** Library instances searched per expert, its first ones (the paper's S). */
+        int librarySize() default ExpertPackager.LIBRARY_SIZE;
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(ExpertLibraryService.class);
@@ -265,7 +269,8 @@ public final class ExpertLibraryService implements Retriever {
                 valid("mode", config.mode(), d.mode(), () -> Settings.mode(config.mode())),
                 valid("format", config.format(), d.format(), () -> Settings.format(config.format())),
                 valid("granularity", config.granularity(), d.granularity(), () -> Settings.granularity(config.granularity())),
-                valid("mixture", config.mixture(), d.mixture(), () -> d.withMixture(config.mixture()).mixture()));
+                valid("mixture", config.mixture(), d.mixture(), () -> d.withMixture(config.mixture()).mixture()),
+                valid("librarySize", config.librarySize(), d.librarySize(), () -> d.withLibrarySize(config.librarySize()).librarySize()));
         LOG.info("Retrieval defaults: {}", settings);
     }
 
@@ -345,13 +350,15 @@ public final class ExpertLibraryService implements Retriever {
             List<String> texts = voters.stream().map(i -> how.format().text(i.input(), i.choices())).toList();
             List<float[]> vectors = dense ? encoder.embed(texts) : List.of();
             int k = how.k();
+            // A library size of what a bundle carries, or more, is every instance: no filter to apply.
+            int s = how.librarySize() >= ExpertPackager.LIBRARY_SIZE ? Integer.MAX_VALUE : how.librarySize();
             List<List<LibraryIndex.Hit>> hits = switch (how.mode()) {
-                case DENSE -> index.dense(vectors, k, how.format());
-                case BM25 -> index.bm25(texts, k, how.format());
+                case DENSE -> index.dense(vectors, k, how.format(), s);
+                case BM25 -> index.bm25(texts, k, how.format(), s);
                 // Each list deeper than k, so that an instance ranked a little lower by both can win.
                 case HYBRID -> {
-                    List<List<LibraryIndex.Hit>> near = index.dense(vectors, HYBRID_DEPTH * k, how.format());
-                    List<List<LibraryIndex.Hit>> words = index.bm25(texts, HYBRID_DEPTH * k, how.format());
+                    List<List<LibraryIndex.Hit>> near = index.dense(vectors, HYBRID_DEPTH * k, how.format(), s);
+                    List<List<LibraryIndex.Hit>> words = index.bm25(texts, HYBRID_DEPTH * k, how.format(), s);
                     List<List<LibraryIndex.Hit>> fused = new ArrayList<>();
                     for (int i = 0; i < texts.size(); i++) {
                         fused.add(RankFusion.fuse(List.of(near.get(i), words.get(i)), k));

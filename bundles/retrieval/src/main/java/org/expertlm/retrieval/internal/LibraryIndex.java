@@ -18,6 +18,7 @@ import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
+import org.apache.lucene.document.IntPoint;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
@@ -57,7 +58,7 @@ import org.expertlm.api.Retriever.Format;
 final class LibraryIndex implements Closeable {
 
     /** The index's format, kept in its commit data: an index of another format is rebuilt, never read. */
-    static final String FORMAT = "elm-library-index/4";
+    static final String FORMAT = "elm-library-index/5";
     static final String EXPERT = "expert";
     static final String VERSION = "version";
     static final String CLUSTER = "cluster";
@@ -161,6 +162,7 @@ final class LibraryIndex implements Closeable {
         d.add(new StringField(TEXT_FORMAT, format.key(), Field.Store.YES));
         d.add(new StringField(EXPERT_FORMAT, expertFormat(expertId, format), Field.Store.NO));
         d.add(new StoredField(POSITION, position));
+        d.add(new IntPoint(POSITION, position)); // searchable: a retrieval may search each expert's first instances only
         // A text field per format: BM25's word statistics are those of the format searched.
         d.add(new TextField(textField(format), text, Field.Store.YES));
         if (vector != null) {
@@ -260,18 +262,26 @@ final class LibraryIndex implements Closeable {
 
     /** {@link #dense(float[], int, Format)} for each vector, searched side by side (on the common pool), in order. */
     List<List<Hit>> dense(List<float[]> vectors, int k, Format format) throws IOException {
+        return dense(vectors, k, format, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #dense(List, int, Format)} over the first {@code perExpert} library instances of each expert only (the
+     * paper's S, the library's size per expert, made smaller).
+     */
+    List<List<Hit>> dense(List<float[]> vectors, int k, Format format, int perExpert) throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
             Vectors all = vectors(searcher, format);
             if (all != null) {
-                return each(vectors, v -> all.nearest(searcher, v, k, format));
+                return each(vectors, v -> all.nearest(searcher, v, k, format, perExpert));
             }
             // The graph is searched for at least CANDIDATES instances: Lucene's HNSW search keeps only k candidates
             // while it walks the graph, and with k = 1 (the paper's) it missed the nearest instance for 38% of the
             // queries of bench/retrieval.
-            return each(vectors, v -> hits(searcher,
-                    searcher.search(new KnnFloatVectorQuery(vectorField(format), v, Math.max(k, CANDIDATES)), k).scoreDocs,
-                    true, format));
+            Query first = firstInstances(perExpert);
+            return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format), v,
+                    Math.max(k, CANDIDATES), first), k).scoreDocs, true, format));
         } finally {
             searchers.release(searcher);
         }
@@ -337,13 +347,19 @@ final class LibraryIndex implements Closeable {
                     positions, vectors.toArray(float[][]::new));
         }
 
-        /** The k nearest by cosine, best first; equal scores in the order of expert id, then position. */
-        List<Hit> nearest(IndexSearcher searcher, float[] query, int k, Format format) throws IOException {
+        /**
+         * The k nearest by cosine among each expert's first {@code perExpert} instances, best first; equal scores in
+         * the order of expert id, then position.
+         */
+        List<Hit> nearest(IndexSearcher searcher, float[] query, int k, Format format, int perExpert) throws IOException {
             float[] q = normalised(query);
             int[] best = new int[Math.min(k, docs.length)];
             float[] scores = new float[best.length];
             int kept = 0;
             for (int i = 0; i < docs.length; i++) {
+                if (positions[i] >= perExpert) {
+                    continue;
+                }
                 float score = VectorUtil.dotProduct(q, vectors[i]);
                 if (kept == best.length && !before(score, i, scores[kept - 1], best[kept - 1])) {
                     continue;
@@ -385,7 +401,17 @@ final class LibraryIndex implements Closeable {
 
     /** {@link #bm25(String, int, Format)} for each text, searched side by side, in order. */
     List<List<Hit>> bm25(List<String> texts, int k, Format format) throws IOException {
-        return each(texts, t -> bm25(t, k, format));
+        return bm25(texts, k, format, Integer.MAX_VALUE);
+    }
+
+    /** {@link #bm25(List, int, Format)} over the first {@code perExpert} library instances of each expert only. */
+    List<List<Hit>> bm25(List<String> texts, int k, Format format, int perExpert) throws IOException {
+        return each(texts, t -> bm25(t, k, format, perExpert));
+    }
+
+    /** The documents of each expert's first {@code perExpert} library instances; null for all of them. */
+    private static Query firstInstances(int perExpert) {
+        return perExpert == Integer.MAX_VALUE ? null : IntPoint.newRangeQuery(POSITION, 0, perExpert - 1);
     }
 
     private interface Search<T> {
@@ -408,6 +434,10 @@ final class LibraryIndex implements Closeable {
 
     /** The {@code k} library instances whose text in {@code format} BM25 scores highest for {@code text}, best first. */
     List<Hit> bm25(String text, int k, Format format) throws IOException {
+        return bm25(text, k, format, Integer.MAX_VALUE);
+    }
+
+    private List<Hit> bm25(String text, int k, Format format, int perExpert) throws IOException {
         BooleanQuery.Builder words = new BooleanQuery.Builder();
         int terms = 0;
         String field = textField(format);
@@ -423,9 +453,13 @@ final class LibraryIndex implements Closeable {
         if (terms == 0) {
             return List.of();
         }
-        Query query = new BooleanQuery.Builder().add(words.build(), BooleanClause.Occur.MUST)
-                .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER).build();
-        return search(query, k, false, format);
+        BooleanQuery.Builder query = new BooleanQuery.Builder().add(words.build(), BooleanClause.Occur.MUST)
+                .add(new TermQuery(new Term(TEXT_FORMAT, format.key())), BooleanClause.Occur.FILTER);
+        Query first = firstInstances(perExpert);
+        if (first != null) {
+            query.add(first, BooleanClause.Occur.FILTER);
+        }
+        return search(query.build(), k, false, format);
     }
 
     /** The experts the index holds, id to version. */

@@ -157,6 +157,29 @@ public class LibraryIndexTest {
     }
 
     @Test
+    public void aSmallerLibrarySizeSearchesEachExpertsFirstInstancesOnlyInEveryMode() throws IOException {
+        for (int exactUpTo : new int[] {LibraryIndex.EXACT_UP_TO, 0}) {
+            try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER, exactUpTo)) {
+                // a's instance nearest to the query, and the only one with the word, is its third.
+                index.put("a", "1.0.0", "topic", "prompt", List.of(entry("a/t", "one", axis(1)), entry("a/t", "two", axis(2)),
+                        entry("a/t", "zebra", axis(0))));
+                index.put("b", "1.0.0", "topic", "prompt", List.of(entry("b/t", "zebra three", normalised(new float[] {1, 1})),
+                        entry("b/t", "four", axis(3))));
+                assertEquals("a", index.dense(List.of(axis(0)), 1, Format.LABEL_INSTANCE, Integer.MAX_VALUE).get(0).get(0).expertId());
+                List<LibraryIndex.Hit> firstTwo = index.dense(List.of(axis(0)), 1, Format.LABEL_INSTANCE, 2).get(0);
+                assertEquals("b", firstTwo.get(0).expertId());
+                assertEquals(Math.sqrt(0.5), firstTwo.get(0).score(), 1e-6);
+                assertEquals(5, index.dense(List.of(axis(0)), 10, Format.LABEL_INSTANCE, 3).get(0).size());
+                assertEquals(2, index.dense(List.of(axis(0)), 10, Format.LABEL_INSTANCE, 1).get(0).size());
+                assertEquals(List.of("a", "b"), index.bm25(List.of("zebra"), 2, Format.LABEL_INSTANCE, 3).get(0).stream()
+                        .map(LibraryIndex.Hit::expertId).toList());
+                assertEquals(List.of("b"), index.bm25(List.of("zebra"), 2, Format.LABEL_INSTANCE, 2).get(0).stream()
+                        .map(LibraryIndex.Hit::expertId).toList());
+            }
+        }
+    }
+
+    @Test
     public void anEmptyDirectoryHasNoFormat() throws IOException {
         try (Directory directory = new ByteBuffersDirectory()) {
             assertNull(LibraryIndex.formatOf(directory));

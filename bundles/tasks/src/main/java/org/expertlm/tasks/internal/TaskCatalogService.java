@@ -140,7 +140,16 @@ public final class TaskCatalogService implements TaskCatalog {
 
     @Override
     public TrainingSet trainingSet(String what) {
-        return TrainingSets.of(this, what);
+        return TrainingSets.of(this, what, false);
+    }
+
+    @Override
+    public TrainingSet newTaskTrainingSet(String templateId) {
+        if (!templateId.contains("/")) {
+            throw new IllegalArgumentException("'" + templateId + "' is not a template id (dataset/template); a new task's "
+                    + "expert learns one template");
+        }
+        return TrainingSets.of(this, templateId, true);
     }
 
     @Override

@@ -34,7 +34,8 @@ final class TrainingSets {
     private TrainingSets() {
     }
 
-    static TrainingSet of(TaskCatalog catalog, String what) {
+    /** @param heldOutToo whether a held-out template may be learned (a new task, learned on purpose) */
+    static TrainingSet of(TaskCatalog catalog, String what, boolean heldOutToo) {
         List<String> templates = new ArrayList<>();
         for (TaskInfo task : catalog.tasks()) {
             boolean generationOnly = what.equals(task.dataset())
@@ -45,7 +46,7 @@ final class TrainingSets {
                 if (!wanted) {
                     continue;
                 }
-                if (task.heldOut()) {
+                if (task.heldOut() && !heldOutToo) {
                     throw new IllegalArgumentException(task.dataset() + " belongs to the held-out cluster " + task.cluster()
                             + ": no expert is trained on it");
                 }

@@ -1,6 +1,7 @@
 package org.expertlm.tasks.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -50,7 +51,12 @@ public class TrainingSetsTest {
 
         @Override
         public TrainingSet trainingSet(String what) {
-            return TrainingSets.of(this, what);
+            return TrainingSets.of(this, what, false);
+        }
+
+        @Override
+        public TrainingSet newTaskTrainingSet(String templateId) {
+            return TrainingSets.of(this, templateId, true);
         }
 
         @Override
@@ -74,7 +80,7 @@ public class TrainingSetsTest {
 
     @Test
     public void aPromptExpertLearnsOneTemplate() {
-        TrainingSet data = TrainingSets.of(CATALOG, "topic/which-topic");
+        TrainingSet data = TrainingSets.of(CATALOG, "topic/which-topic", false);
         assertEquals("topic.which-topic", data.expertId());
         assertEquals(ExpertKind.PROMPT, data.kind());
         assertEquals(List.of("topic/which-topic"), data.templates());
@@ -84,7 +90,7 @@ public class TrainingSetsTest {
 
     @Test
     public void aDatasetExpertLearnsEveryClassificationTemplateOfItsDatasetInTurn() {
-        TrainingSet data = TrainingSets.of(CATALOG, "sentiment");
+        TrainingSet data = TrainingSets.of(CATALOG, "sentiment", false);
         assertEquals("sentiment.dataset", data.expertId());
         assertEquals(ExpertKind.DATASET, data.kind());
         assertEquals(List.of("sentiment/positive-or-negative", "sentiment/yes-no"), data.templates());
@@ -95,7 +101,7 @@ public class TrainingSetsTest {
 
     @Test
     public void aDatasetOfGenerationTemplatesAloneGetsADatasetExpertOfThem() {
-        TrainingSet data = TrainingSets.of(CATALOG, "titles");
+        TrainingSet data = TrainingSets.of(CATALOG, "titles", false);
         assertEquals("titles.dataset", data.expertId());
         assertEquals(ExpertKind.DATASET, data.kind());
         assertEquals(List.of("titles/write-title", "titles/title-label"), data.templates());
@@ -104,7 +110,7 @@ public class TrainingSetsTest {
 
     @Test
     public void theMultitaskBaselineLearnsEveryTrainingClassificationTemplateAndChoosesItsEpochOnFewerExamples() {
-        TrainingSet data = TrainingSets.of(CATALOG, "multitask");
+        TrainingSet data = TrainingSets.of(CATALOG, "multitask", false);
         assertEquals("multitask", data.expertId());
         assertEquals(ExpertKind.MULTITASK, data.kind());
         assertEquals("classification templates only", List.of("sentiment/positive-or-negative", "sentiment/yes-no",
@@ -115,13 +121,21 @@ public class TrainingSetsTest {
 
     @Test
     public void heldOutAndUnknownNamesAreRefusedWithTheReasonAndAGenerationTemplateIsItsOwnExpert() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "acceptability"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "acceptability", false))
                 .getMessage().contains("held-out cluster"));
-        TrainingSet generation = TrainingSets.of(CATALOG, "sentiment/write-review");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "acceptability/acceptable-or-not",
+                false)).getMessage().contains("held-out cluster"));
+        TrainingSet newTask = CATALOG.newTaskTrainingSet("acceptability/acceptable-or-not");
+        assertEquals("asked for on purpose, a held-out template is a new task's Prompt Expert", ExpertKind.PROMPT, newTask.kind());
+        assertEquals(List.of("acceptability/acceptable-or-not"), newTask.templates());
+        assertEquals(EXAMPLES, newTask.train().size());
+        assertFalse("the multitask baseline still leaves it out", CATALOG.trainingSet("multitask").templates()
+                .contains("acceptability/acceptable-or-not"));
+        TrainingSet generation = TrainingSets.of(CATALOG, "sentiment/write-review", false);
         assertEquals("a generation template is a Prompt Expert of its own", List.of("sentiment/write-review"),
                 generation.templates());
         assertEquals(ExpertKind.PROMPT, generation.kind());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "nothing"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingSets.of(CATALOG, "nothing", false))
                 .getMessage().contains("see elm:tasks"));
     }
 }
