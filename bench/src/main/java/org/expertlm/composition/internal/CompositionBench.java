@@ -72,8 +72,17 @@ public final class CompositionBench {
             fresh.sha256();
             digest[r] = (System.nanoTime() - start) / 1e6;
         }
-        System.out.printf("%-16s %8.2f %8.2f   (the composite's SHA-256, part of each figure above)%n", "of which digest",
-                percentile(digest, 50), percentile(digest, 95));
+        System.out.printf("%-16s %8.2f %8.2f   (the average's SHA-256 of its %.2f MB, part of its figure)%n", "of which digest",
+                percentile(digest, 50), percentile(digest, 95), composite.tensors().bytes() / 1e6);
+        Expert elected = Composition.merge("bench", Recipe.of(names(three), Ties.NAME), three, new Ties(), start(three.get(0)));
+        for (int r = 0; r < RUNS; r++) {
+            AdapterTensors fresh = copy(elected.tensors());
+            long start = System.nanoTime();
+            fresh.sha256();
+            digest[r] = (System.nanoTime() - start) / 1e6;
+        }
+        System.out.printf("%-16s %8.2f %8.2f   (TIES's SHA-256 of its %.2f MB, the updates as full-rank pairs; so DARE's)%n",
+                "of which digest", percentile(digest, 50), percentile(digest, 95), elected.tensors().bytes() / 1e6);
 
         System.out.println();
         System.out.println("where the time of 3 goes for the methods that look at the values (ms, p50): the LoRA updates, the method"

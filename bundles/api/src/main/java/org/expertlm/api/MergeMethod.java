@@ -45,7 +45,8 @@ public interface MergeMethod {
     }
 
     /**
-     * The merge of one tensor's task vectors, a new array of their length.
+     * The merge of one tensor's task vectors, a new array of their length. The composer merges a composite's tensors
+     * side by side, so this is called from several threads at once: keep no state between calls.
      *
      * @param vectors the members' vectors, all of one length, in the recipe's order; not changed
      * @param weights one per member, as the recipe gives them (1 each unless the user said otherwise)

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 
 import org.expertlm.api.AdapterConfig;
 import org.expertlm.api.AdapterTensors;
@@ -63,13 +64,14 @@ final class Composition {
         // narrower than the updates; otherwise every update ΔW is materialised and merged entry by entry.
         double[] linear = method.linearCoefficients(weights, parameters(recipe, "")).orElse(null);
         boolean stack = linear != null && DeltaSpace.stackable(tensors);
-        List<DeltaSpace.Vectors> vectors = new ArrayList<>();
-        for (int m = 0; m < members.size(); m++) {
-            vectors.add(DeltaSpace.of(members.get(m).descriptor().adapter(), tensors.get(m), initial, !stack));
-        }
+        // The members' vectors, then each tensor's merge, side by side: tensors are independent, and the few large
+        // updates dominate (MergeMethod's contract allows calls at once).
+        List<DeltaSpace.Vectors> vectors = SideBySide.map(IntStream.range(0, members.size()).boxed().toList(),
+                m -> stack ? 0 : entries(DeltaSpace.shapes(tensors.get(m))),
+                m -> DeltaSpace.of(members.get(m).descriptor().adapter(), tensors.get(m), initial, !stack));
         Map<String, long[]> shapes = vectors.get(0).shapes();
-        Map<String, float[]> merged = new TreeMap<>();
-        for (String name : shapes.keySet()) {
+        List<String> names = List.copyOf(shapes.keySet());
+        List<float[]> outs = SideBySide.map(names, name -> AdapterTensors.count(shapes.get(name)), name -> {
             List<float[]> column = vectors.stream().map(v -> v.values().get(name)).toList();
             float[] out = method.merge(column, weights, parameters(recipe, name));
             if (out.length != column.get(0).length) {
@@ -77,7 +79,11 @@ final class Composition {
                         + name + " of " + column.get(0).length);
             }
             finite(recipe, name, out);
-            merged.put(name, out);
+            return out;
+        });
+        Map<String, float[]> merged = new TreeMap<>();
+        for (int t = 0; t < names.size(); t++) {
+            merged.put(names.get(t), outs.get(t));
         }
         AdapterTensors.Builder built = AdapterTensors.builder();
         tensors.get(0).metadata().forEach(built::metadata);
@@ -169,6 +175,10 @@ final class Composition {
                         + first.descriptor().name() + "; only adapters of the same sizes merge");
             }
         }
+    }
+
+    private static long entries(Map<String, long[]> shapes) {
+        return shapes.values().stream().mapToLong(AdapterTensors::count).sum();
     }
 
     private static MergeMethod.Parameters parameters(Recipe recipe, String tensor) {

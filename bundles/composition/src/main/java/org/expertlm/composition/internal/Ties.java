@@ -17,6 +17,6 @@ public final class Ties implements MergeMethod {
     @Override
     public float[] merge(List<float[]> vectors, double[] weights, Parameters p) {
         TaskVectors.length(vectors, weights);
-        return TaskVectors.electedMean(TaskVectors.each(vectors, v -> TaskVectors.trim(v, p.density())), weights, p.lambda());
+        return TaskVectors.trimmedElectedMean(vectors, weights, p.density(), p.lambda());
     }
 }

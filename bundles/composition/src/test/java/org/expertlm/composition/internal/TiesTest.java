@@ -2,7 +2,12 @@ package org.expertlm.composition.internal;
 
 import static org.junit.Assert.assertArrayEquals;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
 import org.expertlm.api.MergeMethod;
+import org.junit.Test;
 
 public class TiesTest extends MergeMethodConformance {
 
@@ -28,5 +33,72 @@ public class TiesTest extends MergeMethodConformance {
     @Override
     double loneMemberScale(double w) {
         return 1;
+    }
+
+    /**
+     * On vectors large enough for both ways the trim finds its cut (a few entries in the cut's bucket, sorted; many,
+     * as when values repeat, counted), TIES agrees with the method written plainly: sort the magnitudes for the cut,
+     * keep the first ones at it, elect the sign of the sum and take the agreeing members' weighted mean, in double.
+     */
+    @Test
+    public void agreesWithThePlainMethodOnLargeVectors() {
+        Random random = new Random(11);
+        float[] spread = new float[30_000];
+        float[] repeating = new float[30_000];
+        float[] third = new float[30_000];
+        for (int j = 0; j < spread.length; j++) {
+            spread[j] = (float) random.nextGaussian();
+            repeating[j] = (random.nextInt(7) - 3) * 0.25f; // a few values, each thousands of times
+            third[j] = (float) (random.nextGaussian() * 0.01);
+        }
+        List<float[]> members = List.of(spread, repeating, third);
+        double[] weights = {1, 0.5, 2};
+        for (double density : new double[] {0.1, 0.35, 0.9}) {
+            assertArrayEquals("density " + density, plain(members, weights, density, 0.8),
+                    merge(members, weights, density, 0.8, 0), 1e-5f);
+        }
+    }
+
+    private static float[] plain(List<float[]> members, double[] weights, double density, double lambda) {
+        int n = members.get(0).length;
+        float[][] kept = new float[members.size()][n];
+        for (int i = 0; i < members.size(); i++) {
+            float[] v = members.get(i);
+            float[] magnitudes = new float[n];
+            for (int j = 0; j < n; j++) {
+                magnitudes[j] = Math.abs(v[j]);
+            }
+            Arrays.sort(magnitudes);
+            int keep = (int) Math.round(density * n);
+            float cut = magnitudes[n - keep];
+            int above = 0;
+            for (float m : magnitudes) {
+                above += m > cut ? 1 : 0;
+            }
+            int atCut = keep - above;
+            for (int j = 0; j < n; j++) {
+                float a = Math.abs(v[j]);
+                if (a > cut || a == cut && atCut-- > 0) {
+                    kept[i][j] = v[j];
+                }
+            }
+        }
+        float[] out = new float[n];
+        for (int j = 0; j < n; j++) {
+            double total = 0;
+            for (int i = 0; i < kept.length; i++) {
+                total += weights[i] * kept[i][j];
+            }
+            double sum = 0;
+            double weight = 0;
+            for (int i = 0; i < kept.length; i++) {
+                if (kept[i][j] * total > 0) {
+                    sum += weights[i] * kept[i][j];
+                    weight += weights[i];
+                }
+            }
+            out[j] = weight == 0 ? 0 : (float) (lambda * sum / weight);
+        }
+        return out;
     }
 }

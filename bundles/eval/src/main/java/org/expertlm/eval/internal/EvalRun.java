@@ -173,12 +173,13 @@ final class EvalRun {
 
     private Results.Composed composed(EvalConfig.Composed c) {
         List<TaskExample> examples = catalog.examples(c.template(), Split.TEST, config.instances());
-        Results.Composed out = new Results.Composed(c.template(), examples.size());
+        Results.Composed out = new Results.Composed(c.template(), examples.size(),
+                Figures.chance(examples.stream().map(e -> e.choices().size()).toList()));
         for (String b : results.baselines) {
-            out.scores.put(b, table(b, c.template(), "test", examples).accuracy());
+            out.put(out.baselines, b, table(b, c.template(), "test", examples).accuracy());
         }
         for (String m : c.members()) {
-            out.scores.put(registry.active(m).descriptor().name(), table(m, c.template(), "test", examples).accuracy());
+            out.put(out.members, registry.active(m).descriptor().name(), table(m, c.template(), "test", examples).accuracy());
         }
         for (String method : config.methods()) {
             if (composer == null) {
@@ -186,7 +187,7 @@ final class EvalRun {
                         + "tasks are answered with merges");
             }
             Expert merged = composer.compose(Composer.Recipe.of(c.members(), method), null).expert();
-            out.scores.put(method + " of " + String.join(" + ", c.members()), table(merged, c.template(), "test", examples)
+            out.put(out.merges, method + " of " + String.join(" + ", c.members()), table(merged, c.template(), "test", examples)
                     .accuracy());
         }
         return out;

@@ -78,4 +78,17 @@ final class Figures {
     static double mean(List<Double> values) {
         return values.stream().filter(v -> !v.isNaN()).mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
     }
+
+    /** The accuracy of answering at random: the mean over instances of one over their number of choices. */
+    static double chance(List<Integer> choiceCounts) {
+        if (choiceCounts.isEmpty()) {
+            throw new IllegalArgumentException("no instances: chance is the mean over at least one instance");
+        }
+        return choiceCounts.stream().mapToDouble(c -> 1.0 / c).average().orElseThrow();
+    }
+
+    /** The largest of {@code values} (NaN when empty). */
+    static double best(java.util.Collection<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    }
 }

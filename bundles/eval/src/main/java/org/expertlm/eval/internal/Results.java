@@ -61,15 +61,25 @@ final class Results {
         }
     }
 
-    /** One composed task: the baselines, each member alone, each merge. */
+    /** One composed task: the baselines, each member alone, each merge, in that order, and random answering. */
     static final class Composed {
         final String template;
         final int instances;
+        final double chance;
         final Map<String, Double> scores = new LinkedHashMap<>();
+        final Map<String, Double> baselines = new LinkedHashMap<>();
+        final Map<String, Double> members = new LinkedHashMap<>();
+        final Map<String, Double> merges = new LinkedHashMap<>();
 
-        Composed(String template, int instances) {
+        Composed(String template, int instances, double chance) {
             this.template = template;
             this.instances = instances;
+            this.chance = chance;
+        }
+
+        void put(Map<String, Double> role, String model, double accuracy) {
+            role.put(model, accuracy);
+            scores.put(model, accuracy);
         }
     }
 

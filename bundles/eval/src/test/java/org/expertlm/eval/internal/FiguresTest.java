@@ -70,4 +70,12 @@ public class FiguresTest {
                 new int[] {0, 1}, List.of(new double[] {0, 0})));
         assertTrue(e.getMessage(), e.getMessage().contains("1 instances, 2 gold answers and 1 score rows"));
     }
+
+    @Test
+    public void chanceIsTheMeanOfOneOverEachInstancesChoices() {
+        assertEquals((1 / 2.0 + 1 / 4.0 + 1 / 4.0) / 3, Figures.chance(List.of(2, 4, 4)), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> Figures.chance(List.of()));
+        assertEquals(0.7, Figures.best(List.of(0.2, 0.7, 0.5)), 0);
+        assertTrue(Double.isNaN(Figures.best(List.of())));
+    }
 }
