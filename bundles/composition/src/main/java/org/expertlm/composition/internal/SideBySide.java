@@ -1,6 +1,7 @@
 package org.expertlm.composition.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,8 +28,9 @@ final class SideBySide {
 
     /** {@code work} applied to every item, in the items' order; the first exception thrown is thrown. */
     static <T, R> List<R> map(List<T> items, ToLongFunction<T> cost, Function<T, R> work) {
+        long[] costs = items.stream().mapToLong(cost).toArray();
         int shares = Math.min(items.size(), ForkJoinPool.getCommonPoolParallelism() + 1);
-        if (shares <= 1 || items.stream().mapToLong(cost).sum() < WORTH_IT) {
+        if (shares <= 1 || Arrays.stream(costs).sum() < WORTH_IT) {
             return items.stream().map(work).toList();
         }
         List<List<Integer>> dealt = new ArrayList<>();
@@ -40,14 +42,14 @@ final class SideBySide {
         for (int i = 0; i < items.size(); i++) {
             largestFirst.add(i);
         }
-        largestFirst.sort(Comparator.comparingLong((Integer i) -> cost.applyAsLong(items.get(i))).reversed());
+        largestFirst.sort(Comparator.comparingLong((Integer i) -> costs[i]).reversed());
         for (int i : largestFirst) {
             int least = 0;
             for (int s = 1; s < shares; s++) {
                 least = load[s] < load[least] ? s : least;
             }
             dealt.get(least).add(i);
-            load[least] += cost.applyAsLong(items.get(i));
+            load[least] += costs[i];
         }
         Object[] results = new Object[items.size()];
         List<CompletableFuture<Void>> others = new ArrayList<>();
