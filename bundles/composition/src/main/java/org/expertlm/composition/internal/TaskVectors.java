@@ -15,7 +15,7 @@ final class TaskVectors {
     /** The radix select's bucket counts, one array a thread: a merge selects on every tensor of every member. */
     private static final ThreadLocal<int[]> COUNTS = ThreadLocal.withInitial(() -> new int[1 << 16]);
 
-    /** Entries a block of TIES's election: its three float arrays stay in the first-level cache. */
+    /** Entries a block of TIES's election (its six arrays stay in the first-level cache) and of DARE's drops; a multiple of 4. */
     private static final int BLOCK = 2048;
 
     /** A radix select's bucket of at most this many entries is sorted rather than counted a second time. */
@@ -50,18 +50,29 @@ final class TaskVectors {
         }
         SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ (long) tensor.hashCode() << 32
                 ^ contentHash(v));
-        // Four draws from each random long, 16 bits each: a keep rate resolved to 1/65536, a quarter of the draws.
-        long keepBelow = Math.round(density * 65_536);
+        // Four draws from each random long, 16 bits each: a keep rate resolved to 1/65536, a quarter of the draws. The
+        // draws of a block are made first, then the block is kept or dropped by a product with a 0-or-1 (no branch to
+        // mispredict on a coin toss, and a loop the compiler vectorises).
+        int keepBelow = (int) Math.round(density * 65_536);
         float rescale = (float) (1 / density);
-        long bits = 0;
-        for (int j = 0; j < v.length; j++) {
-            if ((j & 3) == 0) {
-                bits = random.nextLong();
+        // Each draw is stored as how far it lies below the keep rate, a float (positive: kept): the compiler vectorises
+        // neither int-to-float conversions nor loops over arrays indexed at other offsets, hence the copies.
+        float[] below = new float[BLOCK];
+        float[] block = new float[BLOCK];
+        for (int start = 0; start < v.length; start += BLOCK) {
+            int length = Math.min(BLOCK, v.length - start);
+            for (int j = 0; j < length; j += 4) {
+                long bits = random.nextLong();
+                below[j] = keepBelow - ((int) bits & 0xFFFF);
+                below[j + 1] = keepBelow - ((int) (bits >>> 16) & 0xFFFF);
+                below[j + 2] = keepBelow - ((int) (bits >>> 32) & 0xFFFF);
+                below[j + 3] = keepBelow - (int) (bits >>> 48);
             }
-            // All ones when the draw is below the keep rate, else zero: no branch to mispredict on a coin toss.
-            int keep = (int) (((bits & 0xFFFF) - keepBelow) >> 63);
-            out[j] = Float.intBitsToFloat(Float.floatToRawIntBits(v[j] * rescale) & keep);
-            bits >>>= 16;
+            System.arraycopy(v, start, block, 0, length);
+            for (int j = 0; j < length; j++) {
+                block[j] = block[j] * rescale * positive(below[j]);
+            }
+            System.arraycopy(block, 0, out, start, length);
         }
         return out;
     }
@@ -107,70 +118,129 @@ final class TaskVectors {
 
     /**
      * TIES whole: each member trimmed to its {@code round(density · n)} largest entries (of entries equal in magnitude
-     * at the cut, the first ones, so that the count is exact), then {@link #electedMean}. The entries go through in
-     * blocks that stay in the first-level cache, member by member, and every test is a mask of bits rather than a
-     * branch: whether an entry is kept, or agrees with the elected sign, is as good as a coin toss to a branch
-     * predictor. Sums run in float.
+     * at the cut, the first ones, so that the count is exact), then {@link #electedMean}. One pass over each member's
+     * entries, in blocks that stay in the first-level cache, sums for both signs at once (the weighted sums and weights
+     * of the positive entries and of the negative ones, and the total that elects between them); every test is a
+     * product with a 0-or-1 {@link #positive} made of float minimum and maximum, so that the compiler vectorises the
+     * loops (a branch would be a coin toss to the predictor, and Java 17 vectorises no moves between float and int
+     * bits). The float sums add the same terms in the same order as the plain method.
      */
     static float[] trimmedElectedMean(List<float[]> vectors, double[] weights, double density, double lambda) {
         int n = length(vectors, weights);
         int k = vectors.size();
         float[][] v = new float[k][];
-        int[] cut = new int[k];
+        float[] cut = new float[k];
         for (int i = 0; i < k; i++) {
             Cut c = Cut.of(vectors.get(i), density);
             v[i] = vectors.get(i);
-            cut[i] = Float.floatToRawIntBits(c.magnitude);
+            cut[i] = c.magnitude;
             if (c.atCut < c.equal) {
-                // Only some of the entries at the cut are kept: trimmed here, so that the masks below keep all of it.
+                // Only some of the entries at the cut are kept: trimmed here, so that the test below keeps all of it.
                 v[i] = trimmed(v[i], c);
                 cut[i] = 0;
             }
         }
         float[] out = new float[n];
-        float[] total = new float[BLOCK];
-        float[] sum = new float[BLOCK];
-        float[] weight = new float[BLOCK];
-        float l = (float) lambda;
+        Election election = new Election();
         for (int start = 0; start < n; start += BLOCK) {
             int length = Math.min(BLOCK, n - start);
-            Arrays.fill(total, 0);
-            Arrays.fill(sum, 0);
-            Arrays.fill(weight, 0);
+            election.clear();
             for (int i = 0; i < k; i++) {
-                float[] x = v[i];
-                int c = cut[i];
-                float w = (float) weights[i];
-                for (int j = 0; j < length; j++) {
-                    int bits = Float.floatToRawIntBits(x[start + j]);
-                    total[j] += w * Float.intBitsToFloat(bits & atLeast(bits & 0x7FFF_FFFF, c));
-                }
+                election.add(v[i], start, length, cut[i], (float) weights[i]);
             }
-            for (int i = 0; i < k; i++) {
-                float[] x = v[i];
-                int c = cut[i];
-                float w = (float) weights[i];
-                int wBits = Float.floatToRawIntBits(w);
-                for (int j = 0; j < length; j++) {
-                    int bits = Float.floatToRawIntBits(x[start + j]);
-                    int t = Float.floatToRawIntBits(total[j]);
-                    int magnitude = bits & 0x7FFF_FFFF;
-                    // Kept, non-zero, the total non-zero, and of the total's sign.
-                    int agrees = atLeast(magnitude, c) & atLeast(magnitude, 1) & atLeast(t & 0x7FFF_FFFF, 1) & ~((bits ^ t) >> 31);
-                    sum[j] += w * Float.intBitsToFloat(bits & agrees);
-                    weight[j] += Float.intBitsToFloat(wBits & agrees);
-                }
-            }
-            for (int j = 0; j < length; j++) {
-                out[start + j] = weight[j] == 0 ? 0 : l * sum[j] / weight[j];
-            }
+            election.mean(out, start, length, (float) lambda);
         }
         return out;
     }
 
-    /** All ones when {@code a ≥ b}, else zero, for non-negative {@code a} and {@code b} (so that a − b cannot overflow). */
-    private static int atLeast(int a, int b) {
-        return ~((a - b) >> 31);
+    /**
+     * TIES's sums over one block of entries. Each loop is a method of its own over arrays indexed alike, which the
+     * compiler vectorises: one loop fused of them, or a loop reading a member at {@code start + j}, it did not, and
+     * each took several times longer.
+     */
+    private static final class Election {
+
+        private final float[] kept = new float[BLOCK];
+        private final float[] total = new float[BLOCK];
+        private final float[] up = new float[BLOCK];
+        private final float[] down = new float[BLOCK];
+        private final float[] upWeight = new float[BLOCK];
+        private final float[] downWeight = new float[BLOCK];
+
+        void clear() {
+            Arrays.fill(total, 0);
+            Arrays.fill(up, 0);
+            Arrays.fill(down, 0);
+            Arrays.fill(upWeight, 0);
+            Arrays.fill(downWeight, 0);
+        }
+
+        /** A member's entries {@code start …} trimmed at {@code cut}, added with weight {@code w}. */
+        void add(float[] member, int start, int length, float cut, float w) {
+            System.arraycopy(member, start, kept, 0, length);
+            trim(kept, length, cut);
+            sums(kept, length, w, total, up, down);
+            weights(kept, length, w, upWeight, downWeight);
+        }
+
+        /** The agreeing members' weighted means times λ, into {@code out} at {@code start}. */
+        void mean(float[] out, int start, int length, float lambda) {
+            elect(length, total, up, down, upWeight, downWeight);
+            divide(length, up, upWeight, lambda);
+            System.arraycopy(up, 0, out, start, length);
+        }
+
+        private static void trim(float[] x, int length, float cut) {
+            for (int j = 0; j < length; j++) {
+                float e = x[j];
+                // Kept when |e| ≥ cut, that is unless cut − |e| > 0 (exact: floats differ by 0 only when equal).
+                x[j] = e * (1 - positive(cut - Math.abs(e)));
+            }
+        }
+
+        private static void sums(float[] x, int length, float w, float[] total, float[] up, float[] down) {
+            for (int j = 0; j < length; j++) {
+                float t = x[j];
+                total[j] += w * t;
+                up[j] += w * Math.max(t, 0);
+                down[j] += w * Math.min(t, 0);
+            }
+        }
+
+        private static void weights(float[] x, int length, float w, float[] upWeight, float[] downWeight) {
+            for (int j = 0; j < length; j++) {
+                float t = x[j];
+                upWeight[j] += w * positive(t);
+                downWeight[j] += w * positive(-t);
+            }
+        }
+
+        /** The elected sign's sum and weight, into {@code up} and {@code upWeight} (both 0 where the total is). */
+        private static void elect(int length, float[] total, float[] up, float[] down, float[] upWeight, float[] downWeight) {
+            for (int j = 0; j < length; j++) {
+                float plus = positive(total[j]);
+                float minus = positive(-total[j]);
+                up[j] = plus * up[j] + minus * down[j];
+                upWeight[j] = plus * upWeight[j] + minus * downWeight[j];
+            }
+        }
+
+        /** λ · sum / weight, and 0 where the weight is (no member agrees, or the agreeing weights cancel). */
+        private static void divide(int length, float[] sum, float[] weight, float lambda) {
+            for (int j = 0; j < length; j++) {
+                float w = weight[j];
+                float some = positive(Math.abs(w));
+                sum[j] = lambda * sum[j] * some / (w + (1 - some));
+            }
+        }
+    }
+
+    /**
+     * 1 when {@code x > 0}, else 0, for finite {@code x}, in float arithmetic only: a positive float times 2²⁵² is at
+     * least 1 (the smallest, 2⁻¹⁴⁹, becomes 2¹⁰³; larger ones overflow to infinity), a negative one at most −1.
+     */
+    private static float positive(float x) {
+        return Math.max(Math.min(x * 0x1p126f * 0x1p126f, 1), 0);
     }
 
     /** A copy of {@code v} with only what {@code cut} keeps: entries above its magnitude, and its first ones at it. */

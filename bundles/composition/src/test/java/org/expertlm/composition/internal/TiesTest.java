@@ -59,6 +59,26 @@ public class TiesTest extends MergeMethodConformance {
         }
     }
 
+    /**
+     * The election's tests are float arithmetic (see {@code TaskVectors.positive}): they must hold at the ends of the
+     * float range, and where the agreeing members' weights cancel the entry is 0, not a division by zero.
+     */
+    @Test
+    public void extremeMagnitudesAndCancellingWeights() {
+        float[] extremes = {Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE / 4, -Float.MAX_VALUE / 4, Float.MIN_NORMAL, 0};
+        assertArrayEquals(extremes, merge(List.of(extremes), new double[] {1}, 1, 1, 0), 0);
+        // Trimmed to half, the smallest three magnitudes go: the subnormals and zero.
+        assertArrayEquals(new float[] {0, 0, Float.MAX_VALUE / 4, -Float.MAX_VALUE / 4, Float.MIN_NORMAL, 0},
+                merge(List.of(extremes), new double[] {1}, 0.5, 1, 0), 0);
+        // Entry 0: the sum 1·1 − 1·2 − 2·(−1) = 1 elects plus, and the agreeing members' weights, 1 and −1, cancel: 0.
+        // Entry 1: the sum 1 − 1 + 0 elects no sign: 0. Entry 2: the sum 5 − 1 − 2 = 2 elects plus, every member
+        // agrees, and their weights sum to −2: 2 / −2.
+        List<float[]> members = List.of(new float[] {1, 1, 5}, new float[] {2, 1, 1}, new float[] {-1, 0, 1});
+        double[] weights = {1, -1, -2};
+        assertArrayEquals(new float[] {0, 0, -1}, merge(members, weights, 1, 1, 0), 0);
+        assertArrayEquals(plain(members, weights, 1, 1), merge(members, weights, 1, 1, 0), 0);
+    }
+
     private static float[] plain(List<float[]> members, double[] weights, double density, double lambda) {
         int n = members.get(0).length;
         float[][] kept = new float[members.size()][n];
