@@ -81,7 +81,7 @@ public final class CompositionBench {
             fresh.sha256();
             digest[r] = (System.nanoTime() - start) / 1e6;
         }
-        System.out.printf("%-16s %8.2f %8.2f   (TIES's SHA-256 of its %.2f MB, the updates as full-rank pairs; so DARE's)%n",
+        System.out.printf("%-16s %8.2f %8.2f   (TIES's SHA-256 of its %.2f MB, the updates carried whole; so DARE's)%n",
                 "of which digest", percentile(digest, 50), percentile(digest, 95), elected.tensors().bytes() / 1e6);
 
         System.out.println();
@@ -106,7 +106,7 @@ public final class CompositionBench {
                             new double[] {1, 1, 1}, new MergeMethod.Parameters(0.5, 1, 1, tensor)));
                 }
                 long t2 = System.nanoTime();
-                DeltaSpace.tensors(new DeltaSpace.Vectors(merged, vectors.get(0).shapes()), 384, start(three.get(0)),
+                DeltaSpace.tensors(new DeltaSpace.Vectors(merged, vectors.get(0).shapes()), start(three.get(0)),
                         AdapterTensors.builder());
                 long t3 = System.nanoTime();
                 phases[0][r] = (t1 - t0) / 1e6;
@@ -153,7 +153,7 @@ public final class CompositionBench {
         }).sum() / 3;
         Expert ties = Composition.merge("bench", Recipe.of(names(three), Ties.NAME), three, new Ties(), start(three.get(0)));
         System.out.printf("memory of a cached composite of 3 (MB of tensors; a member's: %.2f): average %.2f (the LoRA pairs "
-                + "stacked, rank %d), TIES %.2f (the updates carried as full-rank pairs, A = ΔW and B = I, rank %d); the engine "
+                + "stacked, rank %d), TIES %.2f (the updates ΔW carried whole, plan rank %d); the engine "
                 + "holds its loaded model beside, under its budget%n", members / 1e6, composite.tensors().bytes() / 1e6,
                 composite.descriptor().adapter().loraRank(), ties.tensors().bytes() / 1e6, ties.descriptor().adapter().loraRank());
     }

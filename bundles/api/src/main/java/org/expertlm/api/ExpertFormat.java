@@ -17,6 +17,12 @@ public interface ExpertFormat {
     String DESCRIPTION = "expert.json";
     /** The adapter tensors' file. */
     String TENSORS = "adapter.safetensors";
+    /**
+     * The suffix of a LoRA update carried whole: {@code <projection>.delta} [in, out] is the update ΔW itself, in place
+     * of the pair {@code <projection>.lora_a}·{@code <projection>.lora_b} of a plan of full rank (min(in, out)) and
+     * scale 1 (alpha = rank), in half the floats that pair would take. A composite's merged updates are carried so.
+     */
+    String LORA_UPDATE = ".delta";
 
     /** The description as {@value #DESCRIPTION} holds it, UTF-8 JSON: the same description gives the same bytes. */
     byte[] write(ExpertDescriptor expert);

@@ -7,7 +7,7 @@
  * interface is a minor change, anything that breaks a consumer is a major one.
  */
 @Export
-@Version("1.8.0")
+@Version("1.9.0")
 package org.expertlm.api;
 
 import org.osgi.annotation.bundle.Export;

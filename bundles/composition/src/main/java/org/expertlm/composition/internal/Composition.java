@@ -93,7 +93,7 @@ final class Composition {
         } else {
             rank = DeltaSpace.compositeRank(shapes);
         }
-        DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), rank, initial, built);
+        DeltaSpace.tensors(new DeltaSpace.Vectors(merged, shapes), initial, built);
         AdapterTensors composite = built.build();
         if (stack) {
             for (String name : composite.names()) {

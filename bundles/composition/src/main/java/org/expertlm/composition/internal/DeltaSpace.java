@@ -7,6 +7,7 @@ import java.util.TreeMap;
 
 import org.expertlm.api.AdapterConfig;
 import org.expertlm.api.AdapterTensors;
+import org.expertlm.api.ExpertFormat;
 
 /**
  * An expert's tensors as task vectors, and merged vectors back as tensors the engine opens. A LoRA pair becomes its
@@ -15,10 +16,10 @@ import org.expertlm.api.AdapterTensors;
  * Every other tensor (a bottleneck adapter's) becomes its distance from where training started, θ − θ₀, the plan's
  * seeded initial value; merged, θ₀ is added back.
  *
- * <p>Back as tensors, each merged ΔW [in, out] is a full-rank LoRA pair of the composite's plan, rank r = min(in, out)
- * and alpha = r (scale 1): A = ΔW and B = the identity (or A = the identity and B = ΔW when in &lt; out). The engine
- * opens it as any expert and folds A·B = ΔW into the projection's weight when it loads the model, so that scoring
- * costs what the members' scoring costs; the pair takes in·out + r² floats where a member's took r·(in + out).
+ * <p>Back as tensors, each merged ΔW [in, out] is carried whole, {@code <projection>.delta}
+ * ({@link ExpertFormat#LORA_UPDATE}), under a plan of full rank r = min(in, out) and alpha = r (scale 1): in·out floats
+ * where a member's pair took r·(in + out). The engine loads it as that pair (A = ΔW, B = the identity) and folds A·B = ΔW
+ * into the projection's weight when it loads the model, so that scoring costs what the members' scoring costs.
  *
  * <p>A linear method (the averages, task arithmetic: Σ cᵢ·vᵢ) needs no update materialised: its merge of k pairs of
  * rank r is the pair of stacked factors, rank k·r ({@link #stacked}), exact in delta space and as small as the members
@@ -28,7 +29,7 @@ final class DeltaSpace {
 
     static final String LORA_A = ".lora_a";
     static final String LORA_B = ".lora_b";
-    static final String DELTA = ".delta";
+    static final String DELTA = ExpertFormat.LORA_UPDATE;
 
     /** Task vectors by name, with their shapes. */
     record Vectors(Map<String, float[]> values, Map<String, long[]> shapes) {
@@ -168,29 +169,22 @@ final class DeltaSpace {
     }
 
     /**
-     * Merged vectors as the tensors of a composite, put into {@code out}: each update a LoRA pair of rank = alpha =
-     * {@code rank} (see the class), every other tensor its initial value plus its merged vector.
+     * Merged vectors as the tensors of a composite, put into {@code out}: each update carried whole (see the class),
+     * every other tensor its initial value plus its merged vector.
      */
-    static void tensors(Vectors merged, int rank, AdapterTensors initial, AdapterTensors.Builder out) {
-        float[] identity = identity(rank); // the builder copies what it is given
+    static void tensors(Vectors merged, AdapterTensors initial, AdapterTensors.Builder out) {
         for (Map.Entry<String, float[]> e : merged.values().entrySet()) {
             long[] shape = merged.shapes().get(e.getKey());
-            if (!e.getKey().endsWith(DELTA)) {
-                float[] v = e.getValue().clone();
-                float[] start = initial.values(e.getKey());
-                for (int j = 0; j < v.length; j++) {
-                    v[j] += start[j];
-                }
-                out.put(e.getKey(), shape, v);
+            if (e.getKey().endsWith(DELTA)) {
+                out.put(e.getKey(), shape, e.getValue());
                 continue;
             }
-            String projection = e.getKey().substring(0, e.getKey().length() - DELTA.length());
-            long[] square = {rank, rank};
-            if (shape[1] == rank) {
-                out.put(projection + LORA_A, shape, e.getValue()).put(projection + LORA_B, square, identity);
-            } else {
-                out.put(projection + LORA_A, square, identity).put(projection + LORA_B, shape, e.getValue());
+            float[] v = e.getValue().clone(); // a method may hand back a vector it was given
+            float[] start = initial.values(e.getKey());
+            for (int j = 0; j < v.length; j++) {
+                v[j] += start[j];
             }
+            out.put(e.getKey(), shape, v);
         }
     }
 
@@ -234,14 +228,6 @@ final class DeltaSpace {
             System.arraycopy(row, 0, c, i * out, out);
         }
         return c;
-    }
-
-    private static float[] identity(int n) {
-        float[] m = new float[n * n];
-        for (int i = 0; i < n; i++) {
-            m[i * n + i] = 1;
-        }
-        return m;
     }
 
     /** Shapes printed for messages. */

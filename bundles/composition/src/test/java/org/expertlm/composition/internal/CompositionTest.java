@@ -16,6 +16,7 @@ import org.expertlm.api.AnswerFormat;
 import org.expertlm.api.Composer.Recipe;
 import org.expertlm.api.Expert;
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ExpertLibrary;
 import org.expertlm.api.MergeMethod;
@@ -46,12 +47,13 @@ public class CompositionTest {
         Expert merged = Composition.merge("m", Recipe.of(List.of("a@1.0.0", "b@1.0.0"), "average"), List.of(a, b),
                 new UniformAverage(), INITIAL);
         AdapterConfig plan = merged.descriptor().adapter();
-        assertEquals("a full-rank pair", 4, plan.loraRank());
+        assertEquals("a full-rank plan", 4, plan.loraRank());
         assertEquals("of scale 1", 4, plan.loraAlpha(), 0);
         AdapterTensors t = merged.tensors();
-        float[] product = DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, 4, 4, 1);
+        assertFalse("the update carried whole, not as a pair", t.contains(Q + ".lora_a") || t.contains(Q + ".lora_b"));
+        assertEquals(List.of(4L, 4L), Arrays.stream(t.shape(Q + ExpertFormat.LORA_UPDATE)).boxed().toList());
         float[] mean = mean(update(a), update(b));
-        assertArrayEquals(mean, product, 1e-6f);
+        assertArrayEquals(mean, t.values(Q + ExpertFormat.LORA_UPDATE), 1e-6f);
         float[] factors = DeltaSpace.product(mean(a.tensors().values(Q + ".lora_a"), b.tensors().values(Q + ".lora_a")),
                 mean(a.tensors().values(Q + ".lora_b"), b.tensors().values(Q + ".lora_b")), 4, 2, 4, 2);
         assertFalse("averaging the factors is another model", maxDifference(mean, factors) < 1e-3);
@@ -81,7 +83,7 @@ public class CompositionTest {
         for (int j = 0; j < sum.length; j++) {
             sum[j] += other[j];
         }
-        assertArrayEquals(sum, DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, 4, 4, 1), 1e-5f);
+        assertArrayEquals(sum, t.values(Q + ExpertFormat.LORA_UPDATE), 1e-5f);
         // A bottleneck tensor adds what each member learned, θ − θ₀, to the start θ₀: not the members' raw values.
         float[] start = INITIAL.values(UP);
         float[] ua = a.tensors().values(UP);
@@ -111,7 +113,7 @@ public class CompositionTest {
         // The same method made opaque (no coefficients) materialises the updates: the same model, another form.
         MergeMethod opaque = (vectors, weights, p) -> new WeightedAverage().merge(vectors, weights, p);
         Expert materialised = Composition.merge("m", recipe, List.of(a, b), opaque, INITIAL);
-        assertEquals("a full-rank pair", 4, materialised.descriptor().adapter().loraRank());
+        assertEquals("a full-rank plan, the update carried whole", 4, materialised.descriptor().adapter().loraRank());
         assertArrayEquals(update(materialised), update(stacked), 1e-6f);
         assertArrayEquals(materialised.tensors().values(UP), stacked.tensors().values(UP), 1e-6f);
     }
@@ -169,9 +171,13 @@ public class CompositionTest {
                 "encoder", "encoder");
     }
 
+    /** The expert's update of {@link #Q}, ΔW, from its LoRA pair or as carried whole. */
     private static float[] update(Expert e) throws Exception {
         AdapterConfig plan = e.descriptor().adapter();
         AdapterTensors t = e.tensors();
+        if (t.contains(Q + ExpertFormat.LORA_UPDATE)) {
+            return t.values(Q + ExpertFormat.LORA_UPDATE);
+        }
         return DeltaSpace.product(t.values(Q + ".lora_a"), t.values(Q + ".lora_b"), 4, (int) t.shape(Q + ".lora_a")[1], 4,
                 plan.loraAlpha() / plan.loraRank());
     }

@@ -38,6 +38,7 @@ import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.lm.LoadedModel;
+import org.expertlm.engine.lm.LoraUpdates;
 import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.train.LinearProbe;
 import org.osgi.framework.BundleContext;
@@ -270,7 +271,9 @@ public final class EngineComponent implements NeuralEngine, SentenceEncoder, Mod
         BaseModel base = folders.base(expert.base());
         Map<String, long[]> expected = trainableShapes.computeIfAbsent(base.sha256() + "\n" + expert.adapter(),
                 key -> LoadedModel.trainableShapes(base, expert, encoder()));
-        tensors.checkShapes(expected, source + " (the tensors " + (expert.isFullDecoder() ? "of a full-decoder fine-tune"
+        // A composite's merged LoRA updates are carried whole, in place of their pairs (see LoraUpdates).
+        tensors.checkShapes(LoraUpdates.expected(expected, tensors, expert.adapter(), source), source + " (the tensors "
+                + (expert.isFullDecoder() ? "of a full-decoder fine-tune"
                 : "of adapter plan " + expert.adapter()) + " over " + base.id() + ")");
     }
 

@@ -22,6 +22,7 @@ import org.expertlm.engine.graph.AdapterPlan;
 import org.expertlm.engine.graph.SideBySide;
 import org.expertlm.engine.lm.BaseModel;
 import org.expertlm.engine.lm.ExpertFiles;
+import org.expertlm.engine.lm.LoraUpdates;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.ModelFiles;
 import org.expertlm.engine.tensor.SafeTensors;
@@ -82,7 +83,8 @@ final class ExpertTrainer {
         }
         List<ExpertTraining.Example> train = examples(data.train());
         List<ExpertTraining.Example> validation = examples(data.validation());
-        Map<String, FloatTensor> from = request.from() == null ? null : SafeTensors.fromApi(request.from()).tensors();
+        Map<String, FloatTensor> from = request.from() == null ? null : SafeTensors.fromApi(LoraUpdates.pairs(request.from(),
+                settings.plan() == null ? null : settings.plan().config())).tensors();
         return jobs.submit("expert " + data.expertId(), job -> {
             job.progress(String.format("%s: %d training (of %d) and %d validation examples from %s", data.expertId(),
                     Math.min(settings.maxTrainExamples(), train.size()), train.size(), validation.size(),

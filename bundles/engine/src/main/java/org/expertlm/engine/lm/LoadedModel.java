@@ -78,7 +78,7 @@ public final class LoadedModel implements AutoCloseable {
         DecoderLm lm = plan == null ? DecoderLm.fineTuning(base, encoder.weights(), sd, DataType.FLOAT)
                 : DecoderLm.withAdapters(base, encoder.weights(), sd, plan, DataType.FLOAT);
         try {
-            lm.load(SafeTensors.fromApi(tensors).tensors());
+            lm.load(SafeTensors.fromApi(LoraUpdates.pairs(tensors, expert.adapter())).tensors());
         } catch (IllegalArgumentException e) {
             lm.close();
             throw new IllegalArgumentException("expert " + expert.name() + ": " + e.getMessage(), e);

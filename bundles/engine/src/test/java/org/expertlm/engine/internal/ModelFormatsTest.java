@@ -1,5 +1,6 @@
 package org.expertlm.engine.internal;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -17,6 +18,7 @@ import org.expertlm.api.AdapterTensors;
 import org.expertlm.api.AnswerFormat;
 import org.expertlm.api.BaseModelRef;
 import org.expertlm.api.ExpertDescriptor;
+import org.expertlm.api.ExpertFormat;
 import org.expertlm.api.ExpertKind;
 import org.expertlm.api.ModelFormatException;
 import org.expertlm.api.ScoringInput;
@@ -29,6 +31,7 @@ import org.expertlm.engine.lm.DecoderConfig;
 import org.expertlm.engine.lm.DecoderLm;
 import org.expertlm.engine.lm.ExpertFiles;
 import org.expertlm.engine.lm.LoadedModel;
+import org.expertlm.engine.lm.LoraUpdates;
 import org.expertlm.engine.tensor.FloatTensor;
 import org.expertlm.engine.tensor.ModelFiles;
 import org.junit.AfterClass;
@@ -183,5 +186,91 @@ public class ModelFormatsTest {
         IllegalArgumentException names = assertThrows(IllegalArgumentException.class,
                 () -> LoadedModel.expert(base, strayClaims, extra, encoder, WORKERS));
         assertTrue(names.getMessage(), names.getMessage().contains("unexpected [stray]"));
+    }
+
+    /**
+     * A composite's merged LoRA updates come carried whole ({@code <projection>.delta}, ΔW itself) under a plan of full
+     * rank and scale 1: such an expert passes the shape check and scores as the same model written as pairs, and a
+     * plan that cannot hold it (here rank 4, alpha 8) refuses it naming the tensor.
+     */
+    @Test
+    public void loraUpdatesCarriedWholeScoreAsTheirPairs() throws IOException {
+        AdapterPlan full = new AdapterPlan(Set.of(), 32, Set.of("cross"), 384, 384, 0, 1);
+        SameDiff sd = SameDiff.create();
+        DecoderLm lm = DecoderLm.withAdapters(base, encoder.weights(), sd, full, DataType.FLOAT);
+        Map<String, long[]> shapes = lm.trainableShapes();
+        lm.close();
+        Random random = new Random(9);
+        AdapterTensors.Builder pairs = AdapterTensors.builder().metadata("format", "elm-expert");
+        AdapterTensors.Builder whole = AdapterTensors.builder().metadata("format", "elm-expert");
+        for (String name : shapes.keySet()) {
+            if (!name.endsWith(".lora_a")) {
+                continue;
+            }
+            String projection = name.substring(0, name.length() - ".lora_a".length());
+            int in = (int) shapes.get(name)[0];
+            int rank = (int) shapes.get(name)[1];
+            int out = (int) shapes.get(projection + ".lora_b")[1];
+            float[] a = gaussian(random, in * rank, 0.2);
+            float[] b = gaussian(random, rank * out, 0.2);
+            float[] update = new float[in * out];
+            for (int i = 0; i < in; i++) {
+                for (int k = 0; k < rank; k++) {
+                    for (int j = 0; j < out; j++) {
+                        update[i * out + j] += a[i * rank + k] * b[k * out + j];
+                    }
+                }
+            }
+            pairs.put(name, new long[] {in, rank}, a).put(projection + ".lora_b", new long[] {rank, out}, b);
+            whole.put(projection + ExpertFormat.LORA_UPDATE, new long[] {in, out}, update);
+        }
+        AdapterTensors asPairs = pairs.build();
+        AdapterTensors asWhole = whole.build();
+        assertEquals(shapes.size() / 2, asWhole.names().size());
+        asWhole.checkShapes(LoraUpdates.expected(shapes, asWhole, full.config(), "whole"), "whole");
+
+        List<ScoringInput> inputs = List.of(new ScoringInput("is it so?", List.of("yes", "no")),
+                new ScoringInput("three ways", List.of("yes", "no", "yes no")));
+        List<double[]> expected;
+        List<double[]> scores;
+        List<double[]> unadapted;
+        try (LoadedModel model = LoadedModel.expert(base, descriptor("pairs", full, asPairs), asPairs, encoder, WORKERS)) {
+            expected = model.score(inputs, false);
+        }
+        try (LoadedModel model = LoadedModel.expert(base, descriptor("whole", full, asWhole), asWhole, encoder, WORKERS)) {
+            scores = model.score(inputs, false);
+        }
+        try (LoadedModel model = LoadedModel.base(base, encoder, WORKERS)) {
+            unadapted = model.score(inputs, false);
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            assertArrayEquals(expected.get(i), scores.get(i), 1e-5);
+            double moved = 0;
+            for (int c = 0; c < scores.get(i).length; c++) {
+                moved = Math.max(moved, Math.abs(unadapted.get(i)[c] - scores.get(i)[c]));
+            }
+            // A small model of random weights answers near uniformly: the updates move it by about 0.01, a hundred times the
+            // tolerance above.
+            assertTrue("the updates change the model: " + moved, moved > 1e-3);
+        }
+
+        ExpertDescriptor narrow = descriptor("narrow", plan, asWhole);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LoadedModel.expert(base, narrow, asWhole, encoder, WORKERS));
+        assertTrue(e.getMessage(), e.getMessage().contains("carried whole, which only a plan of rank 384 and alpha 384 holds, "
+                + "not rank 4 and alpha 8.0"));
+    }
+
+    private static ExpertDescriptor descriptor(String id, AdapterPlan plan, AdapterTensors tensors) {
+        return new ExpertDescriptor(id, "1.0.0", "fixture/yes-no", List.of("fixture/yes-no"), ExpertKind.COMPOSITE, base.ref(),
+                plan.config(), AnswerFormat.choices(List.of("yes", "no")), tensors.sha256(), "{}");
+    }
+
+    private static float[] gaussian(Random random, int n, double std) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextGaussian() * std);
+        }
+        return v;
     }
 }
