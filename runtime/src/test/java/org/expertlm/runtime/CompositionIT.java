@@ -62,7 +62,8 @@ public class CompositionIT {
         String id = merged.path("id").asText();
         assertTrue(id, id.startsWith("merge-"));
         assertEquals(List.of(POS + "@1.0.0", GENRE + "@1.0.0"), strings(merged.path("recipe").path("members")));
-        assertEquals("rank-384 pairs carry the merged LoRA updates", 384, merged.path("expert").path("adapter").path("loraRank").asInt());
+        assertEquals("a full-rank plan carries the merged LoRA updates whole", 384,
+                merged.path("expert").path("adapter").path("loraRank").asInt());
         JsonNode answer = ask(id, choices);
         assertEquals(id + "@1.0.0", answer.path("model").asText());
         assertNotEquals(ask(POS, choices).path("choices"), answer.path("choices"));
@@ -84,20 +85,21 @@ public class CompositionIT {
         assertEquals(2, elm.console("elm:composites --json").path("composites").size());
 
         // Packaged, a composite is an expert bundle like any other: byte-identical when packaged again, and installed
-        // from the deploy folder with its recipe as provenance.
+        // from the deploy folder with its recipe as provenance (a TIES merge: its LoRA updates carried whole, which the
+        // registry's check of the bundle's tensors accepts under its full-rank plan).
         Path folder = scratch.resolve("packed");
-        JsonNode packed = elm.console("elm:merge --json --as packed-merge --package " + folder + " " + POS + " " + GENRE)
-                .path("bundle");
+        JsonNode packed = elm.console("elm:merge --json --as packed-merge --method ties --package " + folder + " " + POS
+                + " " + GENRE).path("bundle");
         Path jar = Path.of(packed.path("jar").asText());
         assertEquals("packed-merge-1.0.0.jar", jar.getFileName().toString());
         assertEquals("the same composite packaged again", packed.path("sha256").asText(), elm.console("elm:merge --json --as "
-                + "packed-merge --package " + folder + " " + POS + " " + GENRE).path("bundle").path("sha256").asText());
+                + "packed-merge --method ties --package " + folder + " " + POS + " " + GENRE).path("bundle").path("sha256").asText());
         JsonNode live = ask("packed-merge", choices);
         Files.copy(jar, elm.deploy.resolve(jar.getFileName()));
         JsonNode installed = elm.console("elm:list --json --wait 10 --kind composite").path("experts");
         assertEquals(installed.toString(), "installed", installed.path(0).path("state").asText());
         assertEquals("packed-merge", installed.path(0).path("id").asText());
-        assertTrue(installed.path(0).path("expert").path("provenance").asText().contains("\"method\":\"average\""));
+        assertTrue(installed.path(0).path("expert").path("provenance").asText().contains("\"method\":\"ties\""));
         assertEquals("the bundle answers as the composite it was packaged from", live.path("choices"),
                 ask("packed-merge", choices).path("choices"));
         Files.delete(elm.deploy.resolve(jar.getFileName()));

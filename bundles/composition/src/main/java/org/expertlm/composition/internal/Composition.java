@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.IntStream;
 
 import org.expertlm.api.AdapterConfig;
 import org.expertlm.api.AdapterTensors;
@@ -64,15 +63,18 @@ final class Composition {
         // narrower than the updates; otherwise every update ΔW is materialised and merged entry by entry.
         double[] linear = method.linearCoefficients(weights, parameters(recipe, "")).orElse(null);
         boolean stack = linear != null && DeltaSpace.stackable(tensors);
-        // The members' vectors, then each tensor's merge, side by side: tensors are independent, and the few large
-        // updates dominate (MergeMethod's contract allows calls at once).
-        List<DeltaSpace.Vectors> vectors = SideBySide.map(IntStream.range(0, members.size()).boxed().toList(),
-                m -> stack ? 0 : entries(DeltaSpace.shapes(tensors.get(m))),
-                m -> DeltaSpace.of(members.get(m).descriptor().adapter(), tensors.get(m), initial, !stack));
-        Map<String, long[]> shapes = vectors.get(0).shapes();
+        // Tensor by tensor, side by side: each tensor's task vectors (a LoRA update materialised), then their merge.
+        // Tensors are independent, and the few large updates dominate (MergeMethod's contract allows calls at once).
+        Map<String, long[]> shapes = DeltaSpace.shapes(tensors.get(0));
+        if (stack) {
+            shapes.keySet().removeIf(name -> name.endsWith(DeltaSpace.DELTA));
+        }
         List<String> names = List.copyOf(shapes.keySet());
         List<float[]> outs = SideBySide.map(names, name -> AdapterTensors.count(shapes.get(name)), name -> {
-            List<float[]> column = vectors.stream().map(v -> v.values().get(name)).toList();
+            List<float[]> column = new ArrayList<>(members.size());
+            for (int m = 0; m < members.size(); m++) {
+                column.add(DeltaSpace.vector(members.get(m).descriptor().adapter(), tensors.get(m), initial, name));
+            }
             float[] out = method.merge(column, weights, parameters(recipe, name));
             if (out.length != column.get(0).length) {
                 throw new IllegalStateException("merge method " + recipe.method() + " gave " + out.length + " values for tensor "
@@ -175,10 +177,6 @@ final class Composition {
                         + first.descriptor().name() + "; only adapters of the same sizes merge");
             }
         }
-    }
-
-    private static long entries(Map<String, long[]> shapes) {
-        return shapes.values().stream().mapToLong(AdapterTensors::count).sum();
     }
 
     private static MergeMethod.Parameters parameters(Recipe recipe, String tensor) {

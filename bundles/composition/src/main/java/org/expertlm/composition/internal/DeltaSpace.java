@@ -40,39 +40,32 @@ final class DeltaSpace {
 
     /** The expert's task vectors: LoRA pairs as their updates, every other tensor less its initial value. */
     static Vectors of(AdapterConfig plan, AdapterTensors tensors, AdapterTensors initial) {
-        return of(plan, tensors, initial, true);
+        Map<String, float[]> values = new TreeMap<>();
+        Map<String, long[]> shapes = shapes(tensors);
+        for (String name : shapes.keySet()) {
+            values.put(name, vector(plan, tensors, initial, name));
+        }
+        return new Vectors(values, shapes);
     }
 
     /**
-     * The expert's task vectors, its LoRA pairs as their updates when {@code updates} is true and left out when not (a
-     * linear merge stacks their factors instead: {@link #stacked}).
+     * One of the expert's task vectors, by its name in {@link #shapes}: a LoRA pair's update ΔW, or another tensor less
+     * its initial value.
      */
-    static Vectors of(AdapterConfig plan, AdapterTensors tensors, AdapterTensors initial, boolean updates) {
-        Map<String, float[]> values = new TreeMap<>();
-        Map<String, long[]> shapes = new TreeMap<>();
-        double scale = plan.loraAlpha() / plan.loraRank();
-        for (String name : tensors.names()) {
-            if (name.endsWith(LORA_B) || name.endsWith(LORA_A) && !updates) {
-                continue;
-            }
-            if (name.endsWith(LORA_A)) {
-                String projection = name.substring(0, name.length() - LORA_A.length());
-                long[] a = tensors.shape(name);
-                long[] b = tensors.shape(projection + LORA_B);
-                values.put(projection + DELTA, product(tensors.values(name), tensors.values(projection + LORA_B), (int) a[0],
-                        (int) a[1], (int) b[1], scale));
-                shapes.put(projection + DELTA, new long[] {a[0], b[1]});
-            } else {
-                float[] v = tensors.values(name);
-                float[] start = initial.values(name);
-                for (int j = 0; j < v.length; j++) {
-                    v[j] -= start[j];
-                }
-                values.put(name, v);
-                shapes.put(name, tensors.shape(name));
-            }
+    static float[] vector(AdapterConfig plan, AdapterTensors tensors, AdapterTensors initial, String name) {
+        if (name.endsWith(DELTA)) {
+            String projection = name.substring(0, name.length() - DELTA.length());
+            long[] a = tensors.shape(projection + LORA_A);
+            long[] b = tensors.shape(projection + LORA_B);
+            return product(tensors.values(projection + LORA_A), tensors.values(projection + LORA_B), (int) a[0], (int) a[1],
+                    (int) b[1], plan.loraAlpha() / plan.loraRank());
         }
-        return new Vectors(values, shapes);
+        float[] v = tensors.values(name);
+        float[] start = initial.values(name);
+        for (int j = 0; j < v.length; j++) {
+            v[j] -= start[j];
+        }
+        return v;
     }
 
     /** The shapes of the expert's task vectors (a LoRA pair's: its update's, [in, out]), none computed. */
