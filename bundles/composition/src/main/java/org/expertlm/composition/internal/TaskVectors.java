@@ -236,8 +236,8 @@ final class TaskVectors {
     }
 
     /**
-     * 1 when {@code x > 0}, else 0, for finite {@code x}, in float arithmetic only: a positive float times 2²⁵² is at
-     * least 1 (the smallest, 2⁻¹⁴⁹, becomes 2¹⁰³; larger ones overflow to infinity), a negative one at most −1.
+     * 1 when {@code x > 0}, else 0, for any {@code x} but NaN, in float arithmetic only: a positive float times 2²⁵² is
+     * at least 1 (the smallest, 2⁻¹⁴⁹, becomes 2¹⁰³; larger ones overflow to infinity), a negative one at most −1.
      */
     private static float positive(float x) {
         return Math.max(Math.min(x * 0x1p126f * 0x1p126f, 1), 0);
