@@ -50,13 +50,13 @@ final class TaskVectors {
         }
         SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ (long) tensor.hashCode() << 32
                 ^ contentHash(v));
-        // Four draws from each random long, 16 bits each: a keep rate resolved to 1/65536, a quarter of the draws. The
-        // draws of a block are made first, then the block is kept or dropped by a product with a 0-or-1 (no branch to
-        // mispredict on a coin toss, and a loop the compiler vectorises).
+        // Four draws from each random long, 16 bits each: a keep rate resolved to 1/65536, a quarter of the draws. A
+        // block's draws are made first, each stored as how far it lies below the keep rate (a float, positive: kept);
+        // then the block is kept or dropped by a product with a 0-or-1: no branch to mispredict on a coin toss, and a
+        // loop the compiler vectorises (it vectorises neither int-to-float conversions nor loops over arrays indexed at
+        // other offsets, hence the float draws and the copies).
         int keepBelow = (int) Math.round(density * 65_536);
         float rescale = (float) (1 / density);
-        // Each draw is stored as how far it lies below the keep rate, a float (positive: kept): the compiler vectorises
-        // neither int-to-float conversions nor loops over arrays indexed at other offsets, hence the copies.
         float[] below = new float[BLOCK];
         float[] block = new float[BLOCK];
         for (int start = 0; start < v.length; start += BLOCK) {
