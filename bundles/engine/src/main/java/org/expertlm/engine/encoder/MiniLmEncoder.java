@@ -111,6 +111,11 @@ public final class MiniLmEncoder implements AutoCloseable {
         return out;
     }
 
+    /** How many batches run at once, one on each worker. */
+    public int threads() {
+        return threads;
+    }
+
     /** The vectors of several batches, computed on the worker threads; in the batches' order. */
     public List<float[][]> embedBatches(List<List<int[]>> batches) {
         return onWorkers(batches, this::embed, done -> { });

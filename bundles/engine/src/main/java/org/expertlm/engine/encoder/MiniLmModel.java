@@ -6,11 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -103,7 +103,7 @@ public final class MiniLmModel implements AutoCloseable {
      * batches finish; when it throws (a cancel, say), the rest is cancelled and the exception goes on.
      */
     public List<float[]> embed(List<String> texts, IntConsumer done) {
-        return byLength(texts, batches -> encoder.embedBatches(batches, inTexts(done, texts.size()))
+        return byLength(texts, done, (batches, batchesDone) -> encoder.embedBatches(batches, batchesDone)
                 .stream().map(List::of).toList());
     }
 
@@ -114,12 +114,7 @@ public final class MiniLmModel implements AutoCloseable {
 
     /** As {@link #tokenStates(List, int)}, with {@code done} as in {@link #embed(List, IntConsumer)}. */
     public List<float[][]> tokenStates(List<String> texts, int layers, IntConsumer done) {
-        return byLength(texts, batches -> encoder.tokenStatesBatches(batches, layers, inTexts(done, texts.size())));
-    }
-
-    /** Batches done as texts done: every batch holds {@value #BATCH} texts but the last. */
-    private static IntConsumer inTexts(IntConsumer texts, int total) {
-        return batches -> texts.accept(Math.min(total, batches * BATCH));
+        return byLength(texts, done, (batches, batchesDone) -> encoder.tokenStatesBatches(batches, layers, batchesDone));
     }
 
     /**
@@ -158,29 +153,53 @@ public final class MiniLmModel implements AutoCloseable {
         return statesCache;
     }
 
-    /** Runs the texts' token ids in batches of similar length on the encoder's workers; results in the texts' order. */
-    private <T> List<T> byLength(List<String> texts, Function<List<List<int[]>>, List<List<T>>> run) {
+    /** Encodes batches of token ids on the encoder's workers, telling its second argument how many batches are done. */
+    private interface Batched<T> {
+        List<List<T>> run(List<List<int[]>> batches, IntConsumer batchesDone);
+    }
+
+    /** Runs the texts' token ids in {@link #batches} on the encoder's workers; results in the texts' order. */
+    private <T> List<T> byLength(List<String> texts, IntConsumer done, Batched<T> run) {
         List<int[]> ids = new ArrayList<>(texts.size());
         texts.forEach(t -> ids.add(tokenizer.encode(t)));
-        Integer[] order = new Integer[texts.size()];
+        List<List<Integer>> members = batches(ids.stream().mapToInt(s -> s.length).toArray(), encoder.threads());
+        int[] textsDone = new int[members.size() + 1];
+        for (int b = 0; b < members.size(); b++) {
+            textsDone[b + 1] = textsDone[b] + members.get(b).size();
+        }
+        List<List<T>> results = run.run(members.stream().map(m -> m.stream().map(ids::get).toList()).toList(),
+                batchesDone -> done.accept(textsDone[batchesDone]));
+        List<T> out = new ArrayList<>(Collections.nCopies(texts.size(), null));
+        for (int b = 0; b < members.size(); b++) {
+            for (int j = 0; j < members.get(b).size(); j++) {
+                out.set(members.get(b).get(j), results.get(b).get(j));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The batches, as indices into {@code lengths}, that texts of these lengths run in on {@code workers} workers:
+     * texts of similar length together, {@value #BATCH} a batch, shortest first; texts that fit in one batch per
+     * worker are dealt out one by one, shortest first, to as many batches as there are workers, so that a task's 32
+     * queries take every core, not one, each batch holding about as many tokens as the others.
+     */
+    static List<List<Integer>> batches(int[] lengths, int workers) {
+        Integer[] order = new Integer[lengths.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, Comparator.comparingInt(i -> ids.get(i).length));
-        List<List<int[]>> batches = new ArrayList<>();
-        for (int start = 0; start < order.length; start += BATCH) {
-            List<int[]> batch = new ArrayList<>();
-            for (int k = start; k < Math.min(order.length, start + BATCH); k++) {
-                batch.add(ids.get(order[k]));
-            }
-            batches.add(batch);
+        Arrays.sort(order, Comparator.comparingInt(i -> lengths[i]));
+        int full = (order.length + BATCH - 1) / BATCH;
+        int count = Math.max(full, Math.min(order.length, workers));
+        List<List<Integer>> batches = new ArrayList<>();
+        for (int b = 0; b < count; b++) {
+            batches.add(new ArrayList<>());
         }
-        List<List<T>> results = run.apply(batches);
-        List<T> out = new ArrayList<>(java.util.Collections.nCopies(texts.size(), null));
         for (int k = 0; k < order.length; k++) {
-            out.set(order[k], results.get(k / BATCH).get(k % BATCH));
+            batches.get(count <= workers ? k % count : k / BATCH).add(order[k]);
         }
-        return out;
+        return batches;
     }
 
     /** Stops the encoder's worker threads. */

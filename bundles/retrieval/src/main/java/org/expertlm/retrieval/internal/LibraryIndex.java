@@ -11,11 +11,16 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.IntPoint;
@@ -72,8 +77,16 @@ final class LibraryIndex implements Closeable {
     static final String VECTOR = "vector";
     /** "yes" on a document whose vector is computed. */
     static final String VECTORED = "vectored";
-    /** Candidates a dense search keeps while it walks the HNSW graph, however few it returns. */
+    /** The fewest candidates a dense search keeps while it walks the HNSW graph ({@link #candidates(long)}). */
     static final int CANDIDATES = 100;
+    /** A graph of this many vectors more has a dense search keep one candidate more, above {@link #CANDIDATES}. */
+    static final int VECTORS_PER_CANDIDATE = 1_000;
+    /** The most candidates a dense search keeps. */
+    static final int MAX_CANDIDATES = 2_000;
+    /** Links each vector of a graph keeps (Lucene's maxConn; its default is 16). */
+    static final int GRAPH_NEIGHBOURS = 16;
+    /** Candidates for those links considered as a vector joins a graph (Lucene's beamWidth; its default is 100). */
+    static final int GRAPH_BEAM = 100;
     /**
      * Up to this many vectors of a format, a dense search scores every one: the result is then exact and the same
      * whatever segments the index has (a graph's approximate result changes when segments merge), and at this size
@@ -105,6 +118,8 @@ final class LibraryIndex implements Closeable {
     private final IndexWriter writer;
     private final SearcherManager searchers;
     private final int exactUpTo;
+    /** The threads a compaction builds its graph on; null on one core. */
+    private final ExecutorService merging;
     /** Each format's vectors as the last commit a dense search saw holds them, when exact search applies. */
     private final Map<Format, Vectors> exact = new ConcurrentHashMap<>();
 
@@ -118,8 +133,38 @@ final class LibraryIndex implements Closeable {
 
     /** As {@link #LibraryIndex(Directory, String)}, dense search exact up to {@code exactUpTo} vectors a format. */
     LibraryIndex(Directory directory, String encoder, int exactUpTo) throws IOException {
+        this(directory, encoder, exactUpTo, Graph.DEFAULT);
+    }
+
+    /**
+     * The shape of the HNSW graphs the index builds: {@code neighbours} links a vector keeps (Lucene's maxConn, twice
+     * as many in the bottom layer), {@code beam} candidates considered for them as a vector is added. A wider graph
+     * costs more to build and finds more of the nearest vectors of a large library (bench/retrieval).
+     */
+    record Graph(int neighbours, int beam) {
+
+        static final Graph DEFAULT = new Graph(GRAPH_NEIGHBOURS, GRAPH_BEAM);
+    }
+
+    /** As {@link #LibraryIndex(Directory, String, int)}, its graphs of the shape {@code graph}. */
+    LibraryIndex(Directory directory, String encoder, int exactUpTo, Graph graph) throws IOException {
         this.exactUpTo = exactUpTo;
-        IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+        int cores = Runtime.getRuntime().availableProcessors();
+        // A compaction builds the merged graph on every core: at a million vectors it is minutes of work.
+        this.merging = cores > 1 ? Executors.newFixedThreadPool(cores, r -> {
+            Thread t = new Thread(r, "elm-library-graph-merge");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        KnnVectorsFormat vectors = new Lucene99HnswVectorsFormat(graph.neighbours(), graph.beam(), merging == null ? 1 : cores,
+                merging);
+        IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                .setCodec(new Lucene912Codec() {
+                    @Override
+                    public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+                        return vectors;
+                    }
+                });
         this.writer = new IndexWriter(directory, config);
         try {
             writer.setLiveCommitData(List.of(Map.entry("format", FORMAT), Map.entry("encoder", encoder)));
@@ -127,6 +172,9 @@ final class LibraryIndex implements Closeable {
             this.searchers = new SearcherManager(writer, null);
         } catch (IOException | RuntimeException e) {
             writer.close(); // its lock with it, so that the folder can be rebuilt
+            if (merging != null) {
+                merging.shutdownNow();
+            }
             throw e;
         }
     }
@@ -270,38 +318,54 @@ final class LibraryIndex implements Closeable {
      * paper's S, the library's size per expert, made smaller).
      */
     List<List<Hit>> dense(List<float[]> vectors, int k, Format format, int perExpert) throws IOException {
+        return dense(vectors, k, format, perExpert, 0);
+    }
+
+    /**
+     * {@link #dense(List, int, Format, int)}, the graph searched with {@code candidates} candidates instead of
+     * {@link #candidates(long)}'s when it is positive (bench/retrieval measures recall against it).
+     */
+    List<List<Hit>> dense(List<float[]> vectors, int k, Format format, int perExpert, int candidates) throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
-            Vectors all = vectors(searcher, format);
+            long count = count(searcher, format);
+            Vectors all = count <= exactUpTo ? vectors(searcher, format) : null;
             if (all != null) {
                 return each(vectors, v -> all.nearest(searcher, v, k, format, perExpert));
             }
-            // The graph is searched for at least CANDIDATES instances: Lucene's HNSW search keeps only k candidates
-            // while it walks the graph, and with k = 1 (the paper's) it missed the nearest instance for 38% of the
-            // queries of bench/retrieval.
+            int kept = Math.max(k, candidates > 0 ? candidates : candidates(count));
             Query first = firstInstances(perExpert);
             return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format), v,
-                    Math.max(k, CANDIDATES), first), k).scoreDocs, true, format));
+                    kept, first), k).scoreDocs, true, format));
         } finally {
             searchers.release(searcher);
         }
     }
 
     /**
-     * The vectors of {@code format} that {@code searcher} sees, normalised, when there are at most
-     * {@link #exactUpTo} of them (else null); read once per commit.
+     * Candidates a dense search of a graph of {@code vectors} vectors keeps while it walks it, however few it
+     * returns. Lucene's HNSW search keeps only k candidates, and with k = 1 (the paper's) it missed the nearest
+     * instance for 38% of the queries of bench/retrieval; the same number finds less of a larger graph, so it
+     * grows with the graph (bench/retrieval's recall@1 for each count at each size).
      */
+    static int candidates(long vectors) {
+        return (int) Math.min(MAX_CANDIDATES, Math.max(CANDIDATES, vectors / VECTORS_PER_CANDIDATE));
+    }
+
+    /** How many vectors of {@code format} {@code searcher} sees. */
+    private static long count(IndexSearcher searcher, Format format) throws IOException {
+        long count = 0;
+        for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+            FloatVectorValues values = leaf.reader().getFloatVectorValues(vectorField(format));
+            count += values == null ? 0 : values.size();
+        }
+        return count;
+    }
+
+    /** The vectors of {@code format} that {@code searcher} sees, normalised, for exact search; read once per commit. */
     private Vectors vectors(IndexSearcher searcher, Format format) throws IOException {
         DirectoryReader reader = (DirectoryReader) searcher.getIndexReader();
         String field = vectorField(format);
-        long count = 0;
-        for (LeafReaderContext leaf : reader.leaves()) {
-            FloatVectorValues values = leaf.reader().getFloatVectorValues(field);
-            count += values == null ? 0 : values.size();
-        }
-        if (count > exactUpTo) {
-            return null;
-        }
         Vectors cached = exact.get(format);
         if (cached != null && cached.version() == reader.getVersion()) {
             return cached;
@@ -555,6 +619,12 @@ final class LibraryIndex implements Closeable {
 
     @Override
     public void close() throws IOException {
-        IOUtils.close(searchers, writer);
+        try {
+            IOUtils.close(searchers, writer);
+        } finally {
+            if (merging != null) {
+                merging.shutdownNow();
+            }
+        }
     }
 }

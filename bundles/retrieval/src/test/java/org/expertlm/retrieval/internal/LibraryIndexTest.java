@@ -117,6 +117,45 @@ public class LibraryIndexTest {
     }
 
     @Test
+    public void aGraphOfAnotherShapeCompactedOnEveryCoreIsReadByAnIndexOfTheDefaultShape() throws IOException {
+        List<LibraryIndex.Entry> a = entries(200, 11);
+        List<LibraryIndex.Entry> b = entries(200, 12);
+        List<float[]> queries = entries(20, 13).stream().map(LibraryIndex.Entry::labelInstanceVector).toList();
+        try (Directory directory = new ByteBuffersDirectory()) {
+            try (LibraryIndex index = new LibraryIndex(directory, ENCODER, 0, new LibraryIndex.Graph(32, 200))) {
+                index.put("a", "1.0.0", "topic", "prompt", a);
+                index.put("b", "1.0.0", "topic", "prompt", b);
+                assertTrue("the index has several segments", index.segments() > 1);
+                index.compact();
+                assertEquals(1, index.segments());
+            }
+            try (LibraryIndex index = new LibraryIndex(directory, ENCODER, 0)) {
+                List<List<LibraryIndex.Hit>> hits = index.dense(queries, 1, Format.LABEL_INSTANCE);
+                for (int q = 0; q < queries.size(); q++) {
+                    float best = Float.NEGATIVE_INFINITY;
+                    for (LibraryIndex.Entry e : a) {
+                        best = Math.max(best, dot(queries.get(q), e.labelInstanceVector()));
+                    }
+                    for (LibraryIndex.Entry e : b) {
+                        best = Math.max(best, dot(queries.get(q), e.labelInstanceVector()));
+                    }
+                    assertEquals("the nearest of 400 instances, by brute force", best, hits.get(q).get(0).score(), 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
+    public void aLargerGraphIsSearchedWithMoreCandidates() {
+        assertEquals(LibraryIndex.CANDIDATES, LibraryIndex.candidates(0));
+        assertEquals("30k vectors (the targets' size) are searched with the fewest", LibraryIndex.CANDIDATES,
+                LibraryIndex.candidates(30_000));
+        assertTrue(LibraryIndex.candidates(1_000_000) > LibraryIndex.candidates(300_000));
+        assertTrue(LibraryIndex.candidates(300_000) > LibraryIndex.CANDIDATES);
+        assertEquals(LibraryIndex.MAX_CANDIDATES, LibraryIndex.candidates(Long.MAX_VALUE));
+    }
+
+    @Test
     public void exactSearchAgreesWithBruteForceAndBreaksTiesByExpertThenPositionWhateverTheSegments() throws IOException {
         try (Directory directory = new ByteBuffersDirectory(); LibraryIndex index = new LibraryIndex(directory, ENCODER)) {
             // "b" lands first (lower document numbers) and holds the same texts and vectors as "a".
