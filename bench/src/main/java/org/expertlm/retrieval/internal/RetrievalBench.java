@@ -33,7 +33,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Prints, per size: the build time, the time to embed a task's 32 queries (the real encoder, label_instance text),
  * search-and-vote p50 and p95 for HNSW (five rounds over the tasks), for the brute-force reference (one round)
  * and for the index's own exact path (up to 300k vectors), recall@1 of HNSW against exact, and on how many tasks
- * both vote the same winner; then the targets. It lives in the retrieval bundle's package because the index is
+ * both vote the same winner; then the targets. Settings in the environment (BENCH_CANDIDATES, BENCH_GRAPH, BENCH_KEEP,
+ * BENCH_QUERY_CUTS) are told in bench/README.md. It lives in the retrieval bundle's package because the index is
  * that bundle's private class, which a plain class path may reach.
  *
  * <p>{@code RetrievalBench <library folder> <index folder> [sizes, e.g. 3000,30000,300000,1000000]}
