@@ -122,7 +122,7 @@ public class LibraryIndexTest {
         List<LibraryIndex.Entry> b = entries(200, 12);
         List<float[]> queries = entries(20, 13).stream().map(LibraryIndex.Entry::labelInstanceVector).toList();
         try (Directory directory = new ByteBuffersDirectory()) {
-            try (LibraryIndex index = new LibraryIndex(directory, ENCODER, 0, new LibraryIndex.Graph(32, 200))) {
+            try (LibraryIndex index = new LibraryIndex(directory, ENCODER, 0, new LibraryIndex.Graph(8, 50))) {
                 index.put("a", "1.0.0", "topic", "prompt", a);
                 index.put("b", "1.0.0", "topic", "prompt", b);
                 assertTrue("the index has several segments", index.segments() > 1);
