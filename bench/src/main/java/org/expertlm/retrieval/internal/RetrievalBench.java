@@ -80,7 +80,6 @@ public final class RetrievalBench {
                 + Runtime.version());
 
         double embedP50 = embedTime(experts, tasks);
-        System.out.printf("embedding a task's %d queries (MiniLM, label_instance text): p50 %.0f ms%n", Q, embedP50);
 
         for (int size : sizes) {
             run(size, experts, tasks, indexRoot.resolve("library-" + size), embedP50);
