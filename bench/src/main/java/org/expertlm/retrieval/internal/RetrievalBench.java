@@ -158,11 +158,13 @@ public final class RetrievalBench {
             }
             Searched graph = searched(index, tasks, nearest, 0, ROUNDS);
             int indexed = index.experts().size();
-            System.out.printf("%n%,d vectors (%,d experts; graphs of %d neighbours, beam %d; %s; its %d segments compacted "
-                    + "to one in %.1f s)%n", size, indexed, GRAPH.neighbours(), GRAPH.beam(), built
-                    ? "the index BENCH_KEEP kept" : String.format("built by LibraryIndex.put, one commit per expert, each "
-                    + "instance's three formats' text indexed too, in %.0f s", build), segments, compaction);
-            System.out.printf("  search and vote, HNSW (%d candidates):  p50 %7.2f ms  p95 %7.2f ms%n",
+            List<Integer> graphs = index.segmentVectors(Format.LABEL_INSTANCE);
+            System.out.printf("%n%,d vectors (%,d experts; graphs of %d neighbours, beam %d, at most %,d vectors; %s; its %d "
+                    + "segments compacted to %d in %.1f s, vectors %s)%n", size, indexed, GRAPH.neighbours(), GRAPH.beam(),
+                    GRAPH.vectors(), built ? "the index BENCH_KEEP kept" : String.format("built by LibraryIndex.put, one "
+                    + "commit per expert, each instance's three formats' text indexed too, in %.0f s", build), segments,
+                    graphs.size(), compaction, graphs);
+            System.out.printf("  search and vote, HNSW (%d candidates a graph):  p50 %7.2f ms  p95 %7.2f ms%n",
                     LibraryIndex.candidates(size), graph.p50(), graph.p95());
             System.out.printf("  search and vote, brute force reference: p50 %7.2f ms  p95 %7.2f ms%n",
                     percentile(exactTimes, 50), percentile(exactTimes, 95));
@@ -332,7 +334,8 @@ public final class RetrievalBench {
             return LibraryIndex.Graph.DEFAULT;
         }
         String[] parts = shape.split(",");
-        return new LibraryIndex.Graph(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+        return new LibraryIndex.Graph(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()),
+                parts.length > 2 ? Integer.parseInt(parts[2].trim()) : LibraryIndex.GRAPH_VECTORS);
     }
 
     private static float[] near(float[] real, Random random) {

@@ -195,16 +195,18 @@ public final class ExpertLibraryService implements Retriever {
     }
 
     /**
-     * Once no change waits, merges the index into one segment: each expert arrives as a small segment of its own, and a
-     * dense search walks every segment's graph (bench/retrieval: 53 ms for 32 queries over 21 segments of 30k vectors,
-     * 13 ms over one). It runs on the indexing thread, so a change queued meanwhile waits for it.
+     * Once no change waits, merges the index into as few segments as it can be ({@link LibraryIndex#compact}): each
+     * expert arrives as a small segment of its own, and a dense search walks every segment's graph (bench/retrieval:
+     * 53 ms for 32 queries over 21 segments of 30k vectors, 13 ms over one). It runs on the indexing thread, so a
+     * change queued meanwhile waits for it.
      */
     private void compactWhenIdle() {
         try {
-            if (indexer.getQueue().isEmpty() && index.segments() > 1) {
+            if (indexer.getQueue().isEmpty() && index.compactable()) {
                 long start = System.nanoTime();
                 index.compact();
-                LOG.info("Library index compacted to one segment in {} ms", (System.nanoTime() - start) / 1_000_000);
+                LOG.info("Library index compacted to {} segment(s) in {} ms", index.segments(),
+                        (System.nanoTime() - start) / 1_000_000);
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("Could not compact the library index (searches stay correct, a little slower): {}", e.toString());

@@ -32,9 +32,11 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
@@ -80,12 +82,13 @@ final class LibraryIndex implements Closeable {
     /** The fewest candidates a dense search keeps while it walks the HNSW graph ({@link #candidates(long)}). */
     static final int CANDIDATES = 100;
     /**
-     * A graph holds this many vectors for each candidate a dense search keeps above {@link #CANDIDATES}: 400 at 300k
-     * vectors, 1,000 at a million (bench/retrieval: at 300k recall@1 0.945 with 100, 0.972 with 400, 0.980 with 800
-     * and 1,600: past a few hundred, more candidates barely add to it).
+     * A library holds this many vectors for each candidate a dense search keeps in each of its graphs above
+     * {@link #CANDIDATES}: 100 up to 250k vectors, 400 at a million (bench/retrieval, a million vectors in graphs of at
+     * most 100k: recall@1 0.973 with 100 candidates a graph, 0.980 with 200, 0.992 with 400; the more vectors lie
+     * near a query, the more candidates find the nearest, whichever graph holds it).
      */
-    static final int VECTORS_PER_CANDIDATE = 750;
-    /** The most candidates a dense search keeps: at a million vectors, 3,200 found no more than 1,000 did. */
+    static final int VECTORS_PER_CANDIDATE = 2_500;
+    /** The most candidates a dense search keeps in a graph. */
     static final int MAX_CANDIDATES = 1_000;
     /**
      * Links each vector of a graph keeps (Lucene's maxConn, whose default is 16). With 32 and a beam of 200
@@ -96,6 +99,13 @@ final class LibraryIndex implements Closeable {
     static final int GRAPH_NEIGHBOURS = 32;
     /** Candidates for those links considered as a vector joins a graph (Lucene's beamWidth, whose default is 100). */
     static final int GRAPH_BEAM = 200;
+    /**
+     * Vectors a format's graph holds at most once merges have made it (a segment holds this many library instances
+     * at most, {@link BoundedMerges}): a larger library is several graphs, each searched on its own. One graph of a
+     * million vectors found the nearest of 95% of bench/retrieval's queries however many candidates it kept (3,200:
+     * 0.950); ten of at most 100k, 99.2% with 400 candidates each.
+     */
+    static final int GRAPH_VECTORS = 100_000;
     /**
      * Up to this many vectors of a format, a dense search scores every one: the result is then exact and the same
      * whatever segments the index has (a graph's approximate result changes when segments merge), and at this size
@@ -127,6 +137,7 @@ final class LibraryIndex implements Closeable {
     private final IndexWriter writer;
     private final SearcherManager searchers;
     private final int exactUpTo;
+    private final int graphVectors;
     /** The threads a compaction builds its graph on; null on one core. */
     private final ExecutorService merging;
     /** Each format's vectors as the last commit a dense search saw holds them, when exact search applies. */
@@ -147,17 +158,26 @@ final class LibraryIndex implements Closeable {
 
     /**
      * The shape of the HNSW graphs the index builds: {@code neighbours} links a vector keeps (Lucene's maxConn, twice
-     * as many in the bottom layer), {@code beam} candidates considered for them as a vector is added. A wider graph
-     * costs more to build and finds more of the nearest vectors of a large library (bench/retrieval).
+     * as many in the bottom layer), {@code beam} candidates considered for them as a vector is added, {@code vectors}
+     * the most a graph holds once merged (a segment's library instances). A wider graph costs more to build and finds
+     * more of the nearest vectors of a large library (bench/retrieval).
      */
-    record Graph(int neighbours, int beam) {
+    record Graph(int neighbours, int beam, int vectors) {
 
-        static final Graph DEFAULT = new Graph(GRAPH_NEIGHBOURS, GRAPH_BEAM);
+        static final Graph DEFAULT = new Graph(GRAPH_NEIGHBOURS, GRAPH_BEAM, GRAPH_VECTORS);
+
+        Graph {
+            if (neighbours < 1 || beam < 1 || vectors < 1) {
+                throw new IllegalArgumentException("a graph needs at least one neighbour, a beam of one and room for one "
+                        + "vector, not " + neighbours + ", " + beam + " and " + vectors);
+            }
+        }
     }
 
     /** As {@link #LibraryIndex(Directory, String, int)}, its graphs of the shape {@code graph}. */
     LibraryIndex(Directory directory, String encoder, int exactUpTo, Graph graph) throws IOException {
         this.exactUpTo = exactUpTo;
+        this.graphVectors = graph.vectors();
         int cores = Runtime.getRuntime().availableProcessors();
         // A compaction builds the merged graph on every core: at a million vectors it is minutes of work.
         this.merging = cores > 1 ? Executors.newFixedThreadPool(cores, r -> {
@@ -168,6 +188,7 @@ final class LibraryIndex implements Closeable {
         KnnVectorsFormat vectors = new Lucene99HnswVectorsFormat(graph.neighbours(), graph.beam(), merging == null ? 1 : cores,
                 merging);
         IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                .setMergePolicy(new BoundedMerges(new TieredMergePolicy(), documents(graph.vectors())))
                 .setCodec(new Lucene912Codec() {
                     @Override
                     public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
@@ -242,20 +263,64 @@ final class LibraryIndex implements Closeable {
         return expertId + "\u0000" + format.key();
     }
 
-    /** Merges the index into one segment, committed: a dense search then walks one graph. */
+    /** The documents of a segment that holds {@code instances} library instances: one a format. */
+    private static long documents(long instances) {
+        return instances * Format.values().length;
+    }
+
+    /**
+     * Merges the index into as few segments as hold {@link Graph#vectors} library instances each, committed: a dense
+     * search then walks as few graphs as there can be, none of them larger.
+     */
     void compact() throws IOException {
-        writer.forceMerge(1);
+        writer.forceMerge(1); // BoundedMerges decides how many
         commit();
+    }
+
+    /**
+     * Whether {@link #compact} would change the index: its segments could be fewer, or one of them holds deleted
+     * documents.
+     */
+    boolean compactable() throws IOException {
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+            long[] live = new long[leaves.size()];
+            for (int i = 0; i < live.length; i++) {
+                LeafReader leaf = leaves.get(i).reader();
+                if (leaf.numDeletedDocs() > 0) {
+                    return true;
+                }
+                live[i] = leaf.numDocs();
+            }
+            return BoundedMerges.pack(live, documents(graphVectors)).size() < live.length;
+        } finally {
+            searchers.release(searcher);
+        }
     }
 
     /** How many segments the index has now. */
     int segments() throws IOException {
+        return segmentVectors(Format.LABEL_INSTANCE).size();
+    }
+
+    /** The vectors of {@code format} each segment holds now, in the index's order of segments. */
+    List<Integer> segmentVectors(Format format) throws IOException {
         IndexSearcher searcher = searchers.acquire();
         try {
-            return searcher.getIndexReader().leaves().size();
+            List<Integer> vectors = new ArrayList<>();
+            for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+                vectors.add(vectors(leaf, format));
+            }
+            return vectors;
         } finally {
             searchers.release(searcher);
         }
+    }
+
+    private static int vectors(LeafReaderContext leaf, Format format) throws IOException {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(vectorField(format));
+        return values == null ? 0 : values.size();
     }
 
     /** Takes an expert's library out, committed. */
@@ -342,6 +407,7 @@ final class LibraryIndex implements Closeable {
             if (all != null) {
                 return each(vectors, v -> all.nearest(searcher, v, k, format, perExpert));
             }
+            // Each segment's graph is searched with this many: what it takes grows with the library, whatever its graphs.
             int kept = Math.max(k, candidates > 0 ? candidates : candidates(count));
             Query first = firstInstances(perExpert);
             return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format), v,
@@ -352,10 +418,10 @@ final class LibraryIndex implements Closeable {
     }
 
     /**
-     * Candidates a dense search of a graph of {@code vectors} vectors keeps while it walks it, however few it
-     * returns. Lucene's HNSW search keeps only k candidates, and with k = 1 (the paper's) it missed the nearest
-     * instance for 38% of the queries of bench/retrieval; the same number finds less of a larger graph, so it
-     * grows with the graph (bench/retrieval's recall@1 for each count at each size).
+     * Candidates a dense search of a library of {@code vectors} vectors keeps while it walks each of its graphs,
+     * however few it returns. Lucene's HNSW search keeps only k candidates, and with k = 1 (the paper's) it missed
+     * the nearest instance for 38% of the queries of bench/retrieval; the same number finds less of a larger library,
+     * so it grows with the library (bench/retrieval's recall@1 for each count at each size).
      */
     static int candidates(long vectors) {
         return (int) Math.min(MAX_CANDIDATES, Math.max(CANDIDATES, vectors / VECTORS_PER_CANDIDATE));
@@ -365,8 +431,7 @@ final class LibraryIndex implements Closeable {
     private static long count(IndexSearcher searcher, Format format) throws IOException {
         long count = 0;
         for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-            FloatVectorValues values = leaf.reader().getFloatVectorValues(vectorField(format));
-            count += values == null ? 0 : values.size();
+            count += vectors(leaf, format);
         }
         return count;
     }

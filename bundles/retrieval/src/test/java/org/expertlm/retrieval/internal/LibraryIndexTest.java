@@ -1,6 +1,7 @@
 package org.expertlm.retrieval.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
@@ -122,7 +123,7 @@ public class LibraryIndexTest {
         List<LibraryIndex.Entry> b = entries(200, 12);
         List<float[]> queries = entries(20, 13).stream().map(LibraryIndex.Entry::labelInstanceVector).toList();
         try (Directory directory = new ByteBuffersDirectory()) {
-            try (LibraryIndex index = new LibraryIndex(directory, ENCODER, 0, new LibraryIndex.Graph(8, 50))) {
+            try (LibraryIndex index = new LibraryIndex(directory, ENCODER, 0, new LibraryIndex.Graph(8, 50, LibraryIndex.GRAPH_VECTORS))) {
                 index.put("a", "1.0.0", "topic", "prompt", a);
                 index.put("b", "1.0.0", "topic", "prompt", b);
                 assertTrue("the index has several segments", index.segments() > 1);
@@ -141,6 +142,48 @@ public class LibraryIndexTest {
                     }
                     assertEquals("the nearest of 400 instances, by brute force", best, hits.get(q).get(0).score(), 1e-5);
                 }
+            }
+        }
+    }
+
+    @Test
+    public void aCompactedLibraryIsAsFewGraphsAsHoldItsInstancesNoneLargerAndIsSearchedAcrossThemAll() throws IOException {
+        List<List<LibraryIndex.Entry>> experts = new ArrayList<>();
+        for (int e = 0; e < 10; e++) {
+            experts.add(entries(30, 20 + e));
+        }
+        List<float[]> queries = entries(20, 40).stream().map(LibraryIndex.Entry::labelInstanceVector).toList();
+        // Graphs of at most 100 vectors: ten experts of 30 instances are more than three such graphs hold.
+        try (Directory directory = new ByteBuffersDirectory();
+                LibraryIndex index = new LibraryIndex(directory, ENCODER, 0, new LibraryIndex.Graph(8, 50, 100))) {
+            for (int e = 0; e < experts.size(); e++) {
+                index.put("e" + e, "1.0.0", "topic", "prompt", experts.get(e));
+                assertTrue("no segment outgrows its graph as experts arrive: " + index.segmentVectors(Format.LABEL_INSTANCE),
+                        index.segmentVectors(Format.LABEL_INSTANCE).stream().allMatch(n -> n <= 100));
+            }
+            index.remove("e3");
+            assertTrue(index.compactable());
+            index.compact();
+            List<Integer> segments = index.segmentVectors(Format.LABEL_INSTANCE);
+            assertEquals("nine experts of 30 in graphs of at most 100: three of 90 " + segments, List.of(90, 90, 90), segments);
+            assertFalse("nothing left to compact", index.compactable());
+            index.compact();
+            assertEquals("a second compaction changes nothing", segments, index.segmentVectors(Format.LABEL_INSTANCE));
+            List<List<LibraryIndex.Hit>> hits = index.dense(queries, 1, Format.LABEL_INSTANCE);
+            for (int q = 0; q < queries.size(); q++) {
+                float best = Float.NEGATIVE_INFINITY;
+                String owner = null;
+                for (int e = 0; e < experts.size(); e++) {
+                    for (LibraryIndex.Entry entry : e == 3 ? List.<LibraryIndex.Entry>of() : experts.get(e)) {
+                        float score = dot(queries.get(q), entry.labelInstanceVector());
+                        if (score > best) {
+                            best = score;
+                            owner = "e" + e;
+                        }
+                    }
+                }
+                assertEquals("the nearest of every graph's instances, by brute force", best, hits.get(q).get(0).score(), 1e-5);
+                assertEquals(owner, hits.get(q).get(0).expertId());
             }
         }
     }
