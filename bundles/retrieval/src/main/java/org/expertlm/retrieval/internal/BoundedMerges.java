@@ -13,12 +13,14 @@ import org.apache.lucene.index.SegmentCommitInfo;
 import org.apache.lucene.index.SegmentInfos;
 
 /**
- * Keeps every segment the library index merges at most {@code maxDocuments} live documents: each segment carries its
- * own HNSW graph, searched on its own, and a graph finds less of what is nearest the larger it grows
- * (bench/retrieval: recall@1 0.95 in one graph of a million vectors however long the search). Lucene's own policy
- * picks the merges as the index grows; those that would make a segment larger are left out. A forced merge (the
- * library's compaction) packs the segments into as few as hold {@code maxDocuments} each, largest first, and
- * rewrites on its own a segment that has deletions.
+ * Keeps every segment the library index merges from several at most {@code maxDocuments} live documents: each segment
+ * carries its own HNSW graph, and a graph finds less of what is nearest the larger it grows (bench/retrieval: recall@1
+ * 0.95 in one graph of a million vectors however long the search). Lucene's own policy picks the merges as the index
+ * grows; those of several segments that would make a larger one are left out (one segment rewritten alone, to drop
+ * its deletions, is kept). A forced merge (the library's compaction) packs the segments first fit, largest first,
+ * into segments of at most {@code maxDocuments}, and rewrites alone a segment that has deletions; it never splits
+ * one, so a segment already larger (an index compacted before this bound) stays as large until the index is rebuilt.
+ * Whatever {@code maxSegmentCount} it is asked for, the bound decides.
  */
 final class BoundedMerges extends FilterMergePolicy {
 

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,6 +35,7 @@ import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.TieredMergePolicy;
@@ -101,9 +103,9 @@ final class LibraryIndex implements Closeable {
     static final int GRAPH_BEAM = 200;
     /**
      * Vectors a format's graph holds at most once merges have made it (a segment holds this many library instances
-     * at most, {@link BoundedMerges}): a larger library is several graphs, each searched on its own. One graph of a
+     * at most, {@link BoundedMerges}): a larger library is several graphs, each of them searched. One graph of a
      * million vectors found the nearest of 95% of bench/retrieval's queries however many candidates it kept (3,200:
-     * 0.950); ten of at most 100k, 99.2% with 400 candidates each.
+     * 0.950); eleven of at most 100k, 99.2% with 400 candidates each.
      */
     static final int GRAPH_VECTORS = 100_000;
     /**
@@ -269,8 +271,9 @@ final class LibraryIndex implements Closeable {
     }
 
     /**
-     * Merges the index into as few segments as hold {@link Graph#vectors} library instances each, committed: a dense
-     * search then walks as few graphs as there can be, none of them larger.
+     * Merges the index's segments, packed largest first, into segments of at most {@link Graph#vectors} library
+     * instances each, committed: a dense search then walks few graphs, none of them larger (a segment already larger,
+     * from a single expert's library, stays as it is).
      */
     void compact() throws IOException {
         writer.forceMerge(1); // BoundedMerges decides how many
@@ -351,20 +354,51 @@ final class LibraryIndex implements Closeable {
      * order; committed.
      */
     void vectorise(String expertId, Format format, List<float[]> vectors) throws IOException {
-        List<Document> stored = documents(expertId, format);
-        if (stored.size() != vectors.size()) {
-            throw new IllegalArgumentException(stored.size() + " library instances of " + expertId + " but " + vectors.size()
-                    + " vectors");
-        }
         List<Document> documents = new ArrayList<>();
-        for (int i = 0; i < stored.size(); i++) {
-            Document d = stored.get(i);
-            documents.add(document(expertId, d.get(VERSION), d.get(CLUSTER), d.get(KIND), d.get(TEMPLATE), format,
-                    d.getField(POSITION).numericValue().intValue(), d.get(textField(format)), vectors.get(i)));
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            // Every format's documents of the expert are written again, the others' vectors as they were: a segment
+            // then holds whole instances (all their formats), which is how BoundedMerges bounds a graph's vectors.
+            for (Format f : Format.values()) {
+                List<Stored> stored = stored(searcher, expertId, f);
+                if (f == format && stored.size() != vectors.size()) {
+                    throw new IllegalArgumentException(stored.size() + " library instances of " + expertId + " but "
+                            + vectors.size() + " vectors");
+                }
+                for (int i = 0; i < stored.size(); i++) {
+                    Document d = stored.get(i).document();
+                    documents.add(document(expertId, d.get(VERSION), d.get(CLUSTER), d.get(KIND), d.get(TEMPLATE), f,
+                            d.getField(POSITION).numericValue().intValue(), d.get(textField(f)),
+                            f == format ? vectors.get(i) : stored.get(i).vector()));
+                }
+            }
+        } finally {
+            searchers.release(searcher);
         }
         // One atomic replacement: a failure leaves the old documents, never none.
-        writer.updateDocuments(new Term(EXPERT_FORMAT, expertFormat(expertId, format)), documents);
+        writer.updateDocuments(new Term(EXPERT, expertId), documents);
         commit();
+    }
+
+    /** A stored document and its vector (null while it has none). */
+    private record Stored(Document document, float[] vector) {
+    }
+
+    /** An expert's documents in {@code format} as {@code searcher} sees them, with their vectors, in the library's order. */
+    private static List<Stored> stored(IndexSearcher searcher, String expertId, Format format) throws IOException {
+        Query query = new TermQuery(new Term(EXPERT_FORMAT, expertFormat(expertId, format)));
+        List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+        StoredFields fields = searcher.storedFields();
+        List<Stored> stored = new ArrayList<>();
+        for (ScoreDoc sd : searcher.search(query, Math.max(1, searcher.count(query))).scoreDocs) {
+            LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(sd.doc, leaves));
+            FloatVectorValues values = leaf.reader().getFloatVectorValues(vectorField(format));
+            int doc = sd.doc - leaf.docBase;
+            float[] vector = values != null && values.advance(doc) == doc ? values.vectorValue().clone() : null;
+            stored.add(new Stored(fields.document(sd.doc), vector));
+        }
+        stored.sort(Comparator.comparingInt(s -> s.document().getField(POSITION).numericValue().intValue()));
+        return stored;
     }
 
     private List<Document> documents(String expertId, Format format) throws IOException {

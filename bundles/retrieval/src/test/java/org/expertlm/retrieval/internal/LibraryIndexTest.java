@@ -186,6 +186,21 @@ public class LibraryIndexTest {
                 assertEquals("the nearest of every graph's instances, by brute force", best, hits.get(q).get(0).score(), 1e-5);
                 assertEquals(owner, hits.get(q).get(0).expertId());
             }
+            // An upgrade leaves deletions in a graph; another format's vectors, added expert by expert, keep each
+            // expert's instances whole in one segment, so that no graph of any format outgrows the bound.
+            index.put("e5", "1.1.0", "topic", "prompt", experts.get(5));
+            assertTrue("an upgrade's deletions are compacted away", index.compactable());
+            for (String id : index.lacking(Format.INSTANCE)) {
+                index.vectorise(id, Format.INSTANCE, experts.get(Integer.parseInt(id.substring(1))).stream()
+                        .map(LibraryIndex.Entry::labelInstanceVector).toList());
+            }
+            index.compact();
+            for (Format format : List.of(Format.INSTANCE, Format.LABEL_INSTANCE)) {
+                List<Integer> graphs = index.segmentVectors(format);
+                assertTrue(format + " graphs of at most 100: " + graphs, graphs.stream().allMatch(n -> n <= 100));
+                assertEquals(format + " " + graphs, 39 * 30, graphs.stream().mapToInt(Integer::intValue).sum());
+            }
+            assertFalse(index.compactable());
         }
     }
 
