@@ -304,7 +304,12 @@ final class LibraryIndex implements Closeable {
 
     /** How many segments the index has now. */
     int segments() throws IOException {
-        return segmentVectors(Format.LABEL_INSTANCE).size();
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            return searcher.getIndexReader().leaves().size();
+        } finally {
+            searchers.release(searcher);
+        }
     }
 
     /** The vectors of {@code format} each segment holds now, in the index's order of segments. */
@@ -346,7 +351,12 @@ final class LibraryIndex implements Closeable {
 
     /** An expert's library instances' texts in {@code format}, in the library's order. */
     List<String> texts(String expertId, Format format) throws IOException {
-        return documents(expertId, format).stream().map(d -> d.get(textField(format))).toList();
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            return stored(searcher, expertId, format).stream().map(s -> s.document().get(textField(format))).toList();
+        } finally {
+            searchers.release(searcher);
+        }
     }
 
     /**
@@ -399,13 +409,6 @@ final class LibraryIndex implements Closeable {
         }
         stored.sort(Comparator.comparingInt(s -> s.document().getField(POSITION).numericValue().intValue()));
         return stored;
-    }
-
-    private List<Document> documents(String expertId, Format format) throws IOException {
-        List<Document> documents = new ArrayList<>(all(new TermQuery(new Term(EXPERT_FORMAT, expertFormat(expertId, format))), null));
-        documents.sort((a, b) -> Integer.compare(a.getField(POSITION).numericValue().intValue(),
-                b.getField(POSITION).numericValue().intValue()));
-        return documents;
     }
 
     /**
