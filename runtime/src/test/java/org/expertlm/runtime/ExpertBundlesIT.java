@@ -195,6 +195,15 @@ public class ExpertBundlesIT {
         oversize.entries.put("adapter.safetensors", new byte[(64 << 20) + 1]);
         deploy(oversize, "oversize", expected, "an expert bundle's tensors may be at most " + (64 << 20));
 
+        ExpertJar zero = variant(good, "zero-vector");
+        AdapterTensors shipped = zero.tensors("library.safetensors");
+        float[] zeroed = shipped.values("vectors").clone();
+        Arrays.fill(zeroed, 0, (int) shipped.shape("vectors")[1], 0f);
+        AdapterTensors.Builder withZero = AdapterTensors.builder().put("vectors", shipped.shape("vectors"), zeroed);
+        shipped.metadata().forEach(withZero::metadata);
+        deploy(zero.tensors("library.safetensors", withZero.build()), "zero-vector", expected,
+                "the vector of library instance 0 has length 0.0; expected a finite, non-zero sentence vector");
+
         // The same id@version as the installed expert, other tensors: refused, saying which one came first.
         ExpertJar twin = ExpertJar.read(good);
         AdapterTensors other = changed(tensors);

@@ -139,7 +139,18 @@ final class ExpertCheck {
         float[] values = shipped.values("vectors");
         List<float[]> vectors = new ArrayList<>();
         for (int i = 0; i < instances.size(); i++) {
-            vectors.add(Arrays.copyOfRange(values, i * encoder.dimension(), (i + 1) * encoder.dimension()));
+            float[] vector = Arrays.copyOfRange(values, i * encoder.dimension(), (i + 1) * encoder.dimension());
+            double squares = 0;
+            for (float x : vector) {
+                squares += (double) x * x;
+            }
+            // A vector without a direction matches nothing: retrieval compares directions only.
+            if (!(squares > 0) || !Double.isFinite(squares)) {
+                throw new ModelFormatException(where + ExpertBundleLayout.LIBRARY_VECTORS + ": the vector of library instance "
+                        + i + " has length " + Math.sqrt(squares) + "; expected a finite, non-zero sentence vector of "
+                        + encoder.modelId() + ": package the expert again");
+            }
+            vectors.add(vector);
         }
         return new ExpertLibrary(instances, vectors, madeBy, madeBy);
     }

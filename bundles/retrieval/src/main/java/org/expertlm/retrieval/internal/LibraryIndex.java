@@ -58,7 +58,8 @@ import org.expertlm.api.Retriever.Format;
 /**
  * The Expert Library in Lucene: one document per library instance and text format, with its expert's id and
  * version, cluster and kind, its template, its text in that format (stored, and indexed for BM25) and, once
- * computed, that text's sentence vector (cosine; searched exactly in a library of up to {@link #EXACT_UP_TO}
+ * computed, that text's sentence vector (made a unit vector, so that the dot product Lucene scores is the cosine;
+ * searched exactly in a library of up to {@link #EXACT_UP_TO}
  * vectors a format, by the HNSW graph in a larger one). The label_instance vectors come with the expert; those of
  * the other formats are added when a retrieval first asks for them ({@link #lacking}, {@link #vectorise}). An
  * expert's documents are replaced as a whole and every change is committed, so that a reader never sees half an
@@ -67,7 +68,7 @@ import org.expertlm.api.Retriever.Format;
 final class LibraryIndex implements Closeable {
 
     /** The index's format, kept in its commit data: an index of another format is rebuilt, never read. */
-    static final String FORMAT = "elm-library-index/5";
+    static final String FORMAT = "elm-library-index/6";
     static final String EXPERT = "expert";
     static final String VERSION = "version";
     static final String CLUSTER = "cluster";
@@ -246,8 +247,10 @@ final class LibraryIndex implements Closeable {
         // A text field per format: BM25's word statistics are those of the format searched.
         d.add(new TextField(textField(format), text, Field.Store.YES));
         if (vector != null) {
-            // A vector field per format: a search walks the one graph of its format, with no filter to apply.
-            d.add(new KnnFloatVectorField(vectorField(format), vector, VectorSimilarityFunction.COSINE));
+            // A vector field per format: a search walks the one graph of its format, with no filter to apply. Unit
+            // vectors scored by their dot product: the cosine, in a third of Lucene's scalar cosine's arithmetic.
+            d.add(new KnnFloatVectorField(vectorField(format), libraryUnit(vector, expertId, position),
+                    VectorSimilarityFunction.DOT_PRODUCT));
             d.add(new StringField(VECTORED, "yes", Field.Store.NO));
         }
         return d;
@@ -447,7 +450,7 @@ final class LibraryIndex implements Closeable {
             // Each segment's graph is searched with this many: what it takes grows with the library, whatever its graphs.
             int kept = Math.max(k, candidates > 0 ? candidates : candidates(count));
             Query first = firstInstances(perExpert);
-            return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format), v,
+            return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format), unit(v),
                     kept, first), k).scoreDocs, true, format));
         } finally {
             searchers.release(searcher);
@@ -506,7 +509,7 @@ final class LibraryIndex implements Closeable {
                 for (int doc = values.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = values.nextDoc()) {
                     if (live == null || live.get(doc)) {
                         docs.add(leaf.docBase + doc);
-                        vectors.add(normalised(values.vectorValue()));
+                        vectors.add(unit(values.vectorValue()));
                     }
                 }
             }
@@ -527,7 +530,7 @@ final class LibraryIndex implements Closeable {
          * the order of expert id, then position.
          */
         List<Hit> nearest(IndexSearcher searcher, float[] query, int k, Format format, int perExpert) throws IOException {
-            float[] q = normalised(query);
+            float[] q = unit(query);
             int[] best = new int[Math.min(k, docs.length)];
             float[] scores = new float[best.length];
             int kept = 0;
@@ -564,14 +567,26 @@ final class LibraryIndex implements Closeable {
             return byExpert != 0 ? byExpert < 0 : positions[i] < positions[other];
         }
 
-        private static float[] normalised(float[] vector) {
-            float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
-            float[] unit = new float[vector.length];
-            for (int i = 0; i < vector.length; i++) {
-                unit[i] = norm == 0 ? 0 : vector[i] / norm;
-            }
-            return unit;
+    }
+
+    /** {@code vector} scaled to length 1 (a zero vector stays zero: its dot product with any is 0). */
+    private static float[] unit(float[] vector) {
+        float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
+        float[] unit = new float[vector.length];
+        for (int i = 0; i < vector.length; i++) {
+            unit[i] = norm == 0 ? 0 : vector[i] / norm;
         }
+        return unit;
+    }
+
+    /** A library vector as {@link #unit}; one of length 0 or not finite is refused, since it has no direction. */
+    private static float[] libraryUnit(float[] vector, String expertId, int position) {
+        float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
+        if (!(norm > 0) || !Float.isFinite(norm)) {
+            throw new IllegalArgumentException("library instance " + position + " of " + expertId + " has a vector of length "
+                    + norm + "; expected a finite, non-zero sentence vector: embed its text again");
+        }
+        return unit(vector);
     }
 
     /** {@link #bm25(String, int, Format)} for each text, searched side by side, in order. */

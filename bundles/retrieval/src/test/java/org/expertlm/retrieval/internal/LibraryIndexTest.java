@@ -3,6 +3,7 @@ package org.expertlm.retrieval.internal;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
@@ -40,6 +41,31 @@ public class LibraryIndexTest {
             assertEquals(0.0, hits.get(2).score(), 1e-6);
             assertEquals("Answer Choices: yes, no, Instance: north-east", hits.get(1).text());
             assertEquals(LibraryIndex.FORMAT, LibraryIndex.formatOf(directory));
+        }
+    }
+
+    @Test
+    public void vectorsOfAnyLengthAreComparedByTheirDirectionAndOneWithoutAnyIsRefused() throws IOException {
+        for (int exactUpTo : new int[] {LibraryIndex.EXACT_UP_TO, 0}) {
+            try (Directory directory = new ByteBuffersDirectory();
+                    LibraryIndex index = new LibraryIndex(directory, ENCODER, exactUpTo)) {
+                index.put("a", "1.0.0", "sentiment", "prompt", List.of(entry("a/t", "north", scaled(axis(0), 3))));
+                index.put("b", "1.0.0", "topic", "prompt", List.of(entry("b/t", "north-east", scaled(new float[] {1, 1}, 0.2f))));
+                List<LibraryIndex.Hit> hits = index.dense(scaled(axis(0), 5), 2, Format.LABEL_INSTANCE);
+                assertEquals(List.of("a", "b"), hits.stream().map(LibraryIndex.Hit::expertId).toList());
+                assertEquals("the cosine, whatever the lengths", 1.0, hits.get(0).score(), 1e-6);
+                assertEquals(Math.sqrt(0.5), hits.get(1).score(), 1e-6);
+
+                IllegalArgumentException put = assertThrows(IllegalArgumentException.class, () -> index.put("a", "1.1.0",
+                        "sentiment", "prompt", List.of(entry("a/t", "north", axis(0)), entry("a/t", "nowhere", new float[DIMENSION]))));
+                assertEquals("library instance 1 of a has a vector of length 0.0; expected a finite, non-zero sentence vector: "
+                        + "embed its text again", put.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> index.vectorise("b", Format.INSTANCE,
+                        List.of(new float[DIMENSION])));
+                assertEquals("nothing changed", Map.of("a", "1.0.0", "b", "1.0.0"), index.experts());
+                assertEquals(2, index.size());
+                assertEquals(Set.of("a", "b"), index.lacking(Format.INSTANCE));
+            }
         }
     }
 
@@ -307,6 +333,14 @@ public class LibraryIndexTest {
 
     private static LibraryIndex.Entry entry(String template, String input, float[] vector) {
         return new LibraryIndex.Entry(template, input, List.of("yes", "no"), vector);
+    }
+
+    private static float[] scaled(float[] head, float by) {
+        float[] v = new float[DIMENSION];
+        for (int i = 0; i < head.length; i++) {
+            v[i] = head[i] * by;
+        }
+        return v;
     }
 
     private static float[] axis(int d) {
