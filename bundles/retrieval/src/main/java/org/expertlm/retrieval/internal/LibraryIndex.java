@@ -83,14 +83,7 @@ final class LibraryIndex implements Closeable {
     /** "yes" on a document whose vector is computed. */
     static final String VECTORED = "vectored";
     /** The fewest candidates a dense search keeps while it walks the HNSW graph ({@link #candidates(long)}). */
-    static final int CANDIDATES = 100;
-    /**
-     * A library holds this many vectors for each candidate a dense search keeps in each of its graphs above
-     * {@link #CANDIDATES}: 100 up to 250k vectors, 400 at a million (bench/retrieval, a million vectors in graphs of at
-     * most 100k: recall@1 0.973 with 100 candidates a graph, 0.980 with 200, 0.992 with 400; the more vectors lie
-     * near a query, the more candidates find the nearest, whichever graph holds it).
-     */
-    static final int VECTORS_PER_CANDIDATE = 2_500;
+    static final int CANDIDATES = 50;
     /** The most candidates a dense search keeps in a graph. */
     static final int MAX_CANDIDATES = 1_000;
     /**
@@ -459,12 +452,16 @@ final class LibraryIndex implements Closeable {
 
     /**
      * Candidates a dense search of a library of {@code vectors} vectors keeps while it walks each of its graphs,
-     * however few it returns. Lucene's HNSW search keeps only k candidates, and with k = 1 (the paper's) it missed
-     * the nearest instance for 38% of the queries of bench/retrieval; the same number finds less of a larger library,
-     * so it grows with the library (bench/retrieval's recall@1 for each count at each size).
+     * however few it returns: two fifths of the square root of the library's size, at least {@link #CANDIDATES} (69
+     * at 30k vectors, 126 at 100k, 219 at 300k, 400 at a million). Lucene's HNSW search keeps only k candidates, and
+     * with k = 1 (the paper's) it missed the nearest instance for 38% of the queries of bench/retrieval; the same
+     * number finds less of a larger library, whatever its graphs. Fitted to bench/retrieval's recall@1 against exact
+     * search (2026-12-06 and 07): at 30k 0.9935–0.9956 with 50 candidates, 0.9978–0.9985 with 100; at 100k 0.988
+     * with 100; at 300k 0.992–0.995 with 200; at a million 0.987 and 0.992 with 400 in two builds, 0.977–0.983
+     * with 100 to 333.
      */
     static int candidates(long vectors) {
-        return (int) Math.min(MAX_CANDIDATES, Math.max(CANDIDATES, vectors / VECTORS_PER_CANDIDATE));
+        return (int) Math.min(MAX_CANDIDATES, Math.max(CANDIDATES, Math.round(Math.sqrt(vectors) * 2 / 5)));
     }
 
     /** How many vectors of {@code format} {@code searcher} sees. */
@@ -571,22 +568,31 @@ final class LibraryIndex implements Closeable {
 
     /** {@code vector} scaled to length 1 (a zero vector stays zero: its dot product with any is 0). */
     private static float[] unit(float[] vector) {
-        float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
+        double length = length(vector);
         float[] unit = new float[vector.length];
         for (int i = 0; i < vector.length; i++) {
-            unit[i] = norm == 0 ? 0 : vector[i] / norm;
+            unit[i] = length == 0 ? 0 : (float) (vector[i] / length);
         }
         return unit;
     }
 
     /** A library vector as {@link #unit}; one of length 0 or not finite is refused, since it has no direction. */
     private static float[] libraryUnit(float[] vector, String expertId, int position) {
-        float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
-        if (!(norm > 0) || !Float.isFinite(norm)) {
+        double length = length(vector);
+        if (!(length > 0) || !Double.isFinite(length)) {
             throw new IllegalArgumentException("library instance " + position + " of " + expertId + " has a vector of length "
-                    + norm + "; expected a finite, non-zero sentence vector: embed its text again");
+                    + length + "; expected a finite, non-zero sentence vector: embed its text again");
         }
         return unit(vector);
+    }
+
+    /** Euclidean length, in double: a float sum of squares can underflow to 0 or overflow for a valid vector. */
+    private static double length(float[] vector) {
+        double squares = 0;
+        for (float x : vector) {
+            squares += (double) x * x;
+        }
+        return Math.sqrt(squares);
     }
 
     /** {@link #bm25(String, int, Format)} for each text, searched side by side, in order. */

@@ -233,8 +233,9 @@ public class LibraryIndexTest {
     @Test
     public void aLargerGraphIsSearchedWithMoreCandidates() {
         assertEquals(LibraryIndex.CANDIDATES, LibraryIndex.candidates(0));
-        assertEquals("30k vectors (the targets' size) are searched with the fewest", LibraryIndex.CANDIDATES,
-                LibraryIndex.candidates(30_000));
+        assertEquals(LibraryIndex.CANDIDATES, LibraryIndex.candidates(15_000));
+        assertEquals("30k vectors, the targets' size", 69, LibraryIndex.candidates(30_000));
+        assertEquals(400, LibraryIndex.candidates(1_000_000));
         assertTrue(LibraryIndex.candidates(1_000_000) > LibraryIndex.candidates(300_000));
         assertTrue(LibraryIndex.candidates(300_000) > LibraryIndex.CANDIDATES);
         assertEquals(LibraryIndex.MAX_CANDIDATES, LibraryIndex.candidates(Long.MAX_VALUE));
