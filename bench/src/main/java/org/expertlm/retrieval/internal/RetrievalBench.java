@@ -25,17 +25,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Retrieval at scale: the product's Lucene library ({@link LibraryIndex}, HNSW, cosine) against exact search by
+ * Retrieval at scale: the product's Lucene library ({@link LibraryIndex}, HNSW, unit vectors) against exact search by
  * brute force in the same process, at several library sizes. The real part of the library is the default library's
  * jars: each expert's first 68 library instances are indexed with their shipped MiniLM vectors, its last 32 become a
  * task of Q = 32 real unlabeled instances that retrieval has never seen. The rest, up to each size, are synthetic
  * experts of 68 instances: a real instance's vector moved by noise (cosine about 0.85 to it) and normalised.
  * Prints, per size: the build time, the time to embed a task's 32 queries (the real encoder, label_instance text),
- * search-and-vote p50 and p95 for HNSW (five rounds over the tasks), for the brute-force reference (one round)
+ * search-and-vote p50 and p95 for HNSW (five rounds over the tasks, after BENCH_WARMING seconds of untimed ones),
+ * for the brute-force reference (one round)
  * and for the index's own exact path (up to 300k vectors), recall@1 of HNSW against exact, and on how many tasks
  * both vote the same winner; then the targets. Settings in the environment (BENCH_CANDIDATES, BENCH_GRAPH, BENCH_KEEP,
- * BENCH_QUERY_CUTS) are told in bench/README.md. It lives in the retrieval bundle's package because the index is
- * that bundle's private class, which a plain class path may reach.
+ * BENCH_QUERY_CUTS, BENCH_WARMING) are told in bench/README.md. It lives in the retrieval bundle's package because the
+ * index is that bundle's private class, which a plain class path may reach.
  *
  * <p>{@code RetrievalBench <library folder> <index folder> [sizes, e.g. 3000,30000,300000,1000000]}
  */
@@ -96,7 +97,8 @@ public final class RetrievalBench {
             return;
         }
         boolean keep = System.getenv("BENCH_KEEP") != null;
-        if (!keep || !Files.isDirectory(folder)) {
+        // A kept index of another format (an older build's) is measured by nothing: built again.
+        if (!keep || !Files.isDirectory(folder) || !kept(folder)) {
             deleteTree(folder);
             Files.createDirectories(folder);
         }
@@ -159,7 +161,8 @@ public final class RetrievalBench {
                 exactTimes.add((System.nanoTime() - a) / 1e6);
             }
             // A running container has searched before: rounds over the tasks first, untimed, for at least WARMING
-            // seconds (the JIT takes about ten rounds of 30k vectors to settle on 2 cores, a round then two thirds shorter).
+            // seconds (the JIT takes about ten rounds of 30k vectors to settle on 2 cores, a round then two thirds
+            // shorter).
             for (long warm = System.nanoTime(); System.nanoTime() - warm < WARMING * 1_000_000_000L;) {
                 searched(index, tasks, nearest, 0, 1);
             }
@@ -199,6 +202,13 @@ public final class RetrievalBench {
         }
         if (!keep) {
             deleteTree(folder);
+        }
+    }
+
+    /** Whether {@code folder} holds an index of the format this build writes. */
+    private static boolean kept(Path folder) throws IOException {
+        try (FSDirectory directory = FSDirectory.open(folder)) {
+            return LibraryIndex.FORMAT.equals(LibraryIndex.formatOf(directory));
         }
     }
 

@@ -127,7 +127,10 @@ final class ExpertCheck {
         }
         List<String> texts = instances.stream().map(ExpertBundleLayout::vectorText).toList();
         if (!madeBy.equals(encoder.modelId())) {
-            return new ExpertLibrary(instances, encoder.embed(texts), encoder.modelId(), madeBy);
+            List<float[]> recomputed = encoder.embed(texts);
+            String source = where + ExpertBundleLayout.LIBRARY + " (embedded again by " + encoder.modelId() + ")";
+            requireDirections(recomputed, source, "its text is one the encoder cannot embed: correct that instance");
+            return new ExpertLibrary(instances, recomputed, encoder.modelId(), madeBy);
         }
         long[] expected = {instances.size(), encoder.dimension()};
         long[] shape = shipped.shape("vectors");
@@ -139,20 +142,25 @@ final class ExpertCheck {
         float[] values = shipped.values("vectors");
         List<float[]> vectors = new ArrayList<>();
         for (int i = 0; i < instances.size(); i++) {
-            float[] vector = Arrays.copyOfRange(values, i * encoder.dimension(), (i + 1) * encoder.dimension());
+            vectors.add(Arrays.copyOfRange(values, i * encoder.dimension(), (i + 1) * encoder.dimension()));
+        }
+        requireDirections(vectors, where + ExpertBundleLayout.LIBRARY_VECTORS, "package the expert again");
+        return new ExpertLibrary(instances, vectors, madeBy, madeBy);
+    }
+
+    /** Every vector finite and not of length 0: retrieval compares directions only, and such a vector has none. */
+    private void requireDirections(List<float[]> vectors, String source, String fix) throws ModelFormatException {
+        for (int i = 0; i < vectors.size(); i++) {
             double squares = 0;
-            for (float x : vector) {
+            for (float x : vectors.get(i)) {
                 squares += (double) x * x;
             }
-            // A vector without a direction matches nothing: retrieval compares directions only.
             if (!(squares > 0) || !Double.isFinite(squares)) {
-                throw new ModelFormatException(where + ExpertBundleLayout.LIBRARY_VECTORS + ": the vector of library instance "
-                        + i + " has length " + Math.sqrt(squares) + "; expected a finite, non-zero sentence vector of "
-                        + encoder.modelId() + ": package the expert again");
+                throw new ModelFormatException(source + ": the vector of library instance " + i + " has length "
+                        + Math.sqrt(squares) + "; expected a finite, non-zero sentence vector of " + encoder.modelId()
+                        + ": " + fix);
             }
-            vectors.add(vector);
         }
-        return new ExpertLibrary(instances, vectors, madeBy, madeBy);
     }
 
     private static List<TaskExample> instances(Bundle bundle, String source) throws IOException {

@@ -326,6 +326,15 @@ public final class ExpertLibraryService implements Retriever {
             LOG.info("Expert {}@{}: {} library instances indexed", id, version, entries.size());
         } catch (IOException | RuntimeException e) {
             LOG.error("Could not index the library of expert {}@{}: {}", id, version, e.toString());
+            // An earlier version's library must not stand for this one: the expert is left out of retrieval instead.
+            try {
+                if (index.versionOf(id) != null) {
+                    index.remove(id);
+                    LOG.error("Expert {}: the library of its earlier version taken out of the index", id);
+                }
+            } catch (IOException | RuntimeException again) {
+                LOG.error("Could not take expert {} out of the index: {}", id, again.toString());
+            }
         }
     }
 
@@ -429,7 +438,16 @@ public final class ExpertLibraryService implements Retriever {
             for (String id : lacking) {
                 long start = System.nanoTime();
                 List<String> texts = index.texts(id, format);
-                index.vectorise(id, format, encoder.embed(texts));
+                try {
+                    index.vectorise(id, format, encoder.embed(texts));
+                } catch (IllegalArgumentException e) {
+                    // One expert's texts the encoder cannot embed leave that expert out of this format, not every one.
+                    LOG.error("Expert {}: its library is not searched in the {} format: {}", id, format.key(),
+                            e.getMessage());
+                    lines.add(String.format("expert %s left out of the %s format: %s", id, format.key(),
+                            e.getMessage()));
+                    continue;
+                }
                 long ms = (System.nanoTime() - start) / 1_000_000;
                 LOG.info("Expert {}: {} library instances embedded in the {} format in {} ms", id, texts.size(), format.key(), ms);
                 lines.add(String.format("the library in the %s format, embedded once and kept: %d/%d experts (%s, %d ms)",

@@ -443,8 +443,8 @@ final class LibraryIndex implements Closeable {
             // Each segment's graph is searched with this many: what it takes grows with the library, whatever its graphs.
             int kept = Math.max(k, candidates > 0 ? candidates : candidates(count));
             Query first = firstInstances(perExpert);
-            return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format), unit(v),
-                    kept, first), k).scoreDocs, true, format));
+            return each(vectors, v -> hits(searcher, searcher.search(new KnnFloatVectorQuery(vectorField(format),
+                    unit(v), kept, first), k).scoreDocs, true, format));
         } finally {
             searchers.release(searcher);
         }
@@ -580,8 +580,8 @@ final class LibraryIndex implements Closeable {
     private static float[] libraryUnit(float[] vector, String expertId, int position) {
         double length = length(vector);
         if (!(length > 0) || !Double.isFinite(length)) {
-            throw new IllegalArgumentException("library instance " + position + " of " + expertId + " has a vector of length "
-                    + length + "; expected a finite, non-zero sentence vector: embed its text again");
+            throw new IllegalArgumentException("library instance " + position + " of " + expertId + " has a vector of "
+                    + "length " + length + "; expected a finite, non-zero sentence vector: embed its text again");
         }
         return unit(vector);
     }
@@ -718,7 +718,7 @@ final class LibraryIndex implements Closeable {
         StoredFields stored = searcher.storedFields();
         for (ScoreDoc sd : found) {
             Document d = stored.document(sd.doc, Set.of(EXPERT, VERSION, TEMPLATE, textField(format)));
-            // Lucene scores a cosine match as (1 + cos) / 2; the vote reports the cosine itself.
+            // Lucene scores the dot product of unit vectors, the cosine, as (1 + cos) / 2; the vote reports the cosine.
             float score = cosine ? 2 * sd.score - 1 : sd.score;
             hits.add(new Hit(d.get(EXPERT), d.get(VERSION), d.get(TEMPLATE), d.get(textField(format)), score));
         }

@@ -50,18 +50,23 @@ public class LibraryIndexTest {
             try (Directory directory = new ByteBuffersDirectory();
                     LibraryIndex index = new LibraryIndex(directory, ENCODER, exactUpTo)) {
                 index.put("a", "1.0.0", "sentiment", "prompt", List.of(entry("a/t", "north", scaled(axis(0), 3))));
-                index.put("b", "1.0.0", "topic", "prompt", List.of(entry("b/t", "north-east", scaled(new float[] {1, 1}, 0.2f))));
+                index.put("b", "1.0.0", "topic", "prompt",
+                        List.of(entry("b/t", "north-east", scaled(new float[] {1, 1}, 0.2f))));
                 List<LibraryIndex.Hit> hits = index.dense(scaled(axis(0), 5), 2, Format.LABEL_INSTANCE);
                 assertEquals(List.of("a", "b"), hits.stream().map(LibraryIndex.Hit::expertId).toList());
                 assertEquals("the cosine, whatever the lengths", 1.0, hits.get(0).score(), 1e-6);
                 assertEquals(Math.sqrt(0.5), hits.get(1).score(), 1e-6);
 
-                IllegalArgumentException put = assertThrows(IllegalArgumentException.class, () -> index.put("a", "1.1.0",
-                        "sentiment", "prompt", List.of(entry("a/t", "north", axis(0)), entry("a/t", "nowhere", new float[DIMENSION]))));
-                assertEquals("library instance 1 of a has a vector of length 0.0; expected a finite, non-zero sentence vector: "
-                        + "embed its text again", put.getMessage());
-                assertThrows(IllegalArgumentException.class, () -> index.vectorise("b", Format.INSTANCE,
-                        List.of(new float[DIMENSION])));
+                List<LibraryIndex.Entry> withZero = List.of(entry("a/t", "north", axis(0)),
+                        entry("a/t", "nowhere", new float[DIMENSION]));
+                IllegalArgumentException put = assertThrows(IllegalArgumentException.class,
+                        () -> index.put("a", "1.1.0", "sentiment", "prompt", withZero));
+                assertEquals("library instance 1 of a has a vector of length 0.0; expected a finite, non-zero sentence "
+                        + "vector: embed its text again", put.getMessage());
+                IllegalArgumentException vectorise = assertThrows(IllegalArgumentException.class,
+                        () -> index.vectorise("b", Format.INSTANCE, List.of(new float[DIMENSION])));
+                assertTrue(vectorise.getMessage(),
+                        vectorise.getMessage().startsWith("library instance 0 of b has a vector of length 0.0"));
                 assertEquals("nothing changed", Map.of("a", "1.0.0", "b", "1.0.0"), index.experts());
                 assertEquals(2, index.size());
                 assertEquals(Set.of("a", "b"), index.lacking(Format.INSTANCE));
