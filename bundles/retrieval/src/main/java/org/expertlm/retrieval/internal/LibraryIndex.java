@@ -473,7 +473,7 @@ final class LibraryIndex implements Closeable {
         return count;
     }
 
-    /** The vectors of {@code format} that {@code searcher} sees, normalised, for exact search; read once per commit. */
+    /** The vectors of {@code format} that {@code searcher} sees, for exact search; read once per commit. */
     private Vectors vectors(IndexSearcher searcher, Format format) throws IOException {
         DirectoryReader reader = (DirectoryReader) searcher.getIndexReader();
         String field = vectorField(format);
@@ -487,7 +487,7 @@ final class LibraryIndex implements Closeable {
     }
 
     /**
-     * One commit's vectors of one format for exact search: each live document's vector normalised, with its
+     * One commit's vectors of one format for exact search: each live document's (unit) vector, with its
      * expert and position, which break ties of score. Ties are common (experts share library texts: a dataset
      * expert holds its templates' instances), and ordering them by document number would make a result depend on
      * how the index's segments happened to merge.
@@ -506,7 +506,8 @@ final class LibraryIndex implements Closeable {
                 for (int doc = values.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = values.nextDoc()) {
                     if (live == null || live.get(doc)) {
                         docs.add(leaf.docBase + doc);
-                        vectors.add(unit(values.vectorValue()));
+                        // Unit vectors as indexed; copied, since the reader reuses its array.
+                        vectors.add(values.vectorValue().clone());
                     }
                 }
             }
